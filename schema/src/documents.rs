@@ -1,0 +1,1 @@
+//! Owned by the collector work: documents and index templates.

@@ -1,0 +1,1 @@
+//! Owned by the provider work: IAM actions and policy documents.

@@ -1,0 +1,12 @@
+//! `lfm-schema`: the one source of truth that both halves of LFM read.
+//!
+//! - [`documents`]: the OpenSearch documents the collector writes (field names, index names,
+//!   document IDs) and the index templates installed for them.
+//! - [`iam`]: the IAM actions the collector calls in a member account, and the trust and
+//!   permissions policy documents the provider puts on the monitoring role.
+//!
+//! The provider never hard-codes a field or an action; the collector never writes one that is
+//! not declared here.
+
+pub mod documents;
+pub mod iam;
