@@ -1,0 +1,3 @@
+//! terraform-provider-lfm: see `framework` (what a resource is), `protocol` (plugin protocol 6), `lfm` (the LFM provider).
+pub mod framework;
+pub mod lfm;
