@@ -1,0 +1,21 @@
+output "monitoring_role_arns" {
+  description = "Monitoring role per member account."
+  value       = { for id, acct in lfm_monitored_account.this : id => acct.role_arn }
+}
+
+output "organization_id" {
+  description = "Organisation the trust policies are bound to (aws:PrincipalOrgID)."
+  value       = try(values(lfm_monitored_account.this)[0].organization_id, null)
+}
+
+output "collector_config" {
+  description = "Configuration for `lfm-collector run --config FILE` (write it with `terraform output -json collector_config > lfm.json`). The OpenSearch password is not in it: pass LFM_OPENSEARCH_PASSWORD."
+  value = {
+    accounts          = var.monitored_accounts
+    role_name         = var.monitoring_role_name
+    regions           = length(var.monitored_regions) > 0 ? var.monitored_regions : [var.aws_region]
+    opensearch_url    = var.opensearch_endpoint
+    opensearch_user   = var.opensearch_master_user_name != "" ? var.opensearch_master_user_name : null
+    index_prefix      = var.opensearch_index_prefix
+  }
+}

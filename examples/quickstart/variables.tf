@@ -1,0 +1,74 @@
+variable "aws_region" {
+  description = "Region the provider talks to (IAM and Organizations are global; this is where STS and the collector's home region live)."
+  type        = string
+}
+
+variable "monitored_accounts" {
+  description = "12-digit IDs of the member accounts whose Lambda functions LFM monitors."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for a in var.monitored_accounts : can(regex("^[0-9]{12}$", a))])
+    error_message = "Each entry of monitored_accounts must be a 12-digit AWS account ID, e.g. \"111122223333\"."
+  }
+}
+
+variable "monitored_regions" {
+  description = "Regions the collector scans in every monitored account."
+  type        = list(string)
+  default     = []
+}
+
+variable "monitoring_role_name" {
+  description = "Name of the role LFM creates in each member account for the collector to assume."
+  type        = string
+  default     = "LambdaMonitoringRole"
+}
+
+variable "bootstrap_role_name" {
+  description = "Role Terraform assumes to enter each member account (created by AWS Organizations for new accounts)."
+  type        = string
+  default     = "OrganizationAccountAccessRole"
+}
+
+variable "monitoring_principal_arns" {
+  description = "Principals allowed to assume the monitoring role: the collector's execution role, or the monitoring account's root."
+  type        = list(string)
+}
+
+variable "external_id" {
+  description = "Optional sts:ExternalId the collector must present."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "opensearch_endpoint" {
+  description = "OpenSearch URL the collector writes to, e.g. https://search-lfm-xyz.eu-west-1.es.amazonaws.com"
+  type        = string
+}
+
+variable "opensearch_master_user_name" {
+  description = "OpenSearch basic-auth user (empty for none)."
+  type        = string
+  default     = ""
+}
+
+variable "opensearch_master_user_password" {
+  description = "OpenSearch basic-auth password; give it to the collector as LFM_OPENSEARCH_PASSWORD."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "opensearch_index_prefix" {
+  description = "Prefix of the indices the collector writes (<prefix>-metrics-YYYY.MM.DD, <prefix>-inventory)."
+  type        = string
+  default     = "lfm"
+}
+
+variable "aws_endpoints" {
+  description = "Per-service endpoint overrides (sts, iam, organizations, ...): for LocalStack, moto or private endpoints. Empty for real AWS."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,189 @@
+"""The walking skeleton, end to end on real parts.
+
+simulated fleet in moto -> `terraform apply` of examples/quickstart (Terraform 1.0.3, our
+provider over mTLS) -> monitoring roles with the expected trust and policy -> empty second
+plan -> collector run into a real OpenSearch -> every document equals the simulator's ground
+truth -> rerun leaves the same documents -> drift is seen -> import works -> destroy removes
+the roles.
+
+The steps share one deployment and run in file order.
+"""
+
+import json
+import math
+import subprocess
+import urllib.parse
+
+import pytest
+import requests
+
+from lfm_e2e import aws_env, client, quickstart_tfvars
+
+ROLE = "LambdaMonitoringRole"
+
+
+@pytest.fixture(scope="module")
+def deployed(quickstart, fleet, testbed):
+    requests.delete(testbed["opensearch"] + "/lfm-*", timeout=30)
+    quickstart.write_tfvars(quickstart_tfvars(fleet, testbed["opensearch"], testbed["moto"]))
+    quickstart.init()
+    quickstart.apply()
+    return quickstart
+
+
+def collector_config(tf, tmp_path):
+    cfg = tf.output("collector_config")
+    path = tmp_path / "collector.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def run_collector(binaries, testbed, fleet, config_path):
+    window = fleet["window"]
+    proc = subprocess.run(
+        [binaries["collector"], "run", "--config", str(config_path),
+         "--start", window["start"], "--end", window["end"], "--period", str(window["period_seconds"]),
+         "--output", "json"],
+        env=aws_env(testbed["moto"]), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"collector failed:\n{proc.stdout}\n{proc.stderr}"
+    return json.loads(proc.stdout)
+
+
+def search_all(opensearch, index):
+    requests.post(f"{opensearch}/{index}/_refresh", timeout=30).raise_for_status()
+    r = requests.post(f"{opensearch}/{index}/_search", json={"size": 10000, "query": {"match_all": {}}}, timeout=30)
+    r.raise_for_status()
+    return r.json()["hits"]["hits"]
+
+
+def decoded(doc):
+    return json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+
+
+def test_apply_creates_monitoring_roles_with_expected_trust_and_policy(deployed, fleet, binaries, testbed):
+    expected_policy = json.loads(subprocess.run([binaries["collector"], "permissions"], check=True,
+                                                capture_output=True, text=True).stdout)
+    expected_actions = sorted(a for s in expected_policy["Statement"] for a in as_list(s["Action"]))
+    for account in fleet["accounts"]:
+        iam = client("iam", testbed["moto"], account["account_id"])
+        role = iam.get_role(RoleName=ROLE)["Role"]
+        trust = decoded(role["AssumeRolePolicyDocument"])
+        [statement] = trust["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert as_list(statement["Action"]) == ["sts:AssumeRole"]
+        assert as_list(statement["Principal"]["AWS"]) == [f"arn:aws:iam::{fleet['management_account_id']}:root"]
+        assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == fleet["organization_id"]
+        [policy_name] = iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+        policy = decoded(iam.get_role_policy(RoleName=ROLE, PolicyName=policy_name)["PolicyDocument"])
+        actions = sorted(a for s in policy["Statement"] for a in as_list(s["Action"]))
+        assert actions == expected_actions, "the inline policy must hold exactly the actions the collector calls"
+        assert iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
+    arns = deployed.output("monitoring_role_arns")
+    assert arns == {a["account_id"]: f"arn:aws:iam::{a['account_id']}:role/{ROLE}" for a in fleet["accounts"]}
+
+
+def test_second_plan_is_empty(deployed):
+    code, text = deployed.plan_exitcode()
+    assert code == 0, f"expected no changes after apply:\n{text}"
+
+
+def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testbed, tmp_path):
+    summary = run_collector(binaries, testbed, fleet, collector_config(deployed, tmp_path))
+    metrics = search_all(testbed["opensearch"], "lfm-metrics-*")
+    truth = {(m["account_id"], m["region"], m["function_name"], m["timestamp"]): m for m in fleet["metrics"]}
+    got = {(d["_source"]["account_id"], d["_source"]["region"], d["_source"]["function_name"],
+            d["_source"]["@timestamp"].replace(".000", "")): d["_source"] for d in metrics}
+    assert set(got) == set(truth), f"missing {sorted(set(truth) - set(got))[:5]} extra {sorted(set(got) - set(truth))[:5]}"
+    for key, want in truth.items():
+        doc = got[key]
+        for field in ("invocations", "errors", "throttles"):
+            assert doc[field] == want[field], (key, field, doc[field], want[field])
+        for field in ("duration_avg_ms", "duration_max_ms"):
+            assert math.isclose(doc[field], want[field], rel_tol=1e-9), (key, field, doc[field], want[field])
+        assert doc["period_seconds"] == fleet["window"]["period_seconds"]
+        expected_rate = want["errors"] / want["invocations"] if want["invocations"] else None
+        assert doc["error_rate"] == pytest.approx(expected_rate) if expected_rate is not None else doc["error_rate"] is None
+
+    inventory = {d["_source"]["function_arn"]: d["_source"] for d in search_all(testbed["opensearch"], "lfm-inventory")}
+    assert set(inventory) == {f["function_arn"] for f in fleet["functions"]}
+    for f in fleet["functions"]:
+        doc = inventory[f["function_arn"]]
+        for field in ("account_id", "region", "function_name", "runtime", "memory_mb", "timeout_s",
+                      "architecture", "package_type"):
+            assert doc.get(field) == f[field], (f["function_arn"], field, doc.get(field), f[field])
+
+    assert summary["documents_written"] == len(metrics) + len(inventory)
+    assert summary["functions"] == len(fleet["functions"])
+    calls = summary["api_calls"]
+    assert calls["sts:AssumeRole"] == len(fleet["accounts"])
+    queries = 5 * len({(m["account_id"], m["function_name"]) for m in fleet["metrics"]})
+    assert calls["cloudwatch:GetMetricData"] <= len(fleet["accounts"]) + math.ceil(queries / 500) + 1
+
+
+def test_rerun_leaves_the_same_documents(deployed, fleet, binaries, testbed, tmp_path):
+    before = len(search_all(testbed["opensearch"], "lfm-metrics-*"))
+    run_collector(binaries, testbed, fleet, collector_config(deployed, tmp_path))
+    after = search_all(testbed["opensearch"], "lfm-metrics-*")
+    assert len(after) == before == len(fleet["metrics"])
+    assert len(search_all(testbed["opensearch"], "lfm-inventory")) == len(fleet["functions"])
+
+
+def test_policy_edited_outside_terraform_plans_an_update(deployed, fleet, testbed):
+    account = fleet["accounts"][0]["account_id"]
+    iam = client("iam", testbed["moto"], account)
+    [policy_name] = iam.list_role_policies(RoleName=ROLE)["PolicyNames"]
+    iam.put_role_policy(RoleName=ROLE, PolicyName=policy_name, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    code, text = deployed.plan_exitcode()
+    assert code == 2 and "update in-place" in text, text
+    deployed.apply()
+    assert deployed.plan_exitcode()[0] == 0
+
+
+def test_role_deleted_outside_terraform_is_recreated(deployed, fleet, testbed):
+    account = fleet["accounts"][1]["account_id"]
+    iam = client("iam", testbed["moto"], account)
+    for name in iam.list_role_policies(RoleName=ROLE)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=ROLE, PolicyName=name)
+    iam.delete_role(RoleName=ROLE)
+    code, text = deployed.plan_exitcode()
+    assert code == 2 and "will be created" in text, text
+    deployed.apply()
+    assert iam.get_role(RoleName=ROLE)["Role"]["RoleName"] == ROLE
+    assert deployed.plan_exitcode()[0] == 0
+
+
+@pytest.mark.parametrize("id_format", ["account_id", "account_id/role_name"])
+def test_import_by_account_id(deployed, fleet, id_format):
+    account = fleet["accounts"][0]["account_id"]
+    address = f'lfm_monitored_account.this["{account}"]'
+    deployed.run("state", "rm", address)
+    import_id = account if id_format == "account_id" else f"{account}/{ROLE}"
+    deployed.run("import", "-input=false", "-no-color", address, import_id)
+    code, text = deployed.plan_exitcode()
+    assert code == 0, f"plan after import must be empty:\n{text}"
+
+
+def test_destroy_removes_roles(deployed, fleet, testbed):
+    deployed.destroy()
+    for account in fleet["accounts"]:
+        iam = client("iam", testbed["moto"], account["account_id"])
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_role(RoleName=ROLE)
+
+
+def test_invalid_account_id_fails_at_plan_naming_the_attribute(deployed, fleet, testbed, tmp_path):
+    (deployed.workdir / "bad.tf").write_text(
+        'resource "lfm_monitored_account" "bad" {\n'
+        '  account_id = "12345"\n'
+        '  monitoring_principal_arns = ["arn:aws:iam::123456789012:root"]\n}\n')
+    try:
+        code, text = deployed.plan_exitcode()
+    finally:
+        (deployed.workdir / "bad.tf").unlink()
+    assert code == 1
+    assert "account_id" in text and "12-digit" in text, text
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
