@@ -1,3 +1,4 @@
 //! terraform-provider-lfm: see `framework` (what a resource is), `protocol` (plugin protocol 6), `lfm` (the LFM provider).
 pub mod framework;
 pub mod lfm;
+pub mod protocol;
