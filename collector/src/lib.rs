@@ -1,1 +1,28 @@
-//! placeholder
+//! `lfm-collector`: collects the numbers of every Lambda function across the AWS accounts of
+//! an organisation and stores them in OpenSearch.
+//!
+//! Data flows one way through four stages, each a module with a typed boundary:
+//!
+//! 1. [`discover`]: assume the monitoring role per account, list every function per region
+//!    -> [`discover::FunctionRecord`]s;
+//! 2. [`harvest`]: fetch raw CloudWatch datapoints -> [`harvest::FunctionSeries`];
+//! 3. [`derive`]: pure functions to `lfm-schema` documents -> [`store::IndexedDocument`]s;
+//! 4. [`store`]: install index templates, `_bulk`-write, retry, report -> [`store::StoreReport`].
+//!
+//! [`run`] wires them for one window and returns a [`RunSummary`]. The `lfm-collector` binary
+//! is a thin CLI around it; a Lambda entry point would call the same function.
+//!
+//! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
+//! profiles, instance roles ...); nothing here knows about emulators.
+
+pub mod config;
+pub mod derive;
+pub mod discover;
+pub mod harvest;
+mod run;
+pub mod store;
+pub mod summary;
+
+pub use config::Config;
+pub use run::run;
+pub use summary::RunSummary;

@@ -1,0 +1,218 @@
+//! Command-line flags and `LFM_*` environment variables (clap), merged over the config file.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use super::file::FileConfig;
+use super::*;
+
+#[derive(Debug, Parser)]
+#[command(name = "lfm-collector", version, about = "Collects Lambda fleet metrics from many AWS accounts into OpenSearch")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect one window: discover functions, harvest CloudWatch, derive, store in OpenSearch.
+    Run(RunArgs),
+    /// Print the IAM permissions policy the monitoring role needs (JSON), from lfm-schema.
+    Permissions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// JSON or TOML file with any of the settings below (flags and env override it).
+    #[arg(long, env = "LFM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// AWS account IDs to collect from (12 digits, comma-separated).
+    #[arg(long, env = "LFM_ACCOUNTS", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Role assumed in each account [default: LambdaMonitoringRole].
+    #[arg(long, env = "LFM_ROLE_NAME")]
+    pub role_name: Option<String>,
+    /// External ID required by the role's trust policy, if any.
+    #[arg(long, env = "LFM_EXTERNAL_ID")]
+    pub external_id: Option<String>,
+    /// Regions to collect from (comma-separated).
+    #[arg(long, env = "LFM_REGIONS", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// OpenSearch base URL, e.g. https://search.example.com:9200.
+    #[arg(long, env = "LFM_OPENSEARCH_URL")]
+    pub opensearch_url: Option<String>,
+    /// Basic-auth user for OpenSearch (the password comes only from LFM_OPENSEARCH_PASSWORD).
+    #[arg(long, env = "LFM_OPENSEARCH_USER")]
+    pub opensearch_user: Option<String>,
+    /// Window start, RFC 3339 [default: start of the last complete hour].
+    #[arg(long, env = "LFM_START")]
+    pub start: Option<DateTime<Utc>>,
+    /// Window end, RFC 3339 [default: end of the last complete hour].
+    #[arg(long, env = "LFM_END")]
+    pub end: Option<DateTime<Utc>>,
+    /// Period in seconds, a multiple of 60 [default: 300].
+    #[arg(long, env = "LFM_PERIOD")]
+    pub period: Option<u32>,
+    /// Prefix of every index and template name [default: lfm].
+    #[arg(long, env = "LFM_INDEX_PREFIX")]
+    pub index_prefix: Option<String>,
+    /// Discover, harvest and derive, but write nothing.
+    #[arg(long, env = "LFM_DRY_RUN")]
+    pub dry_run: bool,
+    /// Documents per _bulk request [default: 1000].
+    #[arg(long, env = "LFM_BULK_MAX_DOCS")]
+    pub bulk_max_docs: Option<usize>,
+    /// Accounts collected at the same time [default: 4].
+    #[arg(long, env = "LFM_ACCOUNT_CONCURRENCY")]
+    pub account_concurrency: Option<usize>,
+    /// Summary format.
+    #[arg(long, env = "LFM_OUTPUT", value_enum, default_value = "human")]
+    pub output: OutputFormat,
+}
+
+impl RunArgs {
+    /// Merges flags/env over the config file (if any) over defaults, and validates.
+    pub fn to_config(&self, now: DateTime<Utc>) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        merge(self, file, std::env::var("LFM_OPENSEARCH_PASSWORD").ok(), now)
+    }
+}
+
+fn non_empty(list: &[String]) -> Option<Vec<String>> {
+    let cleaned: Vec<String> = list.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTime<Utc>) -> Result<Config, ConfigError> {
+    let accounts = non_empty(&args.accounts).or(file.accounts).unwrap_or_default();
+    validate_accounts(&accounts)?;
+    let regions = non_empty(&args.regions).or(file.regions).unwrap_or_default();
+    let partition = validate_regions(&regions)?;
+
+    let dry_run = args.dry_run || file.dry_run.unwrap_or(false);
+    let url = args.opensearch_url.clone().or(file.opensearch_url);
+    let url = match (url, dry_run) {
+        (Some(url), _) => url.trim_end_matches('/').to_string(),
+        (None, true) => String::new(),
+        (None, false) => {
+            return Err(ConfigError::Missing {
+                name: "opensearch_url",
+                hint: "give --opensearch-url, LFM_OPENSEARCH_URL or `opensearch_url` in the config file (or --dry-run)",
+            })
+        }
+    };
+    if !dry_run && !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError::Invalid(format!("OpenSearch URL {url:?} must start with http:// or https://")));
+    }
+
+    let period = args.period.or(file.period).unwrap_or(DEFAULT_PERIOD_SECONDS);
+    let window = match (args.start.or(file.start), args.end.or(file.end)) {
+        (None, None) => Window::last_complete_hour(now, period)?,
+        (Some(start), Some(end)) => Window::new(start, end, period)?,
+        (Some(start), None) => Window::new(start, now, period)?,
+        (None, Some(_)) => return Err(ConfigError::Invalid("--end given without --start".into())),
+    };
+
+    let bulk_max_docs = args.bulk_max_docs.or(file.bulk_max_docs).unwrap_or(DEFAULT_BULK_MAX_DOCS);
+    if bulk_max_docs == 0 {
+        return Err(ConfigError::Invalid("bulk_max_docs must be at least 1".into()));
+    }
+    let index_prefix = args.index_prefix.clone().or(file.index_prefix).unwrap_or_else(default_index_prefix);
+    if index_prefix.is_empty() || index_prefix.bytes().any(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')) {
+        return Err(ConfigError::Invalid(format!(
+            "index prefix {index_prefix:?}: OpenSearch index names need lowercase letters, digits, '-' or '_'"
+        )));
+    }
+
+    Ok(Config {
+        accounts,
+        role_name: args.role_name.clone().or(file.role_name).unwrap_or_else(|| DEFAULT_ROLE_NAME.into()),
+        external_id: args.external_id.clone().or(file.external_id),
+        regions,
+        partition: partition.into(),
+        window,
+        index_prefix,
+        opensearch: OpenSearchConfig {
+            url,
+            username: args.opensearch_user.clone().or(file.opensearch_user),
+            password,
+            bulk_max_docs,
+        },
+        dry_run,
+        account_concurrency: args
+            .account_concurrency
+            .or(file.account_concurrency)
+            .unwrap_or(DEFAULT_ACCOUNT_CONCURRENCY)
+            .max(1),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> RunArgs {
+        match Cli::try_parse_from(["lfm-collector", "run"].iter().chain(args)).unwrap().command {
+            Command::Run(run) => run,
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-26T16:20:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn flags_override_the_file_and_defaults_fill_the_rest() {
+        let args = parse(&["--accounts", "111122223333,444455556666", "--period", "60"]);
+        let file = FileConfig::from_toml(
+            "accounts = [\"999999999999\"]\nregions = [\"eu-west-1\"]\nopensearch_url = \"http://127.0.0.1:9200/\"\nperiod = 900\n",
+        )
+        .unwrap();
+        let config = merge(&args, file, None, now()).unwrap();
+        assert_eq!(config.accounts, vec!["111122223333", "444455556666"]);
+        assert_eq!(config.regions, vec!["eu-west-1"]);
+        assert_eq!(config.opensearch.url, "http://127.0.0.1:9200");
+        assert_eq!(config.window.period_seconds, 60);
+        assert_eq!(config.window.start, "2026-11-26T15:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
+        assert_eq!(config.index_prefix, "lfm");
+        assert_eq!(config.partition, "aws");
+    }
+
+    #[test]
+    fn missing_opensearch_url_is_fine_only_for_dry_runs() {
+        if std::env::var_os("LFM_OPENSEARCH_URL").is_some() {
+            return; // clap reads the environment; the live tests set this variable.
+        }
+        let args = parse(&["--accounts", "111122223333", "--regions", "us-east-1"]);
+        let err = merge(&args, FileConfig::default(), None, now()).unwrap_err();
+        assert!(err.to_string().contains("LFM_OPENSEARCH_URL"), "{err}");
+        let args = parse(&["--accounts", "111122223333", "--regions", "us-east-1", "--dry-run"]);
+        assert!(merge(&args, FileConfig::default(), None, now()).unwrap().dry_run);
+    }
+
+    #[test]
+    fn explicit_window() {
+        let args = parse(&[
+            "--accounts=111122223333",
+            "--regions=us-east-1",
+            "--opensearch-url=http://x:9200",
+            "--start=2026-11-26T10:00:00Z",
+            "--end=2026-11-26T12:00:00+00:00",
+        ]);
+        let w = merge(&args, FileConfig::default(), None, now()).unwrap().window;
+        assert_eq!(w.period_count(), 24);
+    }
+}

@@ -1,0 +1,83 @@
+//! The optional configuration file (`--config path.json|path.toml`): the same settings as the
+//! flags, with the same names in snake_case. Unknown keys are an error, not silently ignored.
+//!
+//! ```toml
+//! accounts = ["111122223333", "444455556666"]
+//! regions = ["us-east-1", "eu-west-1"]
+//! role_name = "LambdaMonitoringRole"
+//! opensearch_url = "https://search.example.com"
+//! period = 300
+//! ```
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::ConfigError;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub accounts: Option<Vec<String>>,
+    pub role_name: Option<String>,
+    pub external_id: Option<String>,
+    pub regions: Option<Vec<String>>,
+    pub opensearch_url: Option<String>,
+    #[serde(alias = "opensearch_username")]
+    pub opensearch_user: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub period: Option<u32>,
+    pub index_prefix: Option<String>,
+    pub dry_run: Option<bool>,
+    pub bulk_max_docs: Option<usize>,
+    pub account_concurrency: Option<usize>,
+}
+
+impl FileConfig {
+    /// Reads a `.json` or `.toml` file (decided by the extension).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::File { path: shown.clone(), reason: format!("cannot read it: {e}") })?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Self::from_json(&text),
+            Some("toml") => Self::from_toml(&text),
+            _ => Err(ConfigError::Invalid("unknown extension: name it *.json or *.toml".into())),
+        }
+        .map_err(|e| ConfigError::File { path: shown, reason: e.to_string() })
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        serde_json::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_toml_and_json() {
+        let toml = FileConfig::from_toml(
+            "accounts = [\"011122223333\"]\nregions = [\"us-east-1\"]\nperiod = 60\nstart = \"2026-11-26T15:00:00Z\"\n",
+        )
+        .unwrap();
+        assert_eq!(toml.accounts.unwrap(), vec!["011122223333"]);
+        assert_eq!(toml.period, Some(60));
+        assert!(toml.start.is_some());
+        let json = FileConfig::from_json(r#"{"regions": ["eu-west-1"], "dry_run": true}"#).unwrap();
+        assert_eq!(json.dry_run, Some(true));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = FileConfig::from_json(r#"{"acounts": ["011122223333"]}"#).unwrap_err();
+        assert!(err.to_string().contains("acounts"), "{err}");
+    }
+}

@@ -1,0 +1,148 @@
+//! What the user configures, validated into a [`Config`] that the pipeline trusts.
+//!
+//! Sources, highest precedence first: command-line flags, `LFM_*` environment variables, a
+//! JSON or TOML file (`--config`), defaults. [`cli`] reads the first two, [`file`] the third;
+//! a future Lambda entry point can build a [`Config`] from its event the same way.
+
+pub mod cli;
+pub mod file;
+mod window;
+
+pub use window::Window;
+
+use lfm_schema::documents::DEFAULT_INDEX_PREFIX;
+
+pub const DEFAULT_ROLE_NAME: &str = lfm_schema::iam::DEFAULT_ROLE_NAME;
+pub const DEFAULT_PERIOD_SECONDS: u32 = 300;
+/// Documents per `_bulk` request; small enough for the default 100 MB request limit with room.
+pub const DEFAULT_BULK_MAX_DOCS: usize = 1000;
+pub const DEFAULT_ACCOUNT_CONCURRENCY: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing setting {name}: {hint}")]
+    Missing { name: &'static str, hint: &'static str },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// A validated collector configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// 12-digit AWS account IDs to collect from.
+    pub accounts: Vec<String>,
+    /// Role assumed in every account: `arn:{partition}:iam::{account}:role/{role_name}`.
+    pub role_name: String,
+    pub external_id: Option<String>,
+    pub regions: Vec<String>,
+    /// `aws`, `aws-cn` or `aws-us-gov`, derived from the regions.
+    pub partition: String,
+    pub window: Window,
+    pub index_prefix: String,
+    pub opensearch: OpenSearchConfig,
+    /// Discover, harvest and derive, but write nothing (OpenSearch is not contacted).
+    pub dry_run: bool,
+    /// Accounts collected at the same time.
+    pub account_concurrency: usize,
+}
+
+#[derive(Clone)]
+pub struct OpenSearchConfig {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub bulk_max_docs: usize,
+}
+
+impl std::fmt::Debug for OpenSearchConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenSearchConfig")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("bulk_max_docs", &self.bulk_max_docs)
+            .finish()
+    }
+}
+
+/// The AWS partition of a region, for role ARNs.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+pub(crate) fn validate_accounts(accounts: &[String]) -> Result<(), ConfigError> {
+    if accounts.is_empty() {
+        return Err(ConfigError::Missing {
+            name: "accounts",
+            hint: "give --accounts 111122223333,444455556666, LFM_ACCOUNTS or `accounts` in the config file",
+        });
+    }
+    for account in accounts {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid(format!(
+                "account {account:?} is not a 12-digit AWS account ID (keep leading zeros; quote it in TOML/JSON)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_regions(regions: &[String]) -> Result<&'static str, ConfigError> {
+    let Some(first) = regions.first() else {
+        return Err(ConfigError::Missing {
+            name: "regions",
+            hint: "give --regions us-east-1,eu-west-1, LFM_REGIONS or `regions` in the config file",
+        });
+    };
+    let partition = partition_of(first);
+    for region in regions {
+        if region.is_empty() || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(ConfigError::Invalid(format!("region {region:?} is not an AWS region name like us-east-1")));
+        }
+        if partition_of(region) != partition {
+            return Err(ConfigError::Invalid(format!(
+                "regions {first} and {region} are in different AWS partitions; run one collector per partition"
+            )));
+        }
+    }
+    Ok(partition)
+}
+
+pub(crate) fn default_index_prefix() -> String {
+    DEFAULT_INDEX_PREFIX.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn account_ids_must_have_12_digits() {
+        assert!(validate_accounts(&["123456789012".into()]).is_ok());
+        assert!(validate_accounts(&["12345678901".into()]).is_err());
+        assert!(validate_accounts(&["12345678901a".into()]).is_err());
+        assert!(validate_accounts(&[]).is_err());
+    }
+
+    #[test]
+    fn regions_must_share_a_partition() {
+        assert_eq!(validate_regions(&["us-east-1".into(), "eu-west-1".into()]).unwrap(), "aws");
+        assert!(validate_regions(&["us-east-1".into(), "cn-north-1".into()]).is_err());
+        assert!(validate_regions(&[]).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Discover: which functions exist. Per account, assume the monitoring role
+//! ([`assume_role`]), then per region list every function ([`lambda`]), all pages.
+//!
+//! Output: [`FunctionRecord`]s, the inventory the later stages work from. Discovery lists
+//! functions from the Lambda API rather than from CloudWatch or tags, so idle and untagged
+//! functions are never dropped.
+
+pub mod assume_role;
+pub mod lambda;
+
+use chrono::{DateTime, Utc};
+
+pub use assume_role::{assume_role, AccountSession};
+pub use lambda::list_functions;
+
+/// One function's configuration, as `lambda:ListFunctions` returned it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionRecord {
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub arn: String,
+    /// `None` for container images, which have no managed runtime.
+    pub runtime: Option<String>,
+    pub memory_mb: Option<u32>,
+    pub timeout_s: Option<u32>,
+    pub architecture: Option<String>,
+    pub package_type: Option<String>,
+    pub last_modified: Option<DateTime<Utc>>,
+    pub code_size_bytes: Option<u64>,
+}
+
+/// A call to AWS that failed, with where it failed and what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("account {account_id}: sts:AssumeRole into {role_arn} failed: {reason}. Check that the role exists in the account, trusts the collector's principal (and the external id, if configured), and that the collector may call sts:AssumeRole on it")]
+    AssumeRole { account_id: String, role_arn: String, reason: String },
+    #[error("account {account_id} region {region}: lambda:ListFunctions failed: {reason}. Check that the role grants lambda:ListFunctions and that the region is enabled in the account")]
+    ListFunctions { account_id: String, region: String, reason: String },
+}

@@ -1,0 +1,181 @@
+//! OpenSearch over its REST API (reqwest): install the `lfm-schema` index templates, then write
+//! documents with `_bulk`, retrying what is transient and reporting what still fails.
+//!
+//! - [`bulk`]: request encoding and response parsing (pure);
+//! - [`retry`]: which statuses are retried and the backoff (pure);
+//! - this file: the HTTP I/O.
+
+pub mod bulk;
+pub mod retry;
+
+use reqwest::StatusCode;
+
+use self::retry::{decide, Decision, RetryPolicy};
+use super::{FailedDocument, IndexedDocument, StoreReport};
+use crate::config::OpenSearchConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("OpenSearch at {url}: installing index template {name} failed: {reason}. Check the URL, the credentials (LFM_OPENSEARCH_USER/LFM_OPENSEARCH_PASSWORD) and that the user may manage index templates")]
+    Template { url: String, name: String, reason: String },
+    #[error("OpenSearch client: {0}")]
+    Client(String),
+}
+
+pub struct OpenSearchStore {
+    http: reqwest::Client,
+    config: OpenSearchConfig,
+    retry: RetryPolicy,
+}
+
+/// Why a whole `_bulk` request failed, and whether trying again may help.
+struct RequestFailure {
+    status: u16,
+    reason: String,
+    decision: Decision,
+}
+
+impl OpenSearchStore {
+    pub fn new(config: &OpenSearchConfig) -> Result<Self, StoreError> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| StoreError::Client(e.to_string()))?;
+        Ok(Self { http, config: config.clone(), retry: RetryPolicy::default() })
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}/{path}", self.config.url));
+        match &self.config.username {
+            Some(user) => request.basic_auth(user, self.config.password.as_ref()),
+            None => request,
+        }
+    }
+
+    /// `PUT _index_template/{name}` for every template of `lfm-schema` (idempotent).
+    pub async fn install_templates(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut installed = Vec::new();
+        for (name, body) in lfm_schema::documents::index_templates(prefix) {
+            let failed = |reason: String| StoreError::Template {
+                url: self.config.url.clone(),
+                name: name.clone(),
+                reason,
+            };
+            let response = self
+                .request(reqwest::Method::PUT, &format!("_index_template/{name}"))
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| failed(error_chain(&e)))?;
+            let status = response.status();
+            if !status.is_success() {
+                let text = response.text().await.unwrap_or_default();
+                return Err(failed(format!("HTTP {status}: {}", bulk::truncate(&text, 500))));
+            }
+            installed.push(name);
+        }
+        Ok(installed)
+    }
+
+    /// Writes `documents` in `_bulk` requests of at most `bulk_max_docs`. Every document ends up
+    /// in the report, written or failed with a reason.
+    pub async fn write(&self, documents: &[IndexedDocument]) -> StoreReport {
+        let mut report = StoreReport::default();
+        for chunk in documents.chunks(self.config.bulk_max_docs) {
+            self.write_chunk(chunk, &mut report).await;
+        }
+        report
+    }
+
+    async fn write_chunk(&self, chunk: &[IndexedDocument], report: &mut StoreReport) {
+        let mut pending: Vec<&IndexedDocument> = chunk.iter().collect();
+        let mut attempt = 1;
+        loop {
+            report.bulk_requests += 1;
+            let mut retry: Vec<(&IndexedDocument, u16, String)> = Vec::new();
+            match self.send_bulk(&pending).await {
+                Ok(response) => {
+                    if response.items.len() != pending.len() {
+                        let reason =
+                            format!("_bulk answered {} items for {} documents", response.items.len(), pending.len());
+                        fail_all(report, &pending, 0, &reason);
+                        return;
+                    }
+                    for (doc, item) in pending.iter().zip(&response.items) {
+                        let item = &item.index;
+                        match decide(item.status) {
+                            Decision::Done => *report.written_by_index.entry(doc.index.clone()).or_default() += 1,
+                            Decision::Retry => retry.push((doc, item.status, item.reason())),
+                            Decision::Fail => report.failed.push(failed(doc, item.status, item.reason())),
+                        }
+                    }
+                }
+                Err(failure) if failure.decision == Decision::Retry => {
+                    retry = pending.iter().map(|doc| (*doc, failure.status, failure.reason.clone())).collect();
+                }
+                Err(failure) => {
+                    fail_all(report, &pending, failure.status, &failure.reason);
+                    return;
+                }
+            }
+            if retry.is_empty() {
+                return;
+            }
+            if attempt >= self.retry.max_attempts {
+                for (doc, status, reason) in retry {
+                    report.failed.push(failed(doc, status, format!("{reason} (gave up after {attempt} attempts)")));
+                }
+                return;
+            }
+            tracing::warn!(documents = retry.len(), attempt, "OpenSearch asked to retry; backing off");
+            tokio::time::sleep(self.retry.backoff(attempt)).await;
+            attempt += 1;
+            pending = retry.into_iter().map(|(doc, _, _)| doc).collect();
+        }
+    }
+
+    async fn send_bulk(&self, documents: &[&IndexedDocument]) -> Result<bulk::BulkResponse, RequestFailure> {
+        let response = self
+            .request(reqwest::Method::POST, "_bulk")
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+            .body(bulk::encode(documents))
+            .send()
+            .await
+            .map_err(|e| RequestFailure {
+                status: 0,
+                reason: format!("no answer from {}: {}", self.config.url, error_chain(&e)),
+                // Connection refused or reset, timeouts: the server may be restarting.
+                decision: Decision::Retry,
+            })?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status != StatusCode::OK {
+            return Err(RequestFailure {
+                status: status.as_u16(),
+                reason: format!("_bulk HTTP {status}: {}", bulk::truncate(&text, 500)),
+                decision: decide(status.as_u16()),
+            });
+        }
+        bulk::parse_response(&text).map_err(|reason| RequestFailure { status: status.as_u16(), reason, decision: Decision::Fail })
+    }
+}
+
+fn failed(doc: &IndexedDocument, status: u16, reason: String) -> FailedDocument {
+    FailedDocument { index: doc.index.clone(), id: doc.id.clone(), status, reason }
+}
+
+fn fail_all(report: &mut StoreReport, documents: &[&IndexedDocument], status: u16, reason: &str) {
+    report.failed.extend(documents.iter().map(|doc| failed(doc, status, reason.to_string())));
+}
+
+/// reqwest's top-level message ("error sending request") hides the cause; show the chain.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

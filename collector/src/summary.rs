@@ -1,0 +1,181 @@
+//! What a run did, for people (`Display`) and machines (`serde`): accounts, functions, API
+//! calls by IAM action, documents by index, bulk requests, failures with their reasons.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::config::Window;
+use crate::store::FailedDocument;
+
+/// IAM action names of the AWS calls the collector makes; the API-call counters use them as keys
+/// so that a run's bill and its required permissions read the same way.
+pub mod actions {
+    /// Made with the collector's own credentials, not in the member account.
+    pub const STS_ASSUME_ROLE: &str = "sts:AssumeRole";
+    pub const LAMBDA_LIST_FUNCTIONS: &str = "lambda:ListFunctions";
+    pub const CLOUDWATCH_GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
+
+    /// Every action the collector counts.
+    pub const COUNTED: &[&str] = &[STS_ASSUME_ROLE, LAMBDA_LIST_FUNCTIONS, CLOUDWATCH_GET_METRIC_DATA];
+}
+
+/// Requests sent, by IAM action. Counts logical calls (one per page or batch); the SDK's own
+/// retries of a throttled call are not counted again.
+#[derive(Debug, Default)]
+pub struct ApiCallCounter {
+    counts: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl ApiCallCounter {
+    pub fn record(&self, action: &'static str) {
+        *self.counts.lock().expect("counter lock").entry(action).or_default() += 1;
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().expect("counter lock").iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Every region collected.
+    Ok,
+    /// Some regions collected, some failed (their data is missing; see `errors`).
+    Partial,
+    /// Nothing collected (AssumeRole failed, or every region failed).
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountOutcome {
+    pub account_id: String,
+    pub status: AccountStatus,
+    pub functions: usize,
+    /// Each names the region (if any), the failing call, AWS's reason and what to check.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub window: Window,
+    pub dry_run: bool,
+    pub accounts_ok: usize,
+    pub accounts_failed: usize,
+    pub accounts: Vec<AccountOutcome>,
+    /// Functions discovered across all accounts and regions.
+    pub functions: usize,
+    pub api_calls: BTreeMap<String, u64>,
+    /// Documents prepared by derive, by index (written or not).
+    pub documents_prepared: BTreeMap<String, u64>,
+    /// Documents OpenSearch acknowledged, in total and by index.
+    pub documents_written: u64,
+    pub documents_written_by_index: BTreeMap<String, u64>,
+    pub documents_failed_count: u64,
+    /// The first failed documents with OpenSearch's reason (capped; the count above is exact).
+    pub documents_failed: Vec<FailedDocument>,
+    pub bulk_requests: u64,
+    /// A failure that stopped the whole run (e.g. templates could not be installed).
+    pub fatal_error: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl RunSummary {
+    /// True when every account was collected in full and every document was written.
+    pub fn succeeded(&self) -> bool {
+        self.fatal_error.is_none()
+            && self.documents_failed_count == 0
+            && self.accounts.iter().all(|a| a.status == AccountStatus::Ok)
+    }
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let outcome = if self.succeeded() { "succeeded" } else { "FAILED" };
+        writeln!(
+            f,
+            "LFM collection {outcome}{} in {:.1}s",
+            if self.dry_run { " (dry run: nothing written)" } else { "" },
+            self.duration_ms as f64 / 1000.0
+        )?;
+        writeln!(
+            f,
+            "window      {} .. {} (period {}s)",
+            self.window.start.to_rfc3339(),
+            self.window.end.to_rfc3339(),
+            self.window.period_seconds
+        )?;
+        if let Some(error) = &self.fatal_error {
+            writeln!(f, "error       {error}")?;
+        }
+        writeln!(f, "accounts    {} ok, {} failed", self.accounts_ok, self.accounts_failed)?;
+        for account in &self.accounts {
+            let status = match account.status {
+                AccountStatus::Ok => "ok",
+                AccountStatus::Partial => "partial",
+                AccountStatus::Failed => "failed",
+            };
+            writeln!(f, "  {} {status:<7} {} functions", account.account_id, account.functions)?;
+            for error in &account.errors {
+                writeln!(f, "    - {error}")?;
+            }
+        }
+        writeln!(f, "functions   {}", self.functions)?;
+        writeln!(f, "api calls   {}", self.api_calls.values().sum::<u64>())?;
+        for (action, count) in &self.api_calls {
+            writeln!(f, "  {action:<26} {count}")?;
+        }
+        let prepared: u64 = self.documents_prepared.values().sum();
+        let written = self.documents_written;
+        writeln!(
+            f,
+            "documents   {written} written of {prepared} prepared, {} failed, in {} bulk requests",
+            self.documents_failed_count, self.bulk_requests
+        )?;
+        for (index, count) in &self.documents_prepared {
+            let done = self.documents_written_by_index.get(index).copied().unwrap_or(0);
+            writeln!(f, "  {index:<26} {done}/{count}")?;
+        }
+        for failed in &self.documents_failed {
+            writeln!(f, "  failed {} {}: {} {}", failed.index, failed.id, failed.status, failed.reason)?;
+        }
+        if self.documents_failed_count > self.documents_failed.len() as u64 {
+            writeln!(f, "  ... {} more", self.documents_failed_count - self.documents_failed.len() as u64)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_action() {
+        let counter = ApiCallCounter::default();
+        counter.record(actions::LAMBDA_LIST_FUNCTIONS);
+        counter.record(actions::LAMBDA_LIST_FUNCTIONS);
+        counter.record(actions::CLOUDWATCH_GET_METRIC_DATA);
+        let snapshot = counter.snapshot();
+        assert_eq!(snapshot["lambda:ListFunctions"], 2);
+        assert_eq!(snapshot["cloudwatch:GetMetricData"], 1);
+    }
+
+    /// The monitoring role the provider creates grants exactly `COLLECTOR_ACTIONS`; a call the
+    /// collector makes in a member account without it would fail with AccessDenied in production.
+    #[test]
+    fn every_member_account_action_is_granted_by_the_monitoring_role() {
+        for action in actions::COUNTED {
+            if *action == actions::STS_ASSUME_ROLE {
+                continue; // made with the collector's own credentials
+            }
+            assert!(
+                lfm_schema::iam::COLLECTOR_ACTIONS.contains(action),
+                "{action} is called by the collector but missing from lfm_schema::iam::COLLECTOR_ACTIONS"
+            );
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! The collector library against the real services of the test bed: moto (AWS) and a real
+//! OpenSearch node. Needs `LFM_MOTO_URL` and `LFM_OPENSEARCH_URL`
+//! (`eval "$(python -m lfm_testbed env)"` after `python -m lfm_testbed up`).
+//!
+//! The test seeds its own member account (AWS Organizations), three functions in two regions
+//! and a known set of CloudWatch datapoints with the AWS SDK, runs [`lfm_collector::run`] twice
+//! over the same window into indices with a unique prefix, and compares what OpenSearch holds
+//! with the values it put.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use aws_sdk_cloudwatch::primitives::DateTime as AwsDateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture, FunctionCode, PackageType, Runtime};
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use lfm_collector::config::{Config, OpenSearchConfig, Window};
+use lfm_collector::summary::AccountStatus;
+use serde_json::{json, Value};
+
+const PERIOD: u32 = 300;
+/// An empty zip archive: moto stores the package without unpacking it.
+const EMPTY_ZIP: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set. This test needs the test bed: `cd testbed && python -m lfm_testbed up && \
+             eval \"$(python -m lfm_testbed env)\"` (or run scripts/test), then `cargo test -p lfm-collector --test live`"
+        )
+    })
+}
+
+async fn sdk_config(moto: &str, region: &str, credentials: Credentials) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
+fn test_keys() -> Credentials {
+    Credentials::new("testing", "testing", None, None, "lfm-live-test")
+}
+
+/// A new member account of the organisation (created if moto holds none yet).
+async fn member_account(management: &SdkConfig) -> String {
+    let org = aws_sdk_organizations::Client::new(management);
+    if let Err(e) = org.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await {
+        let already = e.as_service_error().map(|s| s.is_already_in_organization_exception()).unwrap_or(false);
+        assert!(already, "create_organization: {}", aws_sdk_organizations::error::DisplayErrorContext(&e));
+    }
+    let suffix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let mut status = org
+        .create_account()
+        .account_name(format!("lfm-live-{suffix}"))
+        .email(format!("lfm-live-{suffix}@example.com"))
+        .send()
+        .await
+        .expect("create_account")
+        .create_account_status
+        .expect("status");
+    while status.account_id.is_none() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        status = org
+            .describe_create_account_status()
+            .create_account_request_id(status.id.clone().unwrap())
+            .send()
+            .await
+            .expect("describe_create_account_status")
+            .create_account_status
+            .unwrap();
+    }
+    status.account_id.unwrap()
+}
+
+async fn credentials_in(management: &SdkConfig, account: &str) -> Credentials {
+    let keys = aws_sdk_sts::Client::new(management)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"))
+        .role_session_name("lfm-live-test")
+        .send()
+        .await
+        .expect("assume OrganizationAccountAccessRole")
+        .credentials
+        .unwrap();
+    Credentials::new(keys.access_key_id, keys.secret_access_key, Some(keys.session_token), None, "member")
+}
+
+/// One datapoint: metric, function, time, value.
+struct Point(&'static str, &'static str, DateTime<Utc>, f64);
+
+async fn seed(moto: &str, account: &str, window_start: DateTime<Utc>) -> (Vec<(String, String)>, Vec<Point>) {
+    let management = sdk_config(moto, "us-east-1", test_keys()).await;
+    let member = credentials_in(&management, account).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(moto, "us-east-1", member.clone()).await);
+    let role_arn = iam
+        .create_role()
+        .role_name("lfm-live-exec")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                   "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("create execution role")
+        .role
+        .unwrap()
+        .arn;
+
+    // orders (zip, us-east-1, busy), idle (zip, us-east-1, no datapoints), resize (image, eu-west-1).
+    let functions = [("orders", "us-east-1"), ("idle", "us-east-1"), ("resize", "eu-west-1")];
+    for (name, region) in functions {
+        let lambda = aws_sdk_lambda::Client::new(&sdk_config(moto, region, member.clone()).await);
+        let create = lambda.create_function().function_name(name).role(&role_arn).memory_size(256).timeout(30);
+        let create = if name == "resize" {
+            create
+                .package_type(PackageType::Image)
+                .architectures(Architecture::Arm64)
+                .code(FunctionCode::builder().image_uri(format!("{account}.dkr.ecr.{region}.amazonaws.com/resize:v1")).build())
+        } else {
+            create
+                .runtime(Runtime::Python312)
+                .handler("app.handler")
+                .code(FunctionCode::builder().zip_file(Blob::new(EMPTY_ZIP)).build())
+        };
+        create.send().await.unwrap_or_else(|e| panic!("create_function {name}: {}", aws_sdk_lambda::error::DisplayErrorContext(&e)));
+    }
+
+    let p = |n: i64, seconds: i64| window_start + TimeDelta::seconds(n * i64::from(PERIOD) + seconds);
+    let points = vec![
+        // orders, period 0: two Invocations datapoints (Sum 10), 1 error, durations 100/300.
+        Point("Invocations", "orders", p(0, 10), 4.0),
+        Point("Invocations", "orders", p(0, 200), 6.0),
+        Point("Errors", "orders", p(0, 30), 1.0),
+        Point("Duration", "orders", p(0, 10), 100.0),
+        Point("Duration", "orders", p(0, 200), 300.0),
+        // orders, period 1: invoked, no Errors/Throttles datapoints at all.
+        Point("Invocations", "orders", p(1, 5), 20.0),
+        Point("Duration", "orders", p(1, 5), 42.5),
+        // orders, before the window: must not appear.
+        Point("Invocations", "orders", p(-1, 0), 999.0),
+        // resize, period 2: invoked and throttled; period 3: only throttled.
+        Point("Invocations", "resize", p(2, 60), 8.0),
+        Point("Errors", "resize", p(2, 60), 2.0),
+        Point("Throttles", "resize", p(2, 60), 1.0),
+        Point("Duration", "resize", p(2, 60), 1500.0),
+        Point("Throttles", "resize", p(3, 0), 5.0),
+    ];
+    for region in ["us-east-1", "eu-west-1"] {
+        let data: Vec<MetricDatum> = points
+            .iter()
+            .filter(|Point(_, f, _, _)| functions.iter().any(|(n, r)| n == f && *r == region))
+            .map(|Point(metric, function, at, value)| {
+                MetricDatum::builder()
+                    .metric_name(*metric)
+                    .dimensions(Dimension::builder().name("FunctionName").value(*function).build())
+                    .timestamp(AwsDateTime::from_secs(at.timestamp()))
+                    .value(*value)
+                    .unit(if *metric == "Duration" { StandardUnit::Milliseconds } else { StandardUnit::Count })
+                    .build()
+            })
+            .collect();
+        let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk_config(moto, region, member.clone()).await);
+        cloudwatch.put_metric_data().namespace("AWS/Lambda").set_metric_data(Some(data)).send().await.expect("put_metric_data");
+    }
+    (functions.iter().map(|(n, r)| (n.to_string(), r.to_string())).collect(), points)
+}
+
+async fn search(http: &reqwest::Client, opensearch: &str, index: &str) -> Vec<Value> {
+    http.post(format!("{opensearch}/{index}/_refresh")).send().await.unwrap().error_for_status().unwrap();
+    let body: Value = http
+        .post(format!("{opensearch}/{index}/_search"))
+        .json(&json!({"size": 1000, "query": {"match_all": {}}, "sort": [{"_id": "asc"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["hits"]["hits"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn collects_seeded_fleet_into_opensearch() {
+    let moto = required_env("LFM_MOTO_URL");
+    let opensearch = required_env("LFM_OPENSEARCH_URL").trim_end_matches('/').to_string();
+    // The collector uses the SDK's standard configuration: point it at moto like any endpoint.
+    std::env::set_var("AWS_ENDPOINT_URL", &moto);
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::remove_var("AWS_PROFILE");
+
+    let window_start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(3);
+    let window = Window::new(window_start, window_start + TimeDelta::hours(1), PERIOD).unwrap();
+    let account = member_account(&sdk_config(&moto, "us-east-1", test_keys()).await).await;
+    seed(&moto, &account, window.start).await;
+
+    let prefix = format!("lfmlive{}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis());
+    let config = Config {
+        accounts: vec![account.clone()],
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        partition: "aws".into(),
+        window,
+        index_prefix: prefix.clone(),
+        opensearch: OpenSearchConfig { url: opensearch.clone(), username: None, password: None, bulk_max_docs: 500 },
+        dry_run: false,
+        account_concurrency: 2,
+    };
+
+    let summary = lfm_collector::run(&config).await;
+    println!("{summary}");
+    assert!(summary.succeeded(), "{summary}");
+    assert_eq!(summary.accounts.len(), 1);
+    assert_eq!(summary.accounts[0].status, AccountStatus::Ok);
+    assert_eq!(summary.functions, 3);
+    assert_eq!(summary.api_calls["sts:AssumeRole"], 1);
+    assert_eq!(summary.api_calls["lambda:ListFunctions"], 2, "one page per region");
+    assert_eq!(summary.api_calls["cloudwatch:GetMetricData"], 2, "one batch per region");
+    assert_eq!(summary.documents_written, 3 + 4);
+    assert_eq!(summary.bulk_requests, 1, "one account's documents fit one request");
+
+    let http = reqwest::Client::new();
+    let metrics = search(&http, &opensearch, &format!("{prefix}-metrics-*")).await;
+    let rows: Vec<(String, String, u64, u64, u64, Value, Value, Value)> = metrics
+        .iter()
+        .map(|hit| {
+            let s = &hit["_source"];
+            (
+                s["function_name"].as_str().unwrap().to_string(),
+                s["@timestamp"].as_str().unwrap().to_string(),
+                s["invocations"].as_u64().unwrap(),
+                s["errors"].as_u64().unwrap(),
+                s["throttles"].as_u64().unwrap(),
+                s["error_rate"].clone(),
+                s["duration_avg_ms"].clone(),
+                s["duration_max_ms"].clone(),
+            )
+        })
+        .collect();
+    let at = |n: i64| (window.start + TimeDelta::seconds(n * i64::from(PERIOD))).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut expected = vec![
+        ("orders".to_string(), at(0), 10, 1, 0, json!(0.1), json!(200.0), json!(300.0)),
+        ("orders".to_string(), at(1), 20, 0, 0, json!(0.0), json!(42.5), json!(42.5)),
+        ("resize".to_string(), at(2), 8, 2, 1, json!(0.25), json!(1500.0), json!(1500.0)),
+        ("resize".to_string(), at(3), 0, 0, 5, Value::Null, Value::Null, Value::Null),
+    ];
+    let mut got = rows.clone();
+    got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    expected.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(got, expected);
+
+    let first = &metrics.iter().find(|h| h["_source"]["function_name"] == "orders").unwrap();
+    assert_eq!(
+        first["_id"],
+        format!("{account}:us-east-1:orders:{}:{PERIOD}", window.start.timestamp()),
+        "deterministic document id"
+    );
+    assert_eq!(first["_index"], format!("{prefix}-metrics-{}", window.start.format("%Y.%m.%d")));
+
+    let inventory = search(&http, &opensearch, &format!("{prefix}-inventory")).await;
+    assert_eq!(inventory.len(), 3);
+    let resize = inventory.iter().find(|h| h["_source"]["function_name"] == "resize").unwrap();
+    assert_eq!(resize["_id"], format!("{account}:eu-west-1:resize"));
+    assert!(resize["_source"]["runtime"].is_null(), "container images have no runtime");
+    assert_eq!(resize["_source"]["package_type"], "Image");
+    assert_eq!(resize["_source"]["architecture"], "arm64");
+    let orders = inventory.iter().find(|h| h["_source"]["function_name"] == "orders").unwrap();
+    assert_eq!(orders["_source"]["runtime"], "python3.12");
+    assert_eq!(orders["_source"]["memory_mb"], 256);
+    assert_eq!(orders["_source"]["timeout_s"], 30);
+
+    // The templates were installed before writing: strict mappings, one shard, no replicas.
+    let mapping: Value = http
+        .get(format!("{opensearch}/{prefix}-metrics-*/_mapping"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (_, index) in mapping.as_object().unwrap() {
+        assert_eq!(index["mappings"]["dynamic"], "strict");
+        assert_eq!(index["mappings"]["properties"]["error_rate"]["type"], "double");
+    }
+
+    // Same window again: the same documents, overwritten, no duplicates.
+    let again = lfm_collector::run(&config).await;
+    assert!(again.succeeded(), "{again}");
+    assert_eq!(search(&http, &opensearch, &format!("{prefix}-metrics-*")).await.len(), 4);
+    assert_eq!(search(&http, &opensearch, &format!("{prefix}-inventory")).await.len(), 3);
+
+    http.delete(format!("{opensearch}/{prefix}-*")).send().await.unwrap();
+    for name in ["metrics", "inventory"] {
+        http.delete(format!("{opensearch}/_index_template/{prefix}-{name}")).send().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
+    let config = Config {
+        accounts: vec!["111122223333".into()],
+        role_name: "LambdaMonitoringRole".into(),
+        external_id: None,
+        regions: vec!["us-east-1".into()],
+        partition: "aws".into(),
+        window: Window::last_complete_hour(Utc::now(), PERIOD).unwrap(),
+        index_prefix: "lfm".into(),
+        opensearch: OpenSearchConfig {
+            url: "http://127.0.0.1:9".into(),
+            username: None,
+            password: None,
+            bulk_max_docs: 500,
+        },
+        dry_run: false,
+        account_concurrency: 1,
+    };
+    let summary = lfm_collector::run(&config).await;
+    let error = summary.fatal_error.clone().expect("fatal error");
+    assert!(error.contains("http://127.0.0.1:9") && error.contains("index template"), "{error}");
+    assert!(!summary.succeeded());
+    assert!(summary.api_calls.is_empty(), "no AWS call before the store is ready");
+}
