@@ -1,26 +1,81 @@
-//! The LFM provider: configuration, AWS context, resources and data sources. (stub, replaced by the provider work)
+//! The LFM provider: its configuration, the AWS context the resources use, and its types.
+//!
+//! - [`config`]: the `provider "lfm"` block (region, assume_role, endpoints), parsed purely.
+//! - [`aws`]: SDK clients, per-service endpoints, sessions inside member accounts.
+//! - [`iam`], [`org`]: the IAM role operations and the organisation lookup.
+//! - [`monitored_account`]: resource `lfm_monitored_account` (the monitoring role per account).
+//! - [`trust_policy`]: data source `lfm_trust_policy`.
+//!
+//! Generic protocol work (msgpack, planning, validators, RequiresReplace) is not here but in
+//! `crate::protocol`, against the traits of `crate::framework`.
 
-use crate::framework::{Block, DataSource, Diagnostics, Provider, Resource, Schema, Value};
+pub mod aws;
+pub mod config;
+pub mod iam;
+pub mod monitored_account;
+pub mod org;
+pub mod retry;
+pub mod trust_policy;
+
+use self::aws::Aws;
+use self::config::Parsed;
+use crate::framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
 use async_trait::async_trait;
 
 #[derive(Default)]
 pub struct LfmProvider;
 
-pub struct LfmContext;
+/// What resources get: the AWS base session, or why it is not available yet.
+pub struct LfmContext {
+    aws: Result<Aws, String>,
+}
+
+impl LfmContext {
+    pub fn new(aws: Aws) -> Self {
+        LfmContext { aws: Ok(aws) }
+    }
+
+    /// A context whose configuration is not known yet (`unknown` names what is missing).
+    pub fn deferred(unknown: &str) -> Self {
+        LfmContext { aws: Err(unknown.to_owned()) }
+    }
+
+    /// The AWS session, or an error for operations that cannot run without it.
+    pub fn aws(&self) -> Result<&Aws, Diagnostics> {
+        self.aws.as_ref().map_err(|unknown| {
+            Diagnostics::error(
+                "The lfm provider configuration is not known yet",
+                format!("`{unknown}` in the provider \"lfm\" block depends on a value known only after apply. Apply the resources it depends on first (terraform apply -target=...), or configure the provider with known values."),
+            )
+        })
+    }
+
+    /// The AWS session when configured; `None` at plan time with unknown configuration.
+    pub fn configured(&self) -> Option<&Aws> {
+        self.aws.as_ref().ok()
+    }
+}
 
 #[async_trait]
 impl Provider for LfmProvider {
     type Context = LfmContext;
+
     fn schema(&self) -> Schema {
-        Schema { version: 0, block: Block::new("LFM provider") }
+        config::schema()
     }
-    async fn configure(&self, _config: &Value) -> Result<LfmContext, Diagnostics> {
-        Ok(LfmContext)
+
+    async fn configure(&self, config: &Value) -> Result<LfmContext, Diagnostics> {
+        match config::parse(config, |name| std::env::var(name).ok())? {
+            Parsed::Ready(cfg) => Ok(LfmContext::new(Aws::new(&cfg).await)),
+            Parsed::Deferred(unknown) => Ok(LfmContext::deferred(&unknown)),
+        }
     }
+
     fn resources(&self) -> Vec<Box<dyn Resource<LfmContext>>> {
-        Vec::new()
+        vec![Box::new(monitored_account::MonitoredAccount)]
     }
+
     fn data_sources(&self) -> Vec<Box<dyn DataSource<LfmContext>>> {
-        Vec::new()
+        vec![Box::new(trust_policy::TrustPolicy)]
     }
 }

@@ -1,0 +1,200 @@
+//! AWS clients: the base session (default credential chain, optionally through the provider's
+//! `assume_role`), per-service endpoint overrides, and sessions inside member accounts
+//! obtained with `sts:AssumeRole`.
+
+use super::config::{Endpoints, ProviderConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::time::SystemTime;
+use tokio::sync::OnceCell;
+
+/// Session name LFM uses when it assumes a role in a member account (visible in CloudTrail).
+pub const SESSION_NAME: &str = "terraform-provider-lfm";
+
+/// The configured base session: the identity Terraform runs as (normally in the management
+/// account).
+pub struct Aws {
+    base: SdkConfig,
+    endpoints: Endpoints,
+    partition: OnceCell<String>,
+    /// Filled by [`super::org::organization_id`]; one lookup per provider run.
+    pub(super) organization_id: OnceCell<String>,
+}
+
+/// Credentials for one member account, from assuming a role there.
+pub struct AccountSession {
+    config: SdkConfig,
+    endpoints: Endpoints,
+}
+
+/// An AWS API error reduced to what a diagnostic needs.
+#[derive(Clone, Debug)]
+pub struct AwsError {
+    /// The service's error code (`NoSuchEntity`, `AccessDenied` ...); `None` for transport errors.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn from_sdk<E>(err: SdkError<E>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let code = err.code().map(str::to_owned);
+        let message = match (code.is_some(), err.message()) {
+            (true, Some(m)) => m.to_owned(),
+            _ => DisplayErrorContext(&err).to_string(),
+        };
+        AwsError { code, message }
+    }
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl Aws {
+    /// Build the base session. Makes no AWS call: credentials resolve on first use.
+    pub async fn new(cfg: &ProviderConfig) -> Aws {
+        let default_chain = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(cfg.region.clone()))
+            .load()
+            .await;
+        let base = match &cfg.assume_role {
+            None => default_chain,
+            Some(ar) => {
+                let mut provider = aws_config::sts::AssumeRoleProvider::builder(ar.role_arn.clone())
+                    .session_name(ar.session_name.clone().unwrap_or_else(|| SESSION_NAME.to_owned()))
+                    .configure(&with_endpoint(&default_chain, cfg.endpoints.sts.as_deref()));
+                if let Some(ext) = &ar.external_id {
+                    provider = provider.external_id(ext.clone());
+                }
+                let provider = provider.build().await;
+                default_chain.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+            }
+        };
+        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new(), organization_id: OnceCell::new() }
+    }
+
+    pub fn region(&self) -> &str {
+        self.base.region().map(Region::as_ref).unwrap_or_default()
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&with_endpoint(&self.base, self.endpoints.sts.as_deref()))
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&with_endpoint(&self.base, self.endpoints.organizations.as_deref()))
+    }
+
+    /// The base session's IAM client (for the management account itself).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&with_endpoint(&self.base, self.endpoints.iam.as_deref()))
+    }
+
+    /// The partition (`aws`, `aws-us-gov`, `aws-cn` ...) of the caller, from its identity ARN;
+    /// from the region when the identity cannot be read.
+    pub async fn partition(&self) -> String {
+        let found = self
+            .partition
+            .get_or_try_init(|| async {
+                let id = self.sts().get_caller_identity().send().await.map_err(AwsError::from_sdk)?;
+                id.arn()
+                    .and_then(|arn| arn.split(':').nth(1))
+                    .map(str::to_owned)
+                    .ok_or_else(|| AwsError { code: None, message: "caller identity has no ARN".into() })
+            })
+            .await;
+        match found {
+            Ok(p) => p.clone(),
+            Err(_) => partition_for_region(self.region()).to_owned(),
+        }
+    }
+
+    /// `arn:{partition}:iam::{account}:role/{name}`.
+    pub async fn role_arn(&self, account_id: &str, role_name: &str) -> String {
+        role_arn(&self.partition().await, account_id, role_name)
+    }
+
+    /// Assume `role_name` in `account_id` with the base credentials.
+    pub async fn assume_role(&self, account_id: &str, role_name: &str) -> Result<AccountSession, AwsError> {
+        let arn = self.role_arn(account_id, role_name).await;
+        let out = self
+            .sts()
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name(SESSION_NAME)
+            .send()
+            .await
+            .map_err(AwsError::from_sdk)?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| AwsError { code: None, message: format!("AssumeRole into {arn} returned no credentials") })?;
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            SystemTime::try_from(*c.expiration()).ok(),
+            "lfm-assume-role",
+        );
+        let config = self.base.to_builder().credentials_provider(SharedCredentialsProvider::new(creds)).build();
+        Ok(AccountSession { config, endpoints: self.endpoints.clone() })
+    }
+}
+
+impl AccountSession {
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&with_endpoint(&self.config, self.endpoints.iam.as_deref()))
+    }
+}
+
+pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
+}
+
+/// The partition a region belongs to (used only when the caller identity is unavailable).
+pub fn partition_for_region(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+fn with_endpoint(config: &SdkConfig, endpoint: Option<&str>) -> SdkConfig {
+    match endpoint {
+        Some(url) => config.to_builder().endpoint_url(url).build(),
+        None => config.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_by_region() {
+        assert_eq!(partition_for_region("us-east-1"), "aws");
+        assert_eq!(partition_for_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_for_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_for_region("us-iso-east-1"), "aws-iso");
+        assert_eq!(role_arn("aws-us-gov", "111122223333", "R"), "arn:aws-us-gov:iam::111122223333:role/R");
+    }
+}

@@ -1,0 +1,90 @@
+//! Data source `lfm_trust_policy`: the monitoring role's trust policy as JSON, for accounts
+//! whose role is created by other means (CloudFormation StackSets, another module).
+
+use super::monitored_account::{at_least_one_principal, EXTERNAL_ID, ORGANIZATION_ID};
+use super::{org, LfmContext};
+use crate::framework::{AttrType, Attribute, Block, DataSource, Diagnostics, Schema, Validator, Value};
+use async_trait::async_trait;
+use lfm_schema::iam::trust_policy;
+
+pub struct TrustPolicy;
+
+#[async_trait]
+impl DataSource<LfmContext> for TrustPolicy {
+    fn type_name(&self) -> &'static str {
+        "lfm_trust_policy"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            block: Block::new("The trust policy LFM puts on a monitoring role, as JSON.")
+                .attr(Attribute::string("id").computed().description("A hash of the document."))
+                .attr(Attribute::list_of("monitoring_principal_arns", AttrType::String).required()
+                    .validate(Validator::Each(Box::new(Validator::Arn)))
+                    .validate(Validator::Custom(at_least_one_principal))
+                    .description("ARNs of the principals allowed to assume the role."))
+                .attr(Attribute::string("organization_id").optional().computed().validate(ORGANIZATION_ID).description("Organisation the principals must belong to. Default: the organisation of the provider's credentials."))
+                .attr(Attribute::string("external_id").optional().sensitive().validate(EXTERNAL_ID).description("External ID the collector must pass (sts:ExternalId)."))
+                .attr(Attribute::string("json").computed().description("The trust policy document.")),
+        }
+    }
+
+    async fn read(&self, ctx: &LfmContext, config: &Value) -> Result<Value, Diagnostics> {
+        let mut out = config.clone();
+        let organization_id = match config.get("organization_id").as_str() {
+            Some(id) => id.to_owned(),
+            None => org::organization_id(ctx.aws()?, "organization_id").await?,
+        };
+        let json = trust_policy(
+            &config.get("monitoring_principal_arns").strings(),
+            Some(&organization_id),
+            config.get("external_id").as_str(),
+        )
+        .to_string();
+        out.set("organization_id", Value::String(organization_id));
+        out.set("id", Value::String(format!("{:016x}", fnv1a(json.as_bytes()))));
+        out.set("json", Value::String(json));
+        Ok(out)
+    }
+}
+
+/// FNV-1a 64: a stable ID (std's hasher may change between Rust releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lfm::LfmContext;
+
+    #[tokio::test]
+    async fn renders_the_trust_policy_without_aws_when_organization_is_given() {
+        let config = Value::object([
+            ("id", Value::Null),
+            ("monitoring_principal_arns", Value::string_list(["arn:aws:iam::123456789012:role/lfm-collector"])),
+            ("organization_id", Value::string("o-abc123defg")),
+            ("external_id", Value::string("ext-1")),
+            ("json", Value::Null),
+        ]);
+        let ctx = LfmContext::deferred("test");
+        let out = TrustPolicy.read(&ctx, &config).await.unwrap();
+        let doc: serde_json::Value = serde_json::from_str(out.get("json").as_str().unwrap()).unwrap();
+        let cond = &doc["Statement"][0]["Condition"]["StringEquals"];
+        assert_eq!(cond["aws:PrincipalOrgID"], "o-abc123defg");
+        assert_eq!(cond["sts:ExternalId"], "ext-1");
+        assert_eq!(out.get("id").as_str().unwrap().len(), 16);
+        assert_eq!(TrustPolicy.read(&ctx, &config).await.unwrap(), out, "stable id");
+    }
+
+    #[tokio::test]
+    async fn organization_lookup_needs_a_configured_provider() {
+        let config = Value::object([
+            ("monitoring_principal_arns", Value::string_list(["arn:aws:iam::123456789012:root"])),
+            ("organization_id", Value::Null),
+        ]);
+        let err = TrustPolicy.read(&LfmContext::deferred("region"), &config).await.unwrap_err();
+        assert!(err.has_errors());
+    }
+}
