@@ -303,6 +303,86 @@ async fn collects_seeded_fleet_into_opensearch() {
     }
 }
 
+/// 101 functions in one region: ListFunctions needs three pages of 50, and the 505 metric
+/// queries need two GetMetricData calls. A dry run: nothing is written, everything is counted.
+#[tokio::test]
+async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
+    let moto = required_env("LFM_MOTO_URL");
+    std::env::set_var("AWS_ENDPOINT_URL", &moto);
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::remove_var("AWS_PROFILE");
+
+    let window_start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(2);
+    let window = Window::new(window_start, window_start + TimeDelta::hours(1), PERIOD).unwrap();
+    let management = sdk_config(&moto, "us-east-1", test_keys()).await;
+    let account = member_account(&management).await;
+    let member = sdk_config(&moto, "us-east-1", credentials_in(&management, &account).await).await;
+    let role_arn = aws_sdk_iam::Client::new(&member)
+        .create_role()
+        .role_name("lfm-live-exec")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .expect("create role")
+        .role
+        .unwrap()
+        .arn;
+    let lambda = aws_sdk_lambda::Client::new(&member);
+    for n in 0..101 {
+        lambda
+            .create_function()
+            .function_name(format!("fn-{n:03}"))
+            .role(&role_arn)
+            .runtime(Runtime::Nodejs20x)
+            .handler("index.handler")
+            .code(FunctionCode::builder().zip_file(Blob::new(EMPTY_ZIP)).build())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create_function fn-{n:03}: {}", aws_sdk_lambda::error::DisplayErrorContext(&e)));
+    }
+    // Datapoints for the first function and for the last one, whose queries land in the second call.
+    let data = ["fn-000", "fn-100"].map(|name| {
+        MetricDatum::builder()
+            .metric_name("Invocations")
+            .dimensions(Dimension::builder().name("FunctionName").value(name).build())
+            .timestamp(AwsDateTime::from_secs((window.start + TimeDelta::seconds(30)).timestamp()))
+            .value(3.0)
+            .unit(StandardUnit::Count)
+            .build()
+    });
+    aws_sdk_cloudwatch::Client::new(&member)
+        .put_metric_data()
+        .namespace("AWS/Lambda")
+        .set_metric_data(Some(data.to_vec()))
+        .send()
+        .await
+        .expect("put_metric_data");
+
+    let config = Config {
+        accounts: vec![account],
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: None,
+        regions: vec!["us-east-1".into()],
+        partition: "aws".into(),
+        window,
+        index_prefix: "lfm".into(),
+        opensearch: OpenSearchConfig { url: String::new(), username: None, password: None, bulk_max_docs: 500 },
+        dry_run: true,
+        account_concurrency: 1,
+    };
+    let summary = lfm_collector::run(&config).await;
+    println!("{summary}");
+    assert!(summary.succeeded(), "{summary}");
+    assert_eq!(summary.functions, 101);
+    assert_eq!(summary.api_calls["lambda:ListFunctions"], 3, "pages of 50, 50 and 1 (the test bed's moto pages ListFunctions like AWS)");
+    assert_eq!(summary.api_calls["cloudwatch:GetMetricData"], 2, "ceil(505 / 500) calls");
+    let metrics_index = format!("lfm-metrics-{}", window.start.format("%Y.%m.%d"));
+    assert_eq!(summary.documents_prepared.get(&metrics_index), Some(&2));
+    assert_eq!(summary.documents_prepared.get("lfm-inventory"), Some(&101));
+    assert_eq!((summary.documents_written, summary.bulk_requests), (0, 0), "a dry run writes nothing");
+}
+
 #[tokio::test]
 async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
     let config = Config {
