@@ -172,9 +172,12 @@ fn init_logging() {
             _ => None,
         })
     };
+    // Terraform's levels apply to this crate; libraries (h2, rustls, hyper) stay at warn,
+    // or TF_LOG=DEBUG would drown the provider's lines in frame dumps. RUST_LOG is passed
+    // through untouched for when those are wanted.
     let directives = tf_level("TF_LOG_PROVIDER")
         .or_else(|| tf_level("TF_LOG"))
-        .map(str::to_owned)
+        .map(|level| format!("warn,terraform_provider_lfm={level}"))
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "warn".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -264,6 +267,10 @@ fn accept_connections(
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                     Ok(Ok(tls)) => {
                         let _ = tx.send(PluginConn::Tls(Box::new(tls))).await;
+                    }
+                    // Terraform opens and drops a spare connection at exit: not worth a warning.
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe || e.kind() == io::ErrorKind::UnexpectedEof => {
+                        tracing::debug!("connection closed during the TLS handshake: {e}")
                     }
                     Ok(Err(e)) => tracing::warn!("rejected a connection: TLS handshake failed: {e}"),
                     Err(_) => tracing::warn!("rejected a connection: TLS handshake timed out"),
