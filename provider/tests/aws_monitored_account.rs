@@ -157,10 +157,13 @@ async fn monitored_account_lifecycle_against_moto() {
     let mut changed = state.clone();
     changed.set("external_id", Value::string("lfm-ext-2"));
     let plan = r.modify_plan(&ctx, Some(&state), changed).await.unwrap();
-    assert!(plan.get("trust_policy_json").as_str().unwrap().contains("lfm-ext-2"));
+    assert!(!plan.get("trust_policy_json").as_str().unwrap().contains("lfm-ext"), "external ID hidden in the plan");
     let updated = r.update(&ctx, &state, &plan).await.unwrap();
     let read = r.read(&ctx, &updated).await.unwrap().unwrap();
     assert_eq!(read, updated);
+    let in_iam = iam.get_role().role_name("LambdaMonitoringRole").send().await.unwrap();
+    let in_iam = in_iam.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default();
+    assert!(terraform_provider_lfm::lfm::iam::url_decode(in_iam).contains("lfm-ext-2"), "IAM got the new external ID: {in_iam}");
 
     // Delete; then it is gone, and deleting again is fine.
     r.delete(&ctx, &read).await.unwrap();

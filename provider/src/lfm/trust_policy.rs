@@ -26,7 +26,7 @@ impl DataSource<LfmContext> for TrustPolicy {
                     .description("ARNs of the principals allowed to assume the role."))
                 .attr(Attribute::string("organization_id").optional().computed().validate(ORGANIZATION_ID).description("Organisation the principals must belong to. Default: the organisation of the provider's credentials."))
                 .attr(Attribute::string("external_id").optional().sensitive().validate(EXTERNAL_ID).description("External ID the collector must pass (sts:ExternalId)."))
-                .attr(Attribute::string("json").computed().description("The trust policy document.")),
+                .attr(Attribute::string("json").computed().sensitive().description("The trust policy document. Sensitive because it contains external_id; wrap it in nonsensitive() to print it when no external ID is set.")),
         }
     }
 

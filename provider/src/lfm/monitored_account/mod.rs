@@ -32,8 +32,19 @@ pub(crate) fn at_least_one_principal(v: &Value) -> Result<(), String> {
 
 pub(crate) const ORGANIZATION_ID: Validator =
     Validator::Regex { pattern: r"o-[a-z0-9]{10,32}", message: "an AWS Organizations ID: o- followed by 10 to 32 lowercase letters or digits" };
-pub(crate) const EXTERNAL_ID: Validator =
-    Validator::Regex { pattern: r"[\w+=,.@:/-]{2,1224}", message: "2 to 1224 characters of letters, digits and +=,.@:/-_" };
+/// sts:ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (a custom check: as a regex the
+/// repetition count makes the compiled automaton too large).
+pub(crate) const EXTERNAL_ID: Validator = Validator::Custom(valid_external_id);
+
+fn valid_external_id(v: &Value) -> Result<(), String> {
+    let s = v.as_str().unwrap_or_default();
+    let chars_ok = s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
+    if (2..=1224).contains(&s.len()) && chars_ok {
+        Ok(())
+    } else {
+        Err("2 to 1224 characters of letters, digits and _+=,.@:/- (what sts:ExternalId accepts)".into())
+    }
+}
 
 #[async_trait]
 impl Resource<LfmContext> for MonitoredAccount {
@@ -51,10 +62,10 @@ impl Resource<LfmContext> for MonitoredAccount {
                 .validate(Validator::Each(Box::new(Validator::Arn)))
                 .validate(Validator::Custom(at_least_one_principal))
                 .description("ARNs of the principals allowed to assume the role (the LFM collector's role or account)."))
-            .attr(Attribute::string("organization_id").optional().computed().validate(ORGANIZATION_ID).description("Only principals of this organisation may assume the role (aws:PrincipalOrgID). Default: the organisation of the provider's credentials."))
+            .attr(Attribute::string("organization_id").optional().computed().use_state_for_unknown().validate(ORGANIZATION_ID).description("Only principals of this organisation may assume the role (aws:PrincipalOrgID). Default: the organisation of the provider's credentials."))
             .attr(Attribute::string("external_id").optional().sensitive().validate(EXTERNAL_ID).description("External ID the collector must pass when assuming the role (sts:ExternalId)."))
             .attr(Attribute::string("role_arn").computed().use_state_for_unknown().description("ARN of the monitoring role, for the collector's configuration."))
-            .attr(Attribute::string("trust_policy_json").computed().description("The role's trust policy as IAM holds it (a change made outside Terraform shows as a diff)."))
+            .attr(Attribute::string("trust_policy_json").computed().description("The role's trust policy as IAM holds it (a change made outside Terraform shows as a diff), with the sts:ExternalId value replaced by a marker since external_id is sensitive."))
             .attr(Attribute::string("permissions_policy_json").computed().description("The role's inline permissions policy as IAM holds it."));
         debug_assert_eq!(block.attributes.len(), ATTRIBUTES.len());
         Schema { version: 0, block }
@@ -103,7 +114,10 @@ impl Resource<LfmContext> for MonitoredAccount {
         let client = session.iam();
         let (trust, permissions) = documents(&state);
         let changed = |attr: &str, new: &str| !prior.get(attr).as_str().is_some_and(|old| policies_equivalent(old, new));
-        if changed("trust_policy_json", &trust) {
+        // The shown trust policy hides the external ID, so a new external ID is a change of its own.
+        let trust_changed = changed("trust_policy_json", state.get("trust_policy_json").as_str().unwrap_or_default())
+            || prior.get("external_id") != state.get("external_id");
+        if trust_changed {
             iam::update_trust_policy(&client, &key.role_name, &trust).await.map_err(|e| iam_error("update the trust policy of", &key, &e))?;
         }
         if changed("permissions_policy_json", &permissions) {
@@ -149,9 +163,11 @@ async fn resolve(aws: &Aws, planned: &Value) -> Result<Value, Diagnostics> {
     Ok(state)
 }
 
+/// The documents to write to IAM: the trust policy from the inputs (the state shows it with
+/// the external ID hidden), the permissions policy as planned.
 fn documents(state: &Value) -> (String, String) {
-    let doc = |attr: &str| state.get(attr).as_str().unwrap_or_default().to_owned();
-    (doc("trust_policy_json"), doc("permissions_policy_json"))
+    let trust = model::trust_document(state).unwrap_or_default();
+    (trust, state.get("permissions_policy_json").as_str().unwrap_or_default().to_owned())
 }
 
 async fn account_session(aws: &Aws, key: &RoleKey) -> Result<AccountSession, Diagnostics> {

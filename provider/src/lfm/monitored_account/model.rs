@@ -88,14 +88,59 @@ pub fn import_state(account_id: &str, role_name: &str) -> Value {
     state
 }
 
-/// The trust policy the object asks for; `None` while an input is unknown.
-pub fn desired_trust_policy(v: &Value) -> Option<String> {
+/// The trust policy to write to IAM, built from the inputs; `None` while one is unknown.
+pub fn trust_document(v: &Value) -> Option<String> {
     let principals = v.get("monitoring_principal_arns");
     let (org, ext) = (v.get("organization_id"), v.get("external_id"));
     if principals.contains_unknown() || org.is_unknown() || ext.is_unknown() {
         return None;
     }
     Some(policy::trust_policy(&principals.strings(), org.as_str(), ext.as_str()).to_string())
+}
+
+/// The trust policy as `trust_policy_json` shows it: [`trust_document`] with the external ID
+/// hidden (see [`redact_external_id`]).
+pub fn desired_trust_policy(v: &Value) -> Option<String> {
+    trust_document(v).map(|doc| redact_external_id(&doc, v.get("external_id").as_str()))
+}
+
+/// Shown instead of an `sts:ExternalId` value equal to the configured `external_id`.
+pub const EXTERNAL_ID_MARK: &str = "(sensitive: external_id)";
+/// Shown instead of any other `sts:ExternalId` value (changed outside Terraform).
+pub const OTHER_EXTERNAL_ID_MARK: &str = "(sensitive: not the configured external_id)";
+
+/// `external_id` is sensitive, but the trust policy contains it: the document kept in state
+/// and shown in plans carries a marker instead, which still tells a drifted value apart.
+/// Documents without an external ID condition are returned unchanged.
+pub fn redact_external_id(document: &str, external_id: Option<&str>) -> String {
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(document) else { return document.to_owned() };
+    let mark = |v: &serde_json::Value| {
+        serde_json::Value::from(if v.as_str().is_some() && v.as_str() == external_id { EXTERNAL_ID_MARK } else { OTHER_EXTERNAL_ID_MARK })
+    };
+    let mut redacted = false;
+    let statements: Vec<&mut serde_json::Value> = match &mut doc["Statement"] {
+        serde_json::Value::Array(items) => items.iter_mut().collect(),
+        single => vec![single],
+    };
+    for statement in statements {
+        let Some(operators) = statement.get_mut("Condition").and_then(|c| c.as_object_mut()) else { continue };
+        for keys in operators.values_mut().filter_map(|k| k.as_object_mut()) {
+            // Condition keys are case-insensitive in IAM.
+            for (_, value) in keys.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case("sts:ExternalId")) {
+                let hidden = match &*value {
+                    serde_json::Value::Array(items) => items.iter().map(mark).collect(),
+                    single => mark(single),
+                };
+                *value = hidden;
+                redacted = true;
+            }
+        }
+    }
+    if redacted {
+        doc.to_string()
+    } else {
+        document.to_owned()
+    }
 }
 
 pub fn desired_permissions_policy() -> String {
@@ -190,7 +235,6 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
     state.set("role_name", Value::string(&key.role_name));
     state.set("bootstrap_role_name", Value::string(&key.bootstrap_role_name));
     state.set("role_arn", Value::string(&role.arn));
-    state.set("trust_policy_json", keep_equivalent(current.get("trust_policy_json"), role.trust_policy.clone()));
     let permissions = match &role.permissions_policy {
         Some(doc) => keep_equivalent(current.get("permissions_policy_json"), doc.clone()),
         None => Value::Null,
@@ -202,5 +246,7 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
         state.set("organization_id", Value::opt_string(inputs.organization_id));
         state.set("external_id", Value::opt_string(inputs.external_id));
     }
+    let shown = redact_external_id(&role.trust_policy, state.get("external_id").as_str());
+    state.set("trust_policy_json", keep_equivalent(current.get("trust_policy_json"), shown));
     state
 }

@@ -2,8 +2,8 @@
 //! moto in `provider/tests/aws_monitored_account.rs`).
 
 use super::model::*;
-use super::{at_least_one_principal, MonitoredAccount};
-use crate::framework::{Resource, Value};
+use super::{at_least_one_principal, MonitoredAccount, EXTERNAL_ID};
+use crate::framework::{Provider, Resource, Validator, Value};
 use crate::lfm::iam::RoleState;
 use lfm_schema::iam::{permissions_policy, policies_equivalent, trust_policy};
 
@@ -161,4 +161,84 @@ fn schema_lists_the_state_attributes_and_principals_need_one() {
     assert_eq!(sensitive, ["external_id"]);
     assert!(at_least_one_principal(&Value::List(vec![])).is_err());
     assert!(at_least_one_principal(&Value::string_list([COLLECTOR])).is_ok());
+}
+
+#[test]
+fn external_id_check() {
+    let Validator::Custom(check) = EXTERNAL_ID else { panic!() };
+    assert!(check(&Value::string("lfm-ext_1:a/b@c=d")).is_ok());
+    assert!(check(&Value::string("x")).is_err());
+    assert!(check(&Value::string("has space")).is_err());
+    assert!(check(&Value::string("a".repeat(1225))).is_err());
+}
+
+/// Every regex validator of the provider compiles the way the protocol layer compiles it
+/// (a panic there would only show when Terraform validates a configuration).
+#[test]
+fn regex_validators_compile() {
+    fn walk(block: &crate::framework::Block, out: &mut Vec<&'static str>) {
+        for attr in &block.attributes {
+            for v in &attr.validators {
+                let mut v = v;
+                while let Validator::Each(inner) = v {
+                    v = inner;
+                }
+                if let Validator::Regex { pattern, .. } = v {
+                    out.push(pattern);
+                }
+            }
+        }
+        for nested in &block.blocks {
+            walk(&nested.block, out);
+        }
+    }
+    let provider = crate::lfm::LfmProvider;
+    let mut patterns = Vec::new();
+    walk(&provider.schema().block, &mut patterns);
+    for r in provider.resources() {
+        walk(&r.schema().block, &mut patterns);
+    }
+    for d in provider.data_sources() {
+        walk(&d.schema().block, &mut patterns);
+    }
+    assert!(!patterns.is_empty());
+    for p in patterns {
+        regex::Regex::new(&format!("^(?:{p})$")).unwrap_or_else(|e| panic!("{p}: {e}"));
+    }
+}
+
+#[test]
+fn the_external_id_never_shows_in_the_plan_or_state() {
+    let mut planned = planned_on_create();
+    planned.set("external_id", Value::string("s3cret-ext"));
+    let p = plan(planned, None, None, Some("aws"));
+    let shown = p.get("trust_policy_json").as_str().unwrap();
+    assert!(!shown.contains("s3cret-ext"), "{shown}");
+    assert!(shown.contains(EXTERNAL_ID_MARK));
+    // What IAM gets has the real value.
+    assert!(trust_document(&p).unwrap().contains("s3cret-ext"));
+
+    // Read: IAM's document with the same value shows as no change; another value as drift.
+    let key = RoleKey::from_value(&p).unwrap();
+    let role = |ext: &str| RoleState {
+        arn: p.get("role_arn").as_str().unwrap().into(),
+        trust_policy: trust_policy(&[COLLECTOR.into()], Some(ORG), Some(ext)).to_string(),
+        permissions_policy: Some(permissions_policy().to_string()),
+    };
+    assert_eq!(refreshed_state(&p, &key, &role("s3cret-ext")), p);
+    let drifted = refreshed_state(&p, &key, &role("attacker-chosen"));
+    let shown = drifted.get("trust_policy_json").as_str().unwrap();
+    assert!(shown.contains(OTHER_EXTERNAL_ID_MARK) && !shown.contains("attacker-chosen"), "{shown}");
+    assert_ne!(plan(drifted.clone(), Some(&drifted), None, Some("aws")).get("trust_policy_json"), drifted.get("trust_policy_json"));
+}
+
+#[test]
+fn redaction_handles_arrays_key_case_and_documents_without_external_id() {
+    let doc = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"STS:ExternalID":["a1","b2"]}}}}"#;
+    let r = redact_external_id(doc, Some("a1"));
+    assert!(!r.contains("a1") && !r.contains("b2"));
+    assert!(r.contains(EXTERNAL_ID_MARK) && r.contains(OTHER_EXTERNAL_ID_MARK));
+    let plain = trust_policy(&[COLLECTOR.into()], Some(ORG), None).to_string();
+    assert_eq!(redact_external_id(&plain, None), plain);
+    assert_eq!(redact_external_id("not json", Some("x")), "not json");
 }
