@@ -15,6 +15,7 @@
 //! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
 //! profiles, instance roles ...); nothing here knows about emulators.
 
+mod aws_error;
 pub mod config;
 pub mod derive;
 pub mod discover;

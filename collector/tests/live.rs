@@ -18,6 +18,8 @@ use aws_types::region::Region;
 use aws_types::SdkConfig;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use lfm_collector::config::{Config, OpenSearchConfig, Window};
+use lfm_collector::store::opensearch::OpenSearchStore;
+use lfm_collector::store::IndexedDocument;
 use lfm_collector::summary::AccountStatus;
 use serde_json::{json, Value};
 
@@ -296,6 +298,21 @@ async fn collects_seeded_fleet_into_opensearch() {
     assert!(again.succeeded(), "{again}");
     assert_eq!(search(&http, &opensearch, &format!("{prefix}-metrics-*")).await.len(), 4);
     assert_eq!(search(&http, &opensearch, &format!("{prefix}-inventory")).await.len(), 3);
+
+    // A document the strict mapping rejects is reported with OpenSearch's reason, not dropped;
+    // the good document in the same request is written.
+    let store = OpenSearchStore::new(&config.opensearch).unwrap();
+    let index = format!("{prefix}-metrics-{}", window.start.format("%Y.%m.%d"));
+    let good = IndexedDocument { index: index.clone(), id: first["_id"].as_str().unwrap().into(), body: first["_source"].clone() };
+    let mut bad_body = first["_source"].clone();
+    bad_body["cold_starts"] = json!(1);
+    let bad = IndexedDocument { index: index.clone(), id: "bad".into(), body: bad_body };
+    let report = store.write(&[good, bad]).await;
+    assert_eq!(report.bulk_requests, 1);
+    assert_eq!(report.written_by_index.get(&index), Some(&1));
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!((report.failed[0].id.as_str(), report.failed[0].status), ("bad", 400));
+    assert!(report.failed[0].reason.contains("strict_dynamic_mapping_exception"), "{:?}", report.failed[0]);
 
     http.delete(format!("{opensearch}/{prefix}-*")).send().await.unwrap();
     for name in ["metrics", "inventory"] {

@@ -175,9 +175,9 @@ mod tests {
 
     #[test]
     fn flags_override_the_file_and_defaults_fill_the_rest() {
-        let args = parse(&["--accounts", "111122223333,444455556666", "--period", "60"]);
+        let args = parse(&["--accounts", "111122223333,444455556666", "--period", "60", "--opensearch-url", "http://127.0.0.1:9200/"]);
         let file = FileConfig::from_toml(
-            "accounts = [\"999999999999\"]\nregions = [\"eu-west-1\"]\nopensearch_url = \"http://127.0.0.1:9200/\"\nperiod = 900\n",
+            "accounts = [\"999999999999\"]\nregions = [\"eu-west-1\"]\nopensearch_url = \"http://elsewhere:9200\"\nperiod = 900\n",
         )
         .unwrap();
         let config = merge(&args, file, None, now()).unwrap();

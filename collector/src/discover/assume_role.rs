@@ -46,7 +46,7 @@ pub async fn assume_role(
         .set_external_id(external_id.map(str::to_string))
         .send()
         .await
-        .map_err(|e| failed(aws_sdk_sts::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| failed(crate::aws_error::describe(&e)))?;
     let keys = output.credentials().ok_or_else(|| failed("the response carried no credentials".into()))?;
     let expiry = SystemTime::try_from(*keys.expiration()).ok();
     let credentials = Credentials::new(

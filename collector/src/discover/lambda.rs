@@ -35,7 +35,7 @@ pub async fn list_functions(
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| failed(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| failed(crate::aws_error::describe(&e)))?;
         functions.extend(page.functions().iter().map(|f| function_record(&session.account_id, region, f)));
         match page.next_marker().filter(|m| !m.is_empty()) {
             None => break,

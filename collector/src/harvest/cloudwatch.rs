@@ -186,7 +186,7 @@ pub async fn harvest(
                 .set_next_token(next_token.clone())
                 .send()
                 .await
-                .map_err(|e| failed(aws_sdk_cloudwatch::error::DisplayErrorContext(&e).to_string()))?;
+                .map_err(|e| failed(crate::aws_error::describe(&e)))?;
             let page = page_from_sdk(&output);
             absorb_page(&page, &queries_by_id, &mut series).map_err(failed)?;
             match page.next_token {
