@@ -32,7 +32,10 @@ pub struct CodecError {
 }
 
 fn err(path: &str, message: impl Into<String>) -> CodecError {
-    CodecError { path: path.to_owned(), message: message.into() }
+    CodecError {
+        path: path.to_owned(),
+        message: message.into(),
+    }
 }
 
 fn child(path: &str, name: &str) -> String {
@@ -54,7 +57,8 @@ const REFINED_UNKNOWN_EXT: i8 = 12;
 /// Decodes a `DynamicValue.msgpack` payload of type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &CtyType) -> Result<Value, CodecError> {
     let mut reader = bytes;
-    let raw = rmpv::decode::read_value(&mut reader).map_err(|e| err("", format!("malformed msgpack: {e}")))?;
+    let raw = rmpv::decode::read_value(&mut reader)
+        .map_err(|e| err("", format!("malformed msgpack: {e}")))?;
     from_msgpack(raw, ty, "")
 }
 
@@ -67,8 +71,13 @@ fn from_msgpack(raw: rmpv::Value, ty: &CtyType, path: &str) -> Result<Value, Cod
     }
     match ty {
         CtyType::String => match raw {
-            M::String(s) => s.into_str().map(Value::String).ok_or_else(|| err(path, "string is not UTF-8")),
-            M::Binary(b) => String::from_utf8(b).map(Value::String).map_err(|_| err(path, "string is not UTF-8")),
+            M::String(s) => s
+                .into_str()
+                .map(Value::String)
+                .ok_or_else(|| err(path, "string is not UTF-8")),
+            M::Binary(b) => String::from_utf8(b)
+                .map(Value::String)
+                .map_err(|_| err(path, "string is not UTF-8")),
             other => Err(err(path, format!("expected a string, got {other}"))),
         },
         CtyType::Number => match raw {
@@ -83,7 +92,9 @@ fn from_msgpack(raw: rmpv::Value, ty: &CtyType, path: &str) -> Result<Value, Cod
             // cty writes numbers that fit neither i64 nor f64 exactly as decimal strings.
             M::String(s) => {
                 let s = s.into_str().unwrap_or_default();
-                s.parse::<f64>().map(Value::Number).map_err(|_| err(path, format!("expected a number, got \"{s}\"")))
+                s.parse::<f64>()
+                    .map(Value::Number)
+                    .map_err(|_| err(path, format!("expected a number, got \"{s}\"")))
             }
             other => Err(err(path, format!("expected a number, got {other}"))),
         },
@@ -100,7 +111,11 @@ fn from_msgpack(raw: rmpv::Value, ty: &CtyType, path: &str) -> Result<Value, Cod
                 .enumerate()
                 .map(|(i, item)| from_msgpack(item, elem, &format!("{path}[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, CtyType::Set(_)) { Value::Set(values) } else { Value::List(values) })
+            Ok(if matches!(ty, CtyType::Set(_)) {
+                Value::Set(values)
+            } else {
+                Value::List(values)
+            })
         }
         CtyType::Map(elem) => {
             let M::Map(entries) = raw else {
@@ -121,7 +136,9 @@ fn from_msgpack(raw: rmpv::Value, ty: &CtyType, path: &str) -> Result<Value, Cod
             let mut object = BTreeMap::new();
             for (k, v) in entries {
                 let name = msgpack_key(k, path)?;
-                let attr_ty = attrs.get(&name).ok_or_else(|| err(path, format!("unsupported attribute \"{name}\"")))?;
+                let attr_ty = attrs
+                    .get(&name)
+                    .ok_or_else(|| err(path, format!("unsupported attribute \"{name}\"")))?;
                 let value = from_msgpack(v, attr_ty, &child(path, &name))?;
                 object.insert(name, value);
             }
@@ -157,7 +174,8 @@ fn kind(ty: &CtyType) -> &'static str {
 pub fn encode_msgpack(value: &Value, ty: &CtyType) -> Result<Vec<u8>, CodecError> {
     let raw = to_msgpack(value, ty, "")?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &raw).map_err(|e| err("", format!("msgpack write failed: {e}")))?;
+    rmpv::encode::write_value(&mut out, &raw)
+        .map_err(|e| err("", format!("msgpack write failed: {e}")))?;
     Ok(out)
 }
 
@@ -169,7 +187,12 @@ fn to_msgpack(value: &Value, ty: &CtyType, path: &str) -> Result<rmpv::Value, Co
         Value::Unknown => return Ok(M::Ext(UNKNOWN_EXT, vec![0])),
         _ => {}
     }
-    let mismatch = || err(path, format!("expected a {}, got {}", kind(ty), describe(value)));
+    let mismatch = || {
+        err(
+            path,
+            format!("expected a {}, got {}", kind(ty), describe(value)),
+        )
+    };
     match ty {
         CtyType::String => value.as_str().map(M::from).ok_or_else(mismatch),
         CtyType::Number => {
@@ -198,7 +221,12 @@ fn to_msgpack(value: &Value, ty: &CtyType, path: &str) -> Result<rmpv::Value, Co
         CtyType::Map(elem) => match value {
             Value::Map(m) | Value::Object(m) => Ok(M::Map(
                 m.iter()
-                    .map(|(k, v)| Ok((M::from(k.as_str()), to_msgpack(v, elem, &format!("{path}[\"{k}\"]"))?)))
+                    .map(|(k, v)| {
+                        Ok((
+                            M::from(k.as_str()),
+                            to_msgpack(v, elem, &format!("{path}[\"{k}\"]"))?,
+                        ))
+                    })
                     .collect::<Result<_, CodecError>>()?,
             )),
             _ => Err(mismatch()),
@@ -206,12 +234,20 @@ fn to_msgpack(value: &Value, ty: &CtyType, path: &str) -> Result<rmpv::Value, Co
         CtyType::Object(attrs) => match value {
             Value::Object(m) => {
                 if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
-                    return Err(err(path, format!("attribute \"{extra}\" is not in the schema")));
+                    return Err(err(
+                        path,
+                        format!("attribute \"{extra}\" is not in the schema"),
+                    ));
                 }
                 Ok(M::Map(
                     attrs
                         .iter()
-                        .map(|(name, attr_ty)| Ok((M::from(name.as_str()), to_msgpack(value.get(name), attr_ty, &child(path, name))?)))
+                        .map(|(name, attr_ty)| {
+                            Ok((
+                                M::from(name.as_str()),
+                                to_msgpack(value.get(name), attr_ty, &child(path, name))?,
+                            ))
+                        })
                         .collect::<Result<_, CodecError>>()?,
                 ))
             }
@@ -240,7 +276,8 @@ fn describe(value: &Value) -> &'static str {
 /// Decodes state JSON as Terraform stores it, by the *current* schema type. Attributes the
 /// schema no longer has are dropped; attributes it gained are null.
 pub fn decode_json(bytes: &[u8], ty: &CtyType) -> Result<Value, CodecError> {
-    let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| err("", format!("malformed JSON: {e}")))?;
+    let raw: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| err("", format!("malformed JSON: {e}")))?;
     from_json(raw, ty, "")
 }
 
@@ -258,8 +295,14 @@ fn from_json(raw: serde_json::Value, ty: &CtyType, path: &str) -> Result<Value, 
             other => Err(err(path, format!("expected a string, got {other}"))),
         },
         CtyType::Number => match raw {
-            J::Number(n) => n.as_f64().map(Value::Number).ok_or_else(|| err(path, "number out of range")),
-            J::String(s) => s.parse::<f64>().map(Value::Number).map_err(|_| err(path, format!("expected a number, got \"{s}\""))),
+            J::Number(n) => n
+                .as_f64()
+                .map(Value::Number)
+                .ok_or_else(|| err(path, "number out of range")),
+            J::String(s) => s
+                .parse::<f64>()
+                .map(Value::Number)
+                .map_err(|_| err(path, format!("expected a number, got \"{s}\""))),
             other => Err(err(path, format!("expected a number, got {other}"))),
         },
         CtyType::Bool => match raw {
@@ -276,7 +319,11 @@ fn from_json(raw: serde_json::Value, ty: &CtyType, path: &str) -> Result<Value, 
                 .enumerate()
                 .map(|(i, item)| from_json(item, elem, &format!("{path}[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, CtyType::Set(_)) { Value::Set(values) } else { Value::List(values) })
+            Ok(if matches!(ty, CtyType::Set(_)) {
+                Value::Set(values)
+            } else {
+                Value::List(values)
+            })
         }
         CtyType::Map(elem) => {
             let J::Object(entries) = raw else {
@@ -314,7 +361,12 @@ mod tests {
     use super::*;
 
     fn obj_ty(attrs: &[(&str, CtyType)]) -> CtyType {
-        CtyType::Object(attrs.iter().map(|(k, t)| (k.to_string(), t.clone())).collect())
+        CtyType::Object(
+            attrs
+                .iter()
+                .map(|(k, t)| (k.to_string(), t.clone()))
+                .collect(),
+        )
     }
 
     fn sample_type() -> CtyType {
@@ -328,7 +380,13 @@ mod tests {
             ("ids", CtyType::List(Box::new(CtyType::Number))),
             ("arn", CtyType::String),
             ("missing", CtyType::String),
-            ("rule", CtyType::List(Box::new(obj_ty(&[("id", CtyType::String), ("max", CtyType::Number)])))),
+            (
+                "rule",
+                CtyType::List(Box::new(obj_ty(&[
+                    ("id", CtyType::String),
+                    ("max", CtyType::Number),
+                ]))),
+            ),
         ])
     }
 
@@ -338,12 +396,27 @@ mod tests {
             ("count", Value::Number(42.0)),
             ("ratio", Value::Number(0.25)),
             ("enabled", Value::Bool(true)),
-            ("tags", Value::Map([("team".to_string(), Value::string("ops"))].into())),
-            ("regions", Value::Set(vec![Value::string("eu-west-1"), Value::string("us-east-1")])),
-            ("ids", Value::List(vec![Value::Number(1.0), Value::Number(-7.0)])),
+            (
+                "tags",
+                Value::Map([("team".to_string(), Value::string("ops"))].into()),
+            ),
+            (
+                "regions",
+                Value::Set(vec![Value::string("eu-west-1"), Value::string("us-east-1")]),
+            ),
+            (
+                "ids",
+                Value::List(vec![Value::Number(1.0), Value::Number(-7.0)]),
+            ),
             ("arn", Value::Unknown),
             ("missing", Value::Null),
-            ("rule", Value::List(vec![Value::object([("id", Value::string("r1")), ("max", Value::Unknown)])])),
+            (
+                "rule",
+                Value::List(vec![Value::object([
+                    ("id", Value::string("r1")),
+                    ("max", Value::Unknown),
+                ])]),
+            ),
         ])
     }
 
@@ -359,23 +432,41 @@ mod tests {
         let bytes = encode_msgpack(&Value::Unknown, &CtyType::String).unwrap();
         assert_eq!(bytes, vec![0xd4, 0x00, 0x00]);
         // Refined unknowns of newer Terraform decode as plain unknowns.
-        assert_eq!(decode_msgpack(&[0xd4, 0x0c, 0x00], &CtyType::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode_msgpack(&[0xd4, 0x0c, 0x00], &CtyType::String).unwrap(),
+            Value::Unknown
+        );
     }
 
     #[test]
     fn numbers_accept_int_float_and_string() {
         let mut buf = Vec::new();
         rmp::encode::write_sint(&mut buf, 300).unwrap();
-        assert_eq!(decode_msgpack(&buf, &CtyType::Number).unwrap(), Value::Number(300.0));
+        assert_eq!(
+            decode_msgpack(&buf, &CtyType::Number).unwrap(),
+            Value::Number(300.0)
+        );
         buf.clear();
         rmp::encode::write_f64(&mut buf, 1.5).unwrap();
-        assert_eq!(decode_msgpack(&buf, &CtyType::Number).unwrap(), Value::Number(1.5));
+        assert_eq!(
+            decode_msgpack(&buf, &CtyType::Number).unwrap(),
+            Value::Number(1.5)
+        );
         buf.clear();
         rmp::encode::write_str(&mut buf, "12345678901234567890").unwrap();
-        assert_eq!(decode_msgpack(&buf, &CtyType::Number).unwrap(), Value::Number(12345678901234567890.0));
+        assert_eq!(
+            decode_msgpack(&buf, &CtyType::Number).unwrap(),
+            Value::Number(12345678901234567890.0)
+        );
         // Whole numbers are written as integers, fractions as float64.
-        assert_eq!(encode_msgpack(&Value::Number(5.0), &CtyType::Number).unwrap(), vec![0x05]);
-        assert_eq!(encode_msgpack(&Value::Number(0.5), &CtyType::Number).unwrap()[0], 0xcb);
+        assert_eq!(
+            encode_msgpack(&Value::Number(5.0), &CtyType::Number).unwrap(),
+            vec![0x05]
+        );
+        assert_eq!(
+            encode_msgpack(&Value::Number(0.5), &CtyType::Number).unwrap()[0],
+            0xcb
+        );
     }
 
     #[test]
@@ -383,7 +474,10 @@ mod tests {
         let ty = obj_ty(&[("a", CtyType::String), ("b", CtyType::String)]);
         let bytes = encode_msgpack(&Value::object([("a", Value::string("x"))]), &ty).unwrap();
         let back = decode_msgpack(&bytes, &ty).unwrap();
-        assert_eq!(back, Value::object([("a", Value::string("x")), ("b", Value::Null)]));
+        assert_eq!(
+            back,
+            Value::object([("a", Value::string("x")), ("b", Value::Null)])
+        );
         let mut reader = bytes.as_slice();
         let raw = rmpv::decode::read_value(&mut reader).unwrap();
         assert_eq!(raw.as_map().unwrap().len(), 2);
@@ -391,12 +485,21 @@ mod tests {
 
     #[test]
     fn type_mismatch_names_the_attribute() {
-        let ty = obj_ty(&[("rule", CtyType::List(Box::new(obj_ty(&[("max", CtyType::Number)]))))]);
-        let v = Value::object([("rule", Value::List(vec![Value::object([("max", Value::string("ten"))])]))]);
+        let ty = obj_ty(&[(
+            "rule",
+            CtyType::List(Box::new(obj_ty(&[("max", CtyType::Number)]))),
+        )]);
+        let v = Value::object([(
+            "rule",
+            Value::List(vec![Value::object([("max", Value::string("ten"))])]),
+        )]);
         let e = encode_msgpack(&v, &ty).unwrap_err();
         assert_eq!(e.path, "rule[0].max");
         let extra = Value::object([("nope", Value::Null)]);
-        assert!(encode_msgpack(&extra, &ty).unwrap_err().message.contains("\"nope\""));
+        assert!(encode_msgpack(&extra, &ty)
+            .unwrap_err()
+            .message
+            .contains("\"nope\""));
     }
 
     #[test]
@@ -420,14 +523,21 @@ mod tests {
         assert!(matches!(v.get("regions"), Value::Set(_)));
         assert!(!matches!(v, Value::Object(ref m) if m.contains_key("old_attr")));
         // and it re-encodes to msgpack by the same type
-        let back = decode_msgpack(&encode_msgpack(&v, &sample_type()).unwrap(), &sample_type()).unwrap();
+        let back =
+            decode_msgpack(&encode_msgpack(&v, &sample_type()).unwrap(), &sample_type()).unwrap();
         assert_eq!(back, v);
     }
 
     #[test]
     fn null_and_empty_collections_differ() {
         let ty = CtyType::List(Box::new(CtyType::String));
-        assert_eq!(decode_msgpack(&encode_msgpack(&Value::Null, &ty).unwrap(), &ty).unwrap(), Value::Null);
-        assert_eq!(decode_msgpack(&encode_msgpack(&Value::List(vec![]), &ty).unwrap(), &ty).unwrap(), Value::List(vec![]));
+        assert_eq!(
+            decode_msgpack(&encode_msgpack(&Value::Null, &ty).unwrap(), &ty).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            decode_msgpack(&encode_msgpack(&Value::List(vec![]), &ty).unwrap(), &ty).unwrap(),
+            Value::List(vec![])
+        );
     }
 }

@@ -29,7 +29,11 @@ pub(crate) fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
         summary: d.summary.clone(),
         detail: d.detail.clone(),
         // An empty path would make Terraform point at nothing; leave it out instead.
-        attribute: d.attribute.as_ref().filter(|p| !p.0.is_empty()).map(path_to_proto),
+        attribute: d
+            .attribute
+            .as_ref()
+            .filter(|p| !p.0.is_empty())
+            .map(path_to_proto),
     }
 }
 

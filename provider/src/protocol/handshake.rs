@@ -16,7 +16,8 @@ use std::path::Path;
 use base64::Engine;
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's own protocol version (the first field of the handshake line).
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol this provider speaks.
@@ -53,7 +54,9 @@ pub fn check_launch(get: impl Fn(&str) -> Option<String>) -> Result<LaunchEnv, L
     }
     // go-plugin falls back to the plugin's own version when the variable is absent.
     if let Some(offered) = get("PLUGIN_PROTOCOL_VERSIONS") {
-        let speaks_6 = offered.split(',').any(|v| v.trim() == PROTOCOL_VERSION.to_string());
+        let speaks_6 = offered
+            .split(',')
+            .any(|v| v.trim() == PROTOCOL_VERSION.to_string());
         if !speaks_6 {
             return Err(LaunchError::UnsupportedProtocol { offered });
         }
@@ -64,8 +67,13 @@ pub fn check_launch(get: impl Fn(&str) -> Option<String>) -> Result<LaunchEnv, L
 
 /// The one stdout line; `server_cert_der` is `None` when serving plaintext.
 pub fn handshake_line(socket: &Path, server_cert_der: Option<&[u8]>) -> String {
-    let cert = server_cert_der.map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)).unwrap_or_default();
-    format!("{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}", socket.display())
+    let cert = server_cert_der
+        .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
+        .unwrap_or_default();
+    format!(
+        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}",
+        socket.display()
+    )
 }
 
 /// The `TF_REATTACH_PROVIDERS` value for a provider listening on `socket` (debug mode).
@@ -88,21 +96,37 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn refuses_to_run_without_the_cookie() {
-        assert!(matches!(check_launch(env(&[])), Err(LaunchError::NotLaunchedByTerraform)));
-        assert!(matches!(check_launch(env(&[(MAGIC_COOKIE_KEY, "nope")])), Err(LaunchError::NotLaunchedByTerraform)));
+        assert!(matches!(
+            check_launch(env(&[])),
+            Err(LaunchError::NotLaunchedByTerraform)
+        ));
+        assert!(matches!(
+            check_launch(env(&[(MAGIC_COOKIE_KEY, "nope")])),
+            Err(LaunchError::NotLaunchedByTerraform)
+        ));
     }
 
     #[test]
     fn needs_protocol_6() {
-        let e = check_launch(env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "4,5")]));
+        let e = check_launch(env(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "4,5"),
+        ]));
         assert!(matches!(e, Err(LaunchError::UnsupportedProtocol { .. })));
-        let ok = check_launch(env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "5,6"), ("PLUGIN_CLIENT_CERT", "PEM")]));
+        let ok = check_launch(env(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
+            ("PLUGIN_CLIENT_CERT", "PEM"),
+        ]));
         assert_eq!(ok.unwrap().client_cert_pem.as_deref(), Some("PEM"));
     }
 
@@ -115,7 +139,8 @@ mod tests {
 
     #[test]
     fn reattach_json_shape() {
-        let v: serde_json::Value = serde_json::from_str(&reattach_json(Path::new("/tmp/s.sock"), 42)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&reattach_json(Path::new("/tmp/s.sock"), 42)).unwrap();
         let p = &v["registry.terraform.io/lfm/lfm"];
         assert_eq!(p["Protocol"], "grpc");
         assert_eq!(p["ProtocolVersion"], 6);

@@ -9,7 +9,8 @@
 //! - [`tls`]: the server certificate and the strict client-certificate pinning (mTLS);
 //! - [`server`]: the unix socket, TLS handshakes, the tonic server with the provider, health,
 //!   controller and stdio services, shutdown;
-//! - [`service`]: the 12 RPCs of `tfplugin6.Provider`, mapped onto the framework traits;
+//! - [`service`]: the 12 RPCs of `tfplugin6.Provider`, mapped onto the framework traits
+//!   (`rpc.rs` holds the generated-trait adapters);
 //! - [`validate`], [`plan`]: the generic behaviour resources never repeat (validators,
 //!   required-ness, defaults, unknowns, RequiresReplace);
 //! - [`codec`], [`schema`]: cty values (msgpack / JSON) and schema conversion.
@@ -21,6 +22,7 @@ pub mod codec;
 pub mod handshake;
 pub mod plan;
 pub mod proto;
+mod rpc;
 pub mod schema;
 pub mod server;
 pub mod service;

@@ -11,7 +11,11 @@ use crate::framework::{AttrType, Attribute, Block, NestedBlock, Nesting, Schema,
 /// The cty object type of a block: attributes by name plus nested blocks
 /// (SINGLE -> object, LIST -> list of objects, SET -> set of objects).
 pub fn object_type(block: &Block) -> CtyType {
-    let mut attrs: BTreeMap<String, CtyType> = block.attributes.iter().map(|a| (a.name.clone(), attr_type(&a.ty))).collect();
+    let mut attrs: BTreeMap<String, CtyType> = block
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), attr_type(&a.ty)))
+        .collect();
     for nested in &block.blocks {
         let inner = object_type(&nested.block);
         let ty = match nested.nesting {
@@ -50,7 +54,10 @@ pub fn type_json(ty: &AttrType) -> serde_json::Value {
 
 /// The protobuf schema Terraform receives from GetProviderSchema.
 pub fn to_proto(schema: &Schema) -> pb::Schema {
-    pb::Schema { version: schema.version, block: Some(block_to_proto(&schema.block, schema.version)) }
+    pb::Schema {
+        version: schema.version,
+        block: Some(block_to_proto(&schema.block, schema.version)),
+    }
 }
 
 fn block_to_proto(block: &Block, version: i64) -> pb::schema::Block {
@@ -119,12 +126,18 @@ pub fn normalize(value: Value, block: &Block) -> Value {
             (Nesting::Single, v) => normalize(v, &nested.block),
             (Nesting::List, Value::Null) => Value::List(Vec::new()),
             (Nesting::Set, Value::Null) => Value::Set(Vec::new()),
-            (Nesting::List, Value::List(items) | Value::Set(items)) => {
-                Value::List(items.into_iter().map(|v| normalize(v, &nested.block)).collect())
-            }
-            (Nesting::Set, Value::List(items) | Value::Set(items)) => {
-                Value::Set(items.into_iter().map(|v| normalize(v, &nested.block)).collect())
-            }
+            (Nesting::List, Value::List(items) | Value::Set(items)) => Value::List(
+                items
+                    .into_iter()
+                    .map(|v| normalize(v, &nested.block))
+                    .collect(),
+            ),
+            (Nesting::Set, Value::List(items) | Value::Set(items)) => Value::Set(
+                items
+                    .into_iter()
+                    .map(|v| normalize(v, &nested.block))
+                    .collect(),
+            ),
             (_, other) => other,
         };
         map.insert(nested.name.clone(), fixed);
@@ -141,14 +154,27 @@ mod tests {
         Schema {
             version: 1,
             block: Block::new("An account LFM monitors.")
-                .attr(Attribute::string("account_id").required().force_new().description("12-digit account"))
+                .attr(
+                    Attribute::string("account_id")
+                        .required()
+                        .force_new()
+                        .description("12-digit account"),
+                )
                 .attr(Attribute::string("arn").computed())
                 .attr(Attribute::string("password").optional().sensitive())
                 .attr(Attribute::number("period").default(Value::Number(300.0)))
                 .attr(Attribute::list_of("regions", AttrType::String).optional())
-                .attr(Attribute::map_of("tags", AttrType::Set(Box::new(AttrType::Number))).optional())
-                .block(NestedBlock::list("rule", Block::new("a rule").attr(Attribute::bool("on").required())))
-                .block(NestedBlock::single("role", Block::new("").attr(Attribute::string("name").optional()))),
+                .attr(
+                    Attribute::map_of("tags", AttrType::Set(Box::new(AttrType::Number))).optional(),
+                )
+                .block(NestedBlock::list(
+                    "rule",
+                    Block::new("a rule").attr(Attribute::bool("on").required()),
+                ))
+                .block(NestedBlock::single(
+                    "role",
+                    Block::new("").attr(Attribute::string("name").optional()),
+                )),
         }
     }
 
@@ -158,11 +184,21 @@ mod tests {
         assert_eq!(pb.version, 1);
         let block = pb.block.unwrap();
         assert_eq!(block.description, "An account LFM monitors.");
-        let attr = |n: &str| block.attributes.iter().find(|a| a.name == n).unwrap().clone();
+        let attr = |n: &str| {
+            block
+                .attributes
+                .iter()
+                .find(|a| a.name == n)
+                .unwrap()
+                .clone()
+        };
         assert_eq!(attr("account_id").r#type, b"\"string\"");
         assert!(attr("account_id").required && !attr("account_id").optional);
         assert_eq!(attr("account_id").description, "12-digit account");
-        assert_eq!(attr("account_id").description_kind, pb::StringKind::Plain as i32);
+        assert_eq!(
+            attr("account_id").description_kind,
+            pb::StringKind::Plain as i32
+        );
         assert!(attr("arn").computed && !attr("arn").optional);
         assert!(attr("password").sensitive);
         let period = attr("period");
@@ -171,16 +207,27 @@ mod tests {
         assert_eq!(attr("tags").r#type, br#"["map",["set","number"]]"#);
         let rule = &block.block_types[0];
         assert_eq!(rule.type_name, "rule");
-        assert_eq!(rule.nesting, pb::schema::nested_block::NestingMode::List as i32);
-        assert_eq!(rule.block.as_ref().unwrap().attributes[0].r#type, b"\"bool\"");
+        assert_eq!(
+            rule.nesting,
+            pb::schema::nested_block::NestingMode::List as i32
+        );
+        assert_eq!(
+            rule.block.as_ref().unwrap().attributes[0].r#type,
+            b"\"bool\""
+        );
         let role = &block.block_types[1];
-        assert_eq!(role.nesting, pb::schema::nested_block::NestingMode::Single as i32);
+        assert_eq!(
+            role.nesting,
+            pb::schema::nested_block::NestingMode::Single as i32
+        );
         assert_eq!((role.min_items, role.max_items), (0, 1));
     }
 
     #[test]
     fn object_type_includes_blocks() {
-        let CtyType::Object(attrs) = object_type(&schema().block) else { panic!() };
+        let CtyType::Object(attrs) = object_type(&schema().block) else {
+            panic!()
+        };
         assert!(matches!(attrs["rule"], CtyType::List(_)));
         assert!(matches!(attrs["role"], CtyType::Object(_)));
         assert_eq!(attrs["regions"], CtyType::List(Box::new(CtyType::String)));
@@ -188,7 +235,10 @@ mod tests {
 
     #[test]
     fn normalize_fills_attributes_and_empty_blocks() {
-        let v = normalize(Value::object([("account_id", Value::string("123456789012"))]), &schema().block);
+        let v = normalize(
+            Value::object([("account_id", Value::string("123456789012"))]),
+            &schema().block,
+        );
         assert_eq!(v.get("arn"), &Value::Null);
         assert_eq!(v.get("rule"), &Value::List(vec![]));
         assert_eq!(v.get("role"), &Value::Null);

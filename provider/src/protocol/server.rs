@@ -102,19 +102,27 @@ pub async fn serve_with<P: Provider>(provider: P, options: ServeOptions) -> anyh
     };
 
     let socket = SocketDir::create()?;
-    let listener = UnixListener::bind(&socket.path).with_context(|| format!("cannot listen on {}", socket.path.display()))?;
-    let acceptor = tls_config.as_ref().map(|(config, _)| tokio_rustls::TlsAcceptor::from(Arc::new(config.clone())));
+    let listener = UnixListener::bind(&socket.path)
+        .with_context(|| format!("cannot listen on {}", socket.path.display()))?;
+    let acceptor = tls_config
+        .as_ref()
+        .map(|(config, _)| tokio_rustls::TlsAcceptor::from(Arc::new(config.clone())));
     let incoming = accept_connections(listener, acceptor);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     spawn_signal_handlers(shutdown_tx.clone(), options.debug);
 
     let (mut health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
     let provider_service = ProviderServer::new(ProviderService::new(provider))
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
-    let controller = goplugin::grpc_controller_server::GrpcControllerServer::new(Controller { shutdown: shutdown_tx, debug: options.debug });
+    let controller = goplugin::grpc_controller_server::GrpcControllerServer::new(Controller {
+        shutdown: shutdown_tx,
+        debug: options.debug,
+    });
     let stdio = goplugin::grpc_stdio_server::GrpcStdioServer::new(SilentStdio);
 
     if options.debug {
@@ -162,15 +170,17 @@ fn print_reattach_instructions(socket: &Path) {
 /// then TF_LOG (Terraform's level names), then RUST_LOG (tracing directives); default warn.
 fn init_logging() {
     let tf_level = |var: &str| {
-        std::env::var(var).ok().and_then(|v| match v.trim().to_ascii_uppercase().as_str() {
-            "TRACE" | "JSON" => Some("trace"),
-            "DEBUG" => Some("debug"),
-            "INFO" => Some("info"),
-            "WARN" => Some("warn"),
-            "ERROR" => Some("error"),
-            "OFF" => Some("off"),
-            _ => None,
-        })
+        std::env::var(var)
+            .ok()
+            .and_then(|v| match v.trim().to_ascii_uppercase().as_str() {
+                "TRACE" | "JSON" => Some("trace"),
+                "DEBUG" => Some("debug"),
+                "INFO" => Some("info"),
+                "WARN" => Some("warn"),
+                "ERROR" => Some("error"),
+                "OFF" => Some("off"),
+                _ => None,
+            })
     };
     // Terraform's levels apply to this crate; libraries (h2, rustls, hyper) stay at warn,
     // or TF_LOG=DEBUG would drown the provider's lines in frame dumps. RUST_LOG is passed
@@ -180,8 +190,13 @@ fn init_logging() {
         .map(|level| format!("warn,terraform_provider_lfm={level}"))
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "warn".to_owned());
-    let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).with_ansi(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
 
 async fn wait_for(mut flag: watch::Receiver<bool>) {
@@ -194,7 +209,10 @@ async fn wait_for(mut flag: watch::Receiver<bool>) {
 fn spawn_signal_handlers(shutdown: watch::Sender<bool>, debug: bool) {
     use tokio::signal::unix::{signal, SignalKind};
     tokio::spawn(async move {
-        let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             tracing::warn!("cannot install signal handlers");
             return;
         };
@@ -223,10 +241,17 @@ struct SocketDir {
 impl SocketDir {
     fn create() -> anyhow::Result<Self> {
         use std::os::unix::fs::DirBuilderExt;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("lfm-plugin-{}-{nanos:08x}", std::process::id()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("lfm-plugin-{}-{nanos:08x}", std::process::id()));
         // 0700: only this user may even reach the socket (TLS is the second lock).
-        std::fs::DirBuilder::new().mode(0o700).create(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("plugin.sock");
         Ok(SocketDir { dir, path })
     }
@@ -269,10 +294,15 @@ fn accept_connections(
                         let _ = tx.send(PluginConn::Tls(Box::new(tls))).await;
                     }
                     // Terraform opens and drops a spare connection at exit: not worth a warning.
-                    Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe || e.kind() == io::ErrorKind::UnexpectedEof => {
+                    Ok(Err(e))
+                        if e.kind() == io::ErrorKind::BrokenPipe
+                            || e.kind() == io::ErrorKind::UnexpectedEof =>
+                    {
                         tracing::debug!("connection closed during the TLS handshake: {e}")
                     }
-                    Ok(Err(e)) => tracing::warn!("rejected a connection: TLS handshake failed: {e}"),
+                    Ok(Err(e)) => {
+                        tracing::warn!("rejected a connection: TLS handshake failed: {e}")
+                    }
                     Err(_) => tracing::warn!("rejected a connection: TLS handshake timed out"),
                 }
             });
@@ -293,7 +323,11 @@ impl Connected for PluginConn {
 }
 
 impl AsyncRead for PluginConn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             PluginConn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             PluginConn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -302,7 +336,11 @@ impl AsyncRead for PluginConn {
 }
 
 impl AsyncWrite for PluginConn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             PluginConn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             PluginConn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -320,7 +358,11 @@ impl AsyncWrite for PluginConn {
             PluginConn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             PluginConn::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             PluginConn::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
@@ -343,9 +385,14 @@ struct Controller {
 
 #[tonic::async_trait]
 impl goplugin::grpc_controller_server::GrpcController for Controller {
-    async fn shutdown(&self, _request: Request<goplugin::Empty>) -> Result<Response<goplugin::Empty>, Status> {
+    async fn shutdown(
+        &self,
+        _request: Request<goplugin::Empty>,
+    ) -> Result<Response<goplugin::Empty>, Status> {
         if self.debug {
-            tracing::info!("Shutdown requested; in debug mode the provider keeps running until Ctrl-C");
+            tracing::info!(
+                "Shutdown requested; in debug mode the provider keeps running until Ctrl-C"
+            );
         } else {
             tracing::info!("Shutdown requested by Terraform");
             self.shutdown.send_replace(true);
@@ -360,9 +407,13 @@ struct SilentStdio;
 
 #[tonic::async_trait]
 impl goplugin::grpc_stdio_server::GrpcStdio for SilentStdio {
-    type StreamStdioStream = Pin<Box<dyn Stream<Item = Result<goplugin::StdioData, Status>> + Send + 'static>>;
+    type StreamStdioStream =
+        Pin<Box<dyn Stream<Item = Result<goplugin::StdioData, Status>> + Send + 'static>>;
 
-    async fn stream_stdio(&self, _request: Request<goplugin::Empty>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _request: Request<goplugin::Empty>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         Ok(Response::new(Box::pin(futures::stream::pending())))
     }
 }

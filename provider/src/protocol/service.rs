@@ -13,31 +13,35 @@ use std::sync::{Arc, RwLock};
 
 use futures::FutureExt;
 use tokio::sync::watch;
-use tonic::{Request, Response, Status};
 
 use super::codec::{self, CtyType};
-use super::diagnostics::{display_path, path_to_proto, to_proto as diags_to_proto};
+use super::diagnostics::display_path;
 use super::plan::{find_unknown, plan_defaults_and_unknowns, requires_replace, unknowns_to_null};
 use super::proto::tfplugin6 as pb;
-use super::schema::{normalize, object_type, to_proto as schema_to_proto};
+use super::schema::{normalize, object_type};
 use super::validate::validate_config;
 use crate::framework::{AttrPath, DataSource, Diagnostics, Provider, Resource, Schema, Value};
 
 /// The provider service: a [`Provider`] wrapped for gRPC. Cheap to clone (shared state).
 pub struct ProviderService<P: Provider> {
-    inner: Arc<Inner<P>>,
+    pub(super) inner: Arc<Inner<P>>,
 }
 
 impl<P: Provider> Clone for ProviderService<P> {
     fn clone(&self) -> Self {
-        ProviderService { inner: self.inner.clone() }
+        ProviderService {
+            inner: self.inner.clone(),
+        }
     }
 }
 
+type ResourceEntry<C> = Typed<Box<dyn Resource<C>>>;
+type DataSourceEntry<C> = Typed<Box<dyn DataSource<C>>>;
+
 /// A resource or data source with its schema and cty type, computed once at startup.
-struct Typed<T> {
+pub(super) struct Typed<T> {
     imp: T,
-    schema: Schema,
+    pub(super) schema: Schema,
     ty: CtyType,
 }
 
@@ -48,12 +52,12 @@ impl<T> Typed<T> {
     }
 }
 
-struct Inner<P: Provider> {
+pub(super) struct Inner<P: Provider> {
     provider: P,
-    provider_schema: Schema,
+    pub(super) provider_schema: Schema,
     provider_ty: CtyType,
-    resources: BTreeMap<String, Typed<Box<dyn Resource<P::Context>>>>,
-    data_sources: BTreeMap<String, Typed<Box<dyn DataSource<P::Context>>>>,
+    pub(super) resources: BTreeMap<String, ResourceEntry<P::Context>>,
+    pub(super) data_sources: BTreeMap<String, DataSourceEntry<P::Context>>,
     /// Set by ConfigureProvider; shared by all later calls.
     context: RwLock<Option<Arc<P::Context>>>,
     /// Bumped by StopProvider; calls in flight watch it and give up when it changes.
@@ -99,12 +103,16 @@ impl<P: Provider> ProviderService<P> {
 }
 
 impl<P: Provider> Inner<P> {
-    fn resource(&self, type_name: &str) -> Result<&Typed<Box<dyn Resource<P::Context>>>, Diagnostics> {
-        self.resources.get(type_name).ok_or_else(|| unknown_type("resource", type_name, self.resources.keys()))
+    fn resource(&self, type_name: &str) -> Result<&ResourceEntry<P::Context>, Diagnostics> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource", type_name, self.resources.keys()))
     }
 
-    fn data_source(&self, type_name: &str) -> Result<&Typed<Box<dyn DataSource<P::Context>>>, Diagnostics> {
-        self.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name, self.data_sources.keys()))
+    fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry<P::Context>, Diagnostics> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name, self.data_sources.keys()))
     }
 
     fn context(&self, operation: &str) -> Result<Arc<P::Context>, Diagnostics> {
@@ -120,7 +128,11 @@ impl<P: Provider> Inner<P> {
     }
 
     /// Runs a resource/provider call: cancelled by StopProvider, panics turned into diagnostics.
-    async fn guarded<T>(&self, what: &str, fut: impl Future<Output = Result<T, Diagnostics>> + Send) -> Result<T, Diagnostics> {
+    async fn guarded<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, Diagnostics>> + Send,
+    ) -> Result<T, Diagnostics> {
         let mut stop = self.stop_generation.subscribe();
         tokio::select! {
             result = AssertUnwindSafe(fut).catch_unwind() => result.unwrap_or_else(|panic| Err(panic_diagnostic(what, panic))),
@@ -134,14 +146,21 @@ impl<P: Provider> Inner<P> {
 
     // -- the RPCs, as Result<_, Diagnostics> ---------------------------------------------
 
-    fn validate_provider(&self, config: &Option<pb::DynamicValue>) -> Result<Diagnostics, Diagnostics> {
+    pub(super) fn validate_provider(
+        &self,
+        config: &Option<pb::DynamicValue>,
+    ) -> Result<Diagnostics, Diagnostics> {
         let config = decode(config, &self.provider_ty, "provider configuration")?;
         let mut diags = validate_config(&self.provider_schema.block, &config);
         diags.extend(self.provider.validate(&config));
         Ok(diags)
     }
 
-    fn validate_resource(&self, type_name: &str, config: &Option<pb::DynamicValue>) -> Result<Diagnostics, Diagnostics> {
+    pub(super) fn validate_resource(
+        &self,
+        type_name: &str,
+        config: &Option<pb::DynamicValue>,
+    ) -> Result<Diagnostics, Diagnostics> {
         let r = self.resource(type_name)?;
         let config = decode(config, &r.ty, "resource configuration")?;
         let mut diags = validate_config(&r.schema.block, &config);
@@ -149,7 +168,11 @@ impl<P: Provider> Inner<P> {
         Ok(diags)
     }
 
-    fn validate_data_source(&self, type_name: &str, config: &Option<pb::DynamicValue>) -> Result<Diagnostics, Diagnostics> {
+    pub(super) fn validate_data_source(
+        &self,
+        type_name: &str,
+        config: &Option<pb::DynamicValue>,
+    ) -> Result<Diagnostics, Diagnostics> {
         let d = self.data_source(type_name)?;
         let config = decode(config, &d.ty, "data source configuration")?;
         let mut diags = validate_config(&d.schema.block, &config);
@@ -157,7 +180,10 @@ impl<P: Provider> Inner<P> {
         Ok(diags)
     }
 
-    fn upgrade(&self, req: &pb::upgrade_resource_state::Request) -> Result<pb::DynamicValue, Diagnostics> {
+    pub(super) fn upgrade(
+        &self,
+        req: &pb::upgrade_resource_state::Request,
+    ) -> Result<pb::DynamicValue, Diagnostics> {
         let r = self.resource(&req.type_name)?;
         if req.version > r.schema.version {
             return Err(Diagnostics::error(
@@ -184,16 +210,24 @@ impl<P: Provider> Inner<P> {
         encode(&normalize(state, &r.schema.block), &r.ty, "upgraded state")
     }
 
-    async fn configure(&self, config: &Option<pb::DynamicValue>) -> Result<(), Diagnostics> {
+    pub(super) async fn configure(
+        &self,
+        config: &Option<pb::DynamicValue>,
+    ) -> Result<(), Diagnostics> {
         let config = decode(config, &self.provider_ty, "provider configuration")?;
         // Values may be unknown here during plan (the provider block depends on a resource
         // not yet created): Provider::configure decides what that means.
-        let context = self.guarded("Configuring the provider", self.provider.configure(&config)).await?;
+        let context = self
+            .guarded("Configuring the provider", self.provider.configure(&config))
+            .await?;
         *self.context.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(context));
         Ok(())
     }
 
-    async fn read_resource(&self, req: &pb::read_resource::Request) -> (Option<pb::DynamicValue>, Diagnostics) {
+    pub(super) async fn read_resource(
+        &self,
+        req: &pb::read_resource::Request,
+    ) -> (Option<pb::DynamicValue>, Diagnostics) {
         let r = match self.resource(&req.type_name) {
             Ok(r) => r,
             Err(d) => return (req.current_state.clone(), d),
@@ -223,7 +257,10 @@ impl<P: Provider> Inner<P> {
         }
     }
 
-    async fn plan_resource(&self, req: &pb::plan_resource_change::Request) -> Result<(pb::DynamicValue, Vec<AttrPath>), Diagnostics> {
+    pub(super) async fn plan_resource(
+        &self,
+        req: &pb::plan_resource_change::Request,
+    ) -> Result<(pb::DynamicValue, Vec<AttrPath>), Diagnostics> {
         let r = self.resource(&req.type_name)?;
         let prior = decode(&req.prior_state, &r.ty, "prior state")?;
         let proposed = decode(&req.proposed_new_state, &r.ty, "proposed new state")?;
@@ -236,13 +273,18 @@ impl<P: Provider> Inner<P> {
         let ctx = self.context("Planning a resource")?;
         let prior_opt = (!prior.is_null()).then_some(&prior);
         let what = format!("Planning {}", req.type_name);
-        let planned = self.guarded(&what, r.imp.modify_plan(&ctx, prior_opt, planned)).await?;
+        let planned = self
+            .guarded(&what, r.imp.modify_plan(&ctx, prior_opt, planned))
+            .await?;
         let planned = normalize(planned, &r.schema.block);
         let replace = requires_replace(&r.schema.block, &prior, &planned, &config);
         Ok((encode(&planned, &r.ty, "planned state")?, replace))
     }
 
-    async fn apply_resource(&self, req: &pb::apply_resource_change::Request) -> (Option<pb::DynamicValue>, Diagnostics) {
+    pub(super) async fn apply_resource(
+        &self,
+        req: &pb::apply_resource_change::Request,
+    ) -> (Option<pb::DynamicValue>, Diagnostics) {
         let r = match self.resource(&req.type_name) {
             Ok(r) => r,
             Err(d) => return (req.prior_state.clone(), d),
@@ -261,15 +303,25 @@ impl<P: Provider> Inner<P> {
         let null_state = || encode(&Value::Null, &r.ty, "state").ok();
         let (result, on_error) = if planned.is_null() {
             let what = format!("Deleting {}", req.type_name);
-            let result = self.guarded(&what, r.imp.delete(&ctx, &prior)).await.map(|()| Value::Null);
+            let result = self
+                .guarded(&what, r.imp.delete(&ctx, &prior))
+                .await
+                .map(|()| Value::Null);
             (result, req.prior_state.clone())
         } else if prior.is_null() {
             let what = format!("Creating {}", req.type_name);
             // A failed create leaves nothing Terraform should track.
-            (self.guarded(&what, r.imp.create(&ctx, &planned)).await, null_state())
+            (
+                self.guarded(&what, r.imp.create(&ctx, &planned)).await,
+                null_state(),
+            )
         } else {
             let what = format!("Updating {}", req.type_name);
-            (self.guarded(&what, r.imp.update(&ctx, &prior, &planned)).await, req.prior_state.clone())
+            (
+                self.guarded(&what, r.imp.update(&ctx, &prior, &planned))
+                    .await,
+                req.prior_state.clone(),
+            )
         };
         let state = match result {
             Ok(state) => normalize(state, &r.schema.block),
@@ -293,31 +345,54 @@ impl<P: Provider> Inner<P> {
         }
     }
 
-    async fn import(&self, req: &pb::import_resource_state::Request) -> Result<pb::DynamicValue, Diagnostics> {
+    pub(super) async fn import(
+        &self,
+        req: &pb::import_resource_state::Request,
+    ) -> Result<pb::DynamicValue, Diagnostics> {
         let r = self.resource(&req.type_name)?;
         let ctx = self.context("Importing a resource")?;
         let what = format!("Importing {} \"{}\"", req.type_name, req.id);
-        let state = normalize(self.guarded(&what, r.imp.import(&ctx, &req.id)).await?, &r.schema.block);
+        let state = normalize(
+            self.guarded(&what, r.imp.import(&ctx, &req.id)).await?,
+            &r.schema.block,
+        );
         no_unknowns(&state, &what)?;
         encode(&state, &r.ty, "imported state")
     }
 
-    async fn read_data_source(&self, req: &pb::read_data_source::Request) -> Result<pb::DynamicValue, Diagnostics> {
+    pub(super) async fn read_data_source(
+        &self,
+        req: &pb::read_data_source::Request,
+    ) -> Result<pb::DynamicValue, Diagnostics> {
         let d = self.data_source(&req.type_name)?;
         let config = decode(&req.config, &d.ty, "configuration")?;
         let ctx = self.context("Reading a data source")?;
         let what = format!("Reading data source {}", req.type_name);
-        let state = normalize(self.guarded(&what, d.imp.read(&ctx, &config)).await?, &d.schema.block);
+        let state = normalize(
+            self.guarded(&what, d.imp.read(&ctx, &config)).await?,
+            &d.schema.block,
+        );
         no_unknowns(&state, &what)?;
         encode(&state, &d.ty, "data source state")
     }
 }
 
-fn unknown_type<'a>(kind: &str, name: &str, known: impl Iterator<Item = &'a String>) -> Diagnostics {
+fn unknown_type<'a>(
+    kind: &str,
+    name: &str,
+    known: impl Iterator<Item = &'a String>,
+) -> Diagnostics {
     let known: Vec<_> = known.map(String::as_str).collect();
     Diagnostics::error(
         format!("Unknown {kind} type \"{name}\""),
-        format!("This provider offers: {}.", if known.is_empty() { "none".to_owned() } else { known.join(", ") }),
+        format!(
+            "This provider offers: {}.",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ),
     )
 }
 
@@ -326,7 +401,10 @@ fn no_unknowns(state: &Value, what: &str) -> Result<(), Diagnostics> {
         None => Ok(()),
         Some(path) => Err(Diagnostics::attribute_error(
             path.clone(),
-            format!("Provider bug: {what} returned \"{}\" as unknown", display_path(&path)),
+            format!(
+                "Provider bug: {what} returned \"{}\" as unknown",
+                display_path(&path)
+            ),
             "Values read from the real world must be known; please report this.",
         )),
     }
@@ -355,164 +433,23 @@ fn decode(dv: &Option<pb::DynamicValue>, ty: &CtyType, what: &str) -> Result<Val
     } else {
         return Ok(Value::Null);
     };
-    result.map_err(|e| Diagnostics::error(format!("Provider could not read the {what}"), e.to_string()))
+    result.map_err(|e| {
+        Diagnostics::error(format!("Provider could not read the {what}"), e.to_string())
+    })
 }
 
 fn encode(value: &Value, ty: &CtyType, what: &str) -> Result<pb::DynamicValue, Diagnostics> {
     codec::encode_msgpack(value, ty)
-        .map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() })
-        .map_err(|e| Diagnostics::error(format!("Provider bug: the {what} does not match the schema"), e.to_string()))
-}
-
-fn merged(result: Result<Diagnostics, Diagnostics>) -> Vec<pb::Diagnostic> {
-    diags_to_proto(&result.unwrap_or_else(|d| d))
-}
-
-#[tonic::async_trait]
-impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
-    async fn get_provider_schema(
-        &self,
-        _request: Request<pb::get_provider_schema::Request>,
-    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        let inner = &self.inner;
-        Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(schema_to_proto(&inner.provider_schema)),
-            resource_schemas: inner.resources.iter().map(|(n, r)| (n.clone(), schema_to_proto(&r.schema))).collect(),
-            data_source_schemas: inner.data_sources.iter().map(|(n, d)| (n.clone(), schema_to_proto(&d.schema))).collect(),
-            diagnostics: Vec::new(),
-            provider_meta: None,
-        }))
-    }
-
-    async fn validate_provider_config(
-        &self,
-        request: Request<pb::validate_provider_config::Request>,
-    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
-        let req = request.into_inner();
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: merged(self.inner.validate_provider(&req.config)) }))
-    }
-
-    async fn validate_resource_config(
-        &self,
-        request: Request<pb::validate_resource_config::Request>,
-    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
-        let req = request.into_inner();
-        let diags = self.inner.validate_resource(&req.type_name, &req.config);
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: merged(diags) }))
-    }
-
-    async fn validate_data_resource_config(
-        &self,
-        request: Request<pb::validate_data_resource_config::Request>,
-    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let req = request.into_inner();
-        let diags = self.inner.validate_data_source(&req.type_name, &req.config);
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: merged(diags) }))
-    }
-
-    async fn upgrade_resource_state(
-        &self,
-        request: Request<pb::upgrade_resource_state::Request>,
-    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        let req = request.into_inner();
-        let (upgraded_state, diagnostics) = match self.inner.upgrade(&req) {
-            Ok(state) => (Some(state), Vec::new()),
-            Err(d) => (None, diags_to_proto(&d)),
-        };
-        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state, diagnostics }))
-    }
-
-    async fn configure_provider(
-        &self,
-        request: Request<pb::configure_provider::Request>,
-    ) -> Result<Response<pb::configure_provider::Response>, Status> {
-        let req = request.into_inner();
-        tracing::debug!(terraform_version = %req.terraform_version, "configuring the provider");
-        let diagnostics = match self.inner.configure(&req.config).await {
-            Ok(()) => Vec::new(),
-            Err(d) => diags_to_proto(&d),
-        };
-        Ok(Response::new(pb::configure_provider::Response { diagnostics }))
-    }
-
-    async fn read_resource(
-        &self,
-        request: Request<pb::read_resource::Request>,
-    ) -> Result<Response<pb::read_resource::Response>, Status> {
-        let req = request.into_inner();
-        let (new_state, diags) = self.inner.read_resource(&req).await;
-        Ok(Response::new(pb::read_resource::Response { new_state, diagnostics: diags_to_proto(&diags), private: req.private }))
-    }
-
-    async fn plan_resource_change(
-        &self,
-        request: Request<pb::plan_resource_change::Request>,
-    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-        let req = request.into_inner();
-        let response = match self.inner.plan_resource(&req).await {
-            Ok((planned, replace)) => pb::plan_resource_change::Response {
-                planned_state: Some(planned),
-                requires_replace: replace.iter().map(path_to_proto).collect(),
-                planned_private: req.prior_private,
-                diagnostics: Vec::new(),
-            },
-            Err(d) => pb::plan_resource_change::Response { diagnostics: diags_to_proto(&d), ..Default::default() },
-        };
-        Ok(Response::new(response))
-    }
-
-    async fn apply_resource_change(
-        &self,
-        request: Request<pb::apply_resource_change::Request>,
-    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
-        let req = request.into_inner();
-        let (new_state, diags) = self.inner.apply_resource(&req).await;
-        Ok(Response::new(pb::apply_resource_change::Response {
-            new_state,
-            private: req.planned_private,
-            diagnostics: diags_to_proto(&diags),
-        }))
-    }
-
-    async fn import_resource_state(
-        &self,
-        request: Request<pb::import_resource_state::Request>,
-    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
-        let req = request.into_inner();
-        let response = match self.inner.import(&req).await {
-            Ok(state) => pb::import_resource_state::Response {
-                imported_resources: vec![pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name.clone(),
-                    state: Some(state),
-                    private: Vec::new(),
-                }],
-                diagnostics: Vec::new(),
-            },
-            Err(d) => pb::import_resource_state::Response { imported_resources: Vec::new(), diagnostics: diags_to_proto(&d) },
-        };
-        Ok(Response::new(response))
-    }
-
-    async fn read_data_source(
-        &self,
-        request: Request<pb::read_data_source::Request>,
-    ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let req = request.into_inner();
-        let response = match self.inner.read_data_source(&req).await {
-            Ok(state) => pb::read_data_source::Response { state: Some(state), diagnostics: Vec::new() },
-            Err(d) => pb::read_data_source::Response { state: None, diagnostics: diags_to_proto(&d) },
-        };
-        Ok(Response::new(response))
-    }
-
-    async fn stop_provider(
-        &self,
-        _request: Request<pb::stop_provider::Request>,
-    ) -> Result<Response<pb::stop_provider::Response>, Status> {
-        tracing::info!("StopProvider: cancelling calls in flight");
-        self.stop_in_flight();
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
-    }
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|e| {
+            Diagnostics::error(
+                format!("Provider bug: the {what} does not match the schema"),
+                e.to_string(),
+            )
+        })
 }
 
 #[cfg(test)]

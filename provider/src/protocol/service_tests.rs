@@ -18,11 +18,18 @@ struct Thing;
 impl Provider for TestProvider {
     type Context = TestContext;
     fn schema(&self) -> Schema {
-        Schema { version: 0, block: Block::new("test").attr(Attribute::string("region").optional()) }
+        Schema {
+            version: 0,
+            block: Block::new("test").attr(Attribute::string("region").optional()),
+        }
     }
     async fn configure(&self, config: &Value) -> Result<TestContext, Diagnostics> {
         if config.get("region").as_str() == Some("bad") {
-            return Err(Diagnostics::attribute_error(AttrPath::attr("region"), "Bad region", "no such region"));
+            return Err(Diagnostics::attribute_error(
+                AttrPath::attr("region"),
+                "Bad region",
+                "no such region",
+            ));
         }
         Ok(TestContext)
     }
@@ -44,7 +51,15 @@ impl Resource<TestContext> for Thing {
             version: 0,
             block: Block::new("a thing")
                 .attr(Attribute::string("id").computed().use_state_for_unknown())
-                .attr(Attribute::string("name").required().force_new().validate(Validator::Regex { pattern: "[a-z-]+", message: "lowercase letters and dashes" }))
+                .attr(
+                    Attribute::string("name")
+                        .required()
+                        .force_new()
+                        .validate(Validator::Regex {
+                            pattern: "[a-z-]+",
+                            message: "lowercase letters and dashes",
+                        }),
+                )
                 .attr(Attribute::number("size").default(Value::Number(1.0)))
                 .attr(Attribute::string("arn").computed()),
         }
@@ -63,10 +78,19 @@ impl Resource<TestContext> for Thing {
             }
         }
     }
-    async fn read(&self, _ctx: &TestContext, current: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        _ctx: &TestContext,
+        current: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
         Ok((current.get("id").as_str() != Some("gone")).then(|| current.clone()))
     }
-    async fn update(&self, _ctx: &TestContext, _prior: &Value, planned: &Value) -> Result<Value, Diagnostics> {
+    async fn update(
+        &self,
+        _ctx: &TestContext,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
         let mut state = planned.clone();
         state.set("arn", Value::string("arn:updated"));
         Ok(state)
@@ -75,7 +99,12 @@ impl Resource<TestContext> for Thing {
         Ok(())
     }
     async fn import(&self, _ctx: &TestContext, id: &str) -> Result<Value, Diagnostics> {
-        Ok(Value::object([("id", Value::string(id)), ("name", Value::string("imported")), ("size", Value::Number(1.0)), ("arn", Value::string("arn:imported"))]))
+        Ok(Value::object([
+            ("id", Value::string(id)),
+            ("name", Value::string("imported")),
+            ("size", Value::Number(1.0)),
+            ("arn", Value::string("arn:imported")),
+        ]))
     }
 }
 
@@ -84,7 +113,10 @@ fn thing_ty() -> CtyType {
 }
 
 fn dv(v: &Value) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: codec::encode_msgpack(v, &thing_ty()).unwrap(), json: Vec::new() })
+    Some(pb::DynamicValue {
+        msgpack: codec::encode_msgpack(v, &thing_ty()).unwrap(),
+        json: Vec::new(),
+    })
 }
 
 fn undv(d: &Option<pb::DynamicValue>) -> Value {
@@ -92,14 +124,29 @@ fn undv(d: &Option<pb::DynamicValue>) -> Value {
 }
 
 fn thing(name: &str) -> Value {
-    Value::object([("id", Value::Null), ("name", Value::string(name)), ("size", Value::Null), ("arn", Value::Null)])
+    Value::object([
+        ("id", Value::Null),
+        ("name", Value::string(name)),
+        ("size", Value::Null),
+        ("arn", Value::Null),
+    ])
 }
 
 async fn configured() -> ProviderService<TestProvider> {
     let svc = ProviderService::new(TestProvider);
-    let config = codec::encode_msgpack(&Value::object([("region", Value::Null)]), &object_type(&TestProvider.schema().block)).unwrap();
+    let config = codec::encode_msgpack(
+        &Value::object([("region", Value::Null)]),
+        &object_type(&TestProvider.schema().block),
+    )
+    .unwrap();
     let resp = svc
-        .configure_provider(Request::new(pb::configure_provider::Request { terraform_version: "1.0.3".into(), config: Some(pb::DynamicValue { msgpack: config, json: vec![] }) }))
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: config,
+                json: vec![],
+            }),
+        }))
         .await
         .unwrap()
         .into_inner();
@@ -107,7 +154,11 @@ async fn configured() -> ProviderService<TestProvider> {
     svc
 }
 
-async fn plan(svc: &ProviderService<TestProvider>, prior: &Value, config: &Value) -> pb::plan_resource_change::Response {
+async fn plan(
+    svc: &ProviderService<TestProvider>,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
     // Terraform's proposal: config, with prior values where the config leaves computed ones null.
     let mut proposed = config.clone();
     for name in ["id", "size", "arn"] {
@@ -122,10 +173,17 @@ async fn plan(svc: &ProviderService<TestProvider>, prior: &Value, config: &Value
         config: dv(config),
         ..Default::default()
     };
-    svc.plan_resource_change(Request::new(req)).await.unwrap().into_inner()
+    svc.plan_resource_change(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner()
 }
 
-async fn apply(svc: &ProviderService<TestProvider>, prior: &Value, planned: &Value) -> pb::apply_resource_change::Response {
+async fn apply(
+    svc: &ProviderService<TestProvider>,
+    prior: &Value,
+    planned: &Value,
+) -> pb::apply_resource_change::Response {
     let req = pb::apply_resource_change::Request {
         type_name: "test_thing".into(),
         prior_state: dv(prior),
@@ -133,13 +191,20 @@ async fn apply(svc: &ProviderService<TestProvider>, prior: &Value, planned: &Val
         config: dv(planned),
         ..Default::default()
     };
-    svc.apply_resource_change(Request::new(req)).await.unwrap().into_inner()
+    svc.apply_resource_change(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 #[tokio::test]
 async fn schema_lists_the_resource() {
     let svc = ProviderService::new(TestProvider);
-    let resp = svc.get_provider_schema(Request::new(pb::get_provider_schema::Request {})).await.unwrap().into_inner();
+    let resp = svc
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(resp.resource_schemas.contains_key("test_thing"));
     assert!(resp.provider.is_some());
 }
@@ -147,13 +212,28 @@ async fn schema_lists_the_resource() {
 #[tokio::test]
 async fn validation_points_at_the_attribute() {
     let svc = ProviderService::new(TestProvider);
-    let req = pb::validate_resource_config::Request { type_name: "test_thing".into(), config: dv(&thing("Not Valid")) };
-    let resp = svc.validate_resource_config(Request::new(req)).await.unwrap().into_inner();
+    let req = pb::validate_resource_config::Request {
+        type_name: "test_thing".into(),
+        config: dv(&thing("Not Valid")),
+    };
+    let resp = svc
+        .validate_resource_config(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(resp.diagnostics.len(), 1);
     let d = &resp.diagnostics[0];
-    assert_eq!(d.summary, "Invalid value for \"name\": expected lowercase letters and dashes");
+    assert_eq!(
+        d.summary,
+        "Invalid value for \"name\": expected lowercase letters and dashes"
+    );
     let step = &d.attribute.as_ref().unwrap().steps[0];
-    assert_eq!(step.selector, Some(pb::attribute_path::step::Selector::AttributeName("name".into())));
+    assert_eq!(
+        step.selector,
+        Some(pb::attribute_path::step::Selector::AttributeName(
+            "name".into()
+        ))
+    );
 }
 
 #[tokio::test]
@@ -166,9 +246,19 @@ async fn calls_before_configure_say_so() {
 #[tokio::test]
 async fn configure_errors_become_diagnostics() {
     let svc = ProviderService::new(TestProvider);
-    let config = codec::encode_msgpack(&Value::object([("region", Value::string("bad"))]), &object_type(&TestProvider.schema().block)).unwrap();
+    let config = codec::encode_msgpack(
+        &Value::object([("region", Value::string("bad"))]),
+        &object_type(&TestProvider.schema().block),
+    )
+    .unwrap();
     let resp = svc
-        .configure_provider(Request::new(pb::configure_provider::Request { terraform_version: String::new(), config: Some(pb::DynamicValue { msgpack: config, json: vec![] }) }))
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: String::new(),
+            config: Some(pb::DynamicValue {
+                msgpack: config,
+                json: vec![],
+            }),
+        }))
         .await
         .unwrap()
         .into_inner();
@@ -210,14 +300,24 @@ async fn create_update_replace_read_delete() {
     assert_eq!(resp.requires_replace.len(), 1);
     assert_eq!(
         resp.requires_replace[0].steps[0].selector,
-        Some(pb::attribute_path::step::Selector::AttributeName("name".into()))
+        Some(pb::attribute_path::step::Selector::AttributeName(
+            "name".into()
+        ))
     );
 
     // read of a deleted object: null state
     let mut gone = state.clone();
     gone.set("id", Value::string("gone"));
-    let req = pb::read_resource::Request { type_name: "test_thing".into(), current_state: dv(&gone), ..Default::default() };
-    let read = svc.read_resource(Request::new(req)).await.unwrap().into_inner();
+    let req = pb::read_resource::Request {
+        type_name: "test_thing".into(),
+        current_state: dv(&gone),
+        ..Default::default()
+    };
+    let read = svc
+        .read_resource(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(undv(&read.new_state), Value::Null);
 
     // destroy: plan passes null through, apply deletes
@@ -228,7 +328,11 @@ async fn create_update_replace_read_delete() {
         config: dv(&Value::Null),
         ..Default::default()
     };
-    let resp = svc.plan_resource_change(Request::new(req)).await.unwrap().into_inner();
+    let resp = svc
+        .plan_resource_change(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(undv(&resp.planned_state), Value::Null);
     let deleted = apply(&svc, &state, &Value::Null).await;
     assert!(deleted.diagnostics.is_empty());
@@ -238,9 +342,17 @@ async fn create_update_replace_read_delete() {
 #[tokio::test]
 async fn unknown_left_after_apply_is_an_error_and_saved_as_null() {
     let svc = configured().await;
-    let planned = undv(&plan(&svc, &Value::Null, &thing("leave-unknown")).await.planned_state);
+    let planned = undv(
+        &plan(&svc, &Value::Null, &thing("leave-unknown"))
+            .await
+            .planned_state,
+    );
     let resp = apply(&svc, &Value::Null, &planned).await;
-    assert!(resp.diagnostics[0].summary.contains("left \"arn\" unknown"), "{:?}", resp.diagnostics);
+    assert!(
+        resp.diagnostics[0].summary.contains("left \"arn\" unknown"),
+        "{:?}",
+        resp.diagnostics
+    );
     assert!(!undv(&resp.new_state).contains_unknown());
 }
 
@@ -262,29 +374,54 @@ async fn stop_provider_cancels_calls_in_flight() {
     let svc2 = svc.clone();
     let call = tokio::spawn(async move { apply(&svc2, &Value::Null, &planned).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    svc.stop_provider(Request::new(pb::stop_provider::Request {})).await.unwrap();
-    let resp = tokio::time::timeout(Duration::from_secs(5), call).await.expect("not cancelled").unwrap();
+    svc.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .expect("not cancelled")
+        .unwrap();
     assert!(resp.diagnostics[0].summary.contains("cancelled"));
     // and the provider keeps serving
-    assert!(plan(&svc, &Value::Null, &thing("a")).await.diagnostics.is_empty());
+    assert!(plan(&svc, &Value::Null, &thing("a"))
+        .await
+        .diagnostics
+        .is_empty());
 }
 
 #[tokio::test]
 async fn import_and_upgrade() {
     let svc = configured().await;
-    let req = pb::import_resource_state::Request { type_name: "test_thing".into(), id: "x-1".into() };
-    let resp = svc.import_resource_state(Request::new(req)).await.unwrap().into_inner();
+    let req = pb::import_resource_state::Request {
+        type_name: "test_thing".into(),
+        id: "x-1".into(),
+    };
+    let resp = svc
+        .import_resource_state(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(resp.imported_resources.len(), 1);
     assert_eq!(resp.imported_resources[0].type_name, "test_thing");
-    assert_eq!(undv(&resp.imported_resources[0].state).get("id"), &Value::string("x-1"));
+    assert_eq!(
+        undv(&resp.imported_resources[0].state).get("id"),
+        &Value::string("x-1")
+    );
 
     let raw = br#"{"id":"id-a","name":"a","size":3,"arn":"arn:a","dropped":true}"#;
     let req = pb::upgrade_resource_state::Request {
         type_name: "test_thing".into(),
         version: 0,
-        raw_state: Some(pb::RawState { json: raw.to_vec(), flatmap: Default::default() }),
+        raw_state: Some(pb::RawState {
+            json: raw.to_vec(),
+            flatmap: Default::default(),
+        }),
     };
-    let resp = svc.upgrade_resource_state(Request::new(req)).await.unwrap().into_inner();
+    let resp = svc
+        .upgrade_resource_state(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(resp.diagnostics.is_empty());
     assert_eq!(undv(&resp.upgraded_state).get("size"), &Value::Number(3.0));
 }
@@ -292,8 +429,18 @@ async fn import_and_upgrade() {
 #[tokio::test]
 async fn unknown_types_are_named() {
     let svc = configured().await;
-    let req = pb::validate_resource_config::Request { type_name: "test_nope".into(), config: None };
-    let resp = svc.validate_resource_config(Request::new(req)).await.unwrap().into_inner();
-    assert_eq!(resp.diagnostics[0].summary, "Unknown resource type \"test_nope\"");
+    let req = pb::validate_resource_config::Request {
+        type_name: "test_nope".into(),
+        config: None,
+    };
+    let resp = svc
+        .validate_resource_config(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        resp.diagnostics[0].summary,
+        "Unknown resource type \"test_nope\""
+    );
     assert!(resp.diagnostics[0].detail.contains("test_thing"));
 }

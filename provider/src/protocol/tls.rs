@@ -12,11 +12,16 @@
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, ServerConfig, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, Error, ServerConfig,
+    SignatureScheme,
+};
 
 /// The plugin's own certificate and key, made at startup.
 pub struct ServerIdentity {
@@ -39,22 +44,33 @@ pub enum TlsSetupError {
 pub fn generate_server_identity() -> Result<ServerIdentity, TlsSetupError> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "terraform-provider-lfm");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "terraform-provider-lfm");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
         rcgen::KeyUsagePurpose::KeyEncipherment,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let cert = params.self_signed(&key)?;
-    Ok(ServerIdentity { cert_der: cert.der().clone(), key_der: PrivatePkcs8KeyDer::from(key.serialize_der()) })
+    Ok(ServerIdentity {
+        cert_der: cert.der().clone(),
+        key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    })
 }
 
 /// The DER of the first certificate in `PLUGIN_CLIENT_CERT`.
 pub fn parse_client_cert_pem(pem: &str) -> Result<CertificateDer<'static>, TlsSetupError> {
-    CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| TlsSetupError::ClientCert(e.to_string()))
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| TlsSetupError::ClientCert(e.to_string()))
 }
 
 fn crypto_provider() -> Arc<CryptoProvider> {
@@ -62,13 +78,22 @@ fn crypto_provider() -> Arc<CryptoProvider> {
 }
 
 /// The server config: our identity, ALPN h2 (gRPC), and the pinned client certificate.
-pub fn server_config(identity: &ServerIdentity, pinned_client_cert: CertificateDer<'static>) -> Result<ServerConfig, TlsSetupError> {
+pub fn server_config(
+    identity: &ServerIdentity,
+    pinned_client_cert: CertificateDer<'static>,
+) -> Result<ServerConfig, TlsSetupError> {
     let provider = crypto_provider();
-    let verifier = PinnedClientCert { pinned: pinned_client_cert, algorithms: provider.signature_verification_algorithms };
+    let verifier = PinnedClientCert {
+        pinned: pinned_client_cert,
+        algorithms: provider.signature_verification_algorithms,
+    };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(Arc::new(verifier))
-        .with_single_cert(vec![identity.cert_der.clone()], PrivateKeyDer::Pkcs8(identity.key_der.clone_key()))?;
+        .with_single_cert(
+            vec![identity.cert_der.clone()],
+            PrivateKeyDer::Pkcs8(identity.key_der.clone_key()),
+        )?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)
 }
@@ -105,7 +130,9 @@ impl ClientCertVerifier for PinnedClientCert {
             Ok(ClientCertVerified::assertion())
         } else {
             tracing::warn!("rejected a TLS client: its certificate is not the one Terraform passed in PLUGIN_CLIENT_CERT");
-            Err(Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            Err(Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -150,19 +177,27 @@ mod tests {
     #[test]
     fn p521_is_among_the_verifiable_schemes() {
         let algorithms = crypto_provider().signature_verification_algorithms;
-        assert!(algorithms.supported_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(algorithms
+            .supported_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 
     #[test]
     fn only_the_pinned_certificate_passes() {
         let a = rcgen::generate_simple_self_signed(vec!["a".to_owned()]).unwrap();
         let b = rcgen::generate_simple_self_signed(vec!["b".to_owned()]).unwrap();
-        let verifier =
-            PinnedClientCert { pinned: a.cert.der().clone(), algorithms: crypto_provider().signature_verification_algorithms };
-        assert!(verifier.verify_client_cert(a.cert.der(), &[], UnixTime::now()).is_ok());
+        let verifier = PinnedClientCert {
+            pinned: a.cert.der().clone(),
+            algorithms: crypto_provider().signature_verification_algorithms,
+        };
+        assert!(verifier
+            .verify_client_cert(a.cert.der(), &[], UnixTime::now())
+            .is_ok());
         assert!(matches!(
             verifier.verify_client_cert(b.cert.der(), &[], UnixTime::now()),
-            Err(Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            Err(Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure
+            ))
         ));
     }
 }

@@ -11,7 +11,9 @@ use std::sync::{Mutex, OnceLock};
 use regex::Regex;
 
 use super::diagnostics::display_path;
-use crate::framework::{AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Severity, Validator, Value};
+use crate::framework::{
+    AttrPath, Attribute, Block, Diagnostic, Diagnostics, Nesting, Severity, Validator, Value,
+};
 
 /// Validates `config` (an object of `block`'s type) and returns one diagnostic per problem.
 pub fn validate_config(block: &Block, config: &Value) -> Diagnostics {
@@ -51,7 +53,11 @@ fn validate_block(block: &Block, config: &Value, path: &AttrPath, diags: &mut Di
         match nested.nesting {
             Nesting::Single => {
                 if value.is_null() && nested.min_items > 0 {
-                    diags.push(error(&block_path, format!("Missing required block \"{shown}\""), "Add one such block."));
+                    diags.push(error(
+                        &block_path,
+                        format!("Missing required block \"{shown}\""),
+                        "Add one such block.",
+                    ));
                 }
                 if matches!(value, Value::Object(_)) {
                     validate_block(&nested.block, value, &block_path, diags);
@@ -65,21 +71,30 @@ fn validate_block(block: &Block, config: &Value, path: &AttrPath, diags: &mut Di
                 if n < nested.min_items {
                     diags.push(error(
                         &block_path,
-                        format!("Too few \"{shown}\" blocks: expected at least {}", nested.min_items),
+                        format!(
+                            "Too few \"{shown}\" blocks: expected at least {}",
+                            nested.min_items
+                        ),
                         format!("Found {n}."),
                     ));
                 }
                 if nested.max_items > 0 && n > nested.max_items {
                     diags.push(error(
                         &block_path,
-                        format!("Too many \"{shown}\" blocks: expected at most {}", nested.max_items),
+                        format!(
+                            "Too many \"{shown}\" blocks: expected at most {}",
+                            nested.max_items
+                        ),
                         format!("Found {n}."),
                     ));
                 }
                 for (i, item) in items.iter().enumerate() {
                     // Set elements have no index Terraform could point at; stop at the block.
-                    let item_path =
-                        if nested.nesting == Nesting::List { block_path.clone().then_index(i as i64) } else { block_path.clone() };
+                    let item_path = if nested.nesting == Nesting::List {
+                        block_path.clone().then_index(i as i64)
+                    } else {
+                        block_path.clone()
+                    };
                     if matches!(item, Value::Object(_)) {
                         validate_block(&nested.block, item, &item_path, diags);
                     }
@@ -89,7 +104,13 @@ fn validate_block(block: &Block, config: &Value, path: &AttrPath, diags: &mut Di
     }
 }
 
-fn check(attr: &Attribute, validator: &Validator, value: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+fn check(
+    attr: &Attribute,
+    validator: &Validator,
+    value: &Value,
+    path: &AttrPath,
+    diags: &mut Diagnostics,
+) {
     if value.is_null() || value.is_unknown() {
         return;
     }
@@ -110,7 +131,14 @@ fn check(attr: &Attribute, validator: &Validator, value: &Value, path: &AttrPath
                     check(attr, inner, item, &path.clone().then_key(k), diags);
                 }
             }
-            _ => diags.push(error(path, format!("Invalid value for \"{}\": expected a collection", display_path(path)), "")),
+            _ => diags.push(error(
+                path,
+                format!(
+                    "Invalid value for \"{}\": expected a collection",
+                    display_path(path)
+                ),
+                "",
+            )),
         }
         return;
     }
@@ -122,7 +150,11 @@ fn check(attr: &Attribute, validator: &Validator, value: &Value, path: &AttrPath
             (false, Value::Number(n)) => format!("Got {n}."),
             (false, other) => format!("Got {other:?}."),
         };
-        diags.push(error(path, format!("Invalid value for \"{}\": {expected}", display_path(path)), detail));
+        diags.push(error(
+            path,
+            format!("Invalid value for \"{}\": {expected}", display_path(path)),
+            detail,
+        ));
     }
 }
 
@@ -154,7 +186,10 @@ pub fn run_validator(validator: &Validator, value: &Value) -> Result<(), String>
             }
         }
         Validator::Arn => {
-            if full_match(r"arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+", string()?) {
+            if full_match(
+                r"arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+",
+                string()?,
+            ) {
                 Ok(())
             } else {
                 Err("expected an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_owned())
@@ -164,7 +199,11 @@ pub fn run_validator(validator: &Validator, value: &Value) -> Result<(), String>
             if allowed.contains(&string()?) {
                 Ok(())
             } else {
-                let list = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+                let list = allowed
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 Err(format!("expected one of {list}"))
             }
         }
@@ -172,7 +211,10 @@ pub fn run_validator(validator: &Validator, value: &Value) -> Result<(), String>
             Some(n) if (*min..=*max).contains(&n) => Ok(()),
             _ => Err(format!("expected a whole number from {min} to {max}")),
         },
-        Validator::Each(inner) => value.elements().iter().try_for_each(|v| run_validator(inner, v)),
+        Validator::Each(inner) => value
+            .elements()
+            .iter()
+            .try_for_each(|v| run_validator(inner, v)),
         Validator::Custom(f) => f(value).map_err(|m| expectation(&m)),
     }
 }
@@ -181,7 +223,12 @@ pub fn run_validator(validator: &Validator, value: &Value) -> Result<(), String>
 /// expected thing ("a lowercase name"); the latter read best after "expected".
 fn expectation(message: &str) -> String {
     let lower = message.to_ascii_lowercase();
-    if ["expected", "must", "should", "cannot", "can't", "is not", "not "].iter().any(|p| lower.starts_with(p)) {
+    if [
+        "expected", "must", "should", "cannot", "can't", "is not", "not ",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+    {
         message.to_owned()
     } else {
         format!("expected {message}")
@@ -190,15 +237,24 @@ fn expectation(message: &str) -> String {
 
 fn full_match(pattern: &'static str, s: &str) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<&'static str, Regex>>> = OnceLock::new();
-    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let re = cache.entry(pattern).or_insert_with(|| {
-        Regex::new(&format!("^(?:{pattern})$")).unwrap_or_else(|e| panic!("invalid validator regex {pattern:?}: {e}"))
+        Regex::new(&format!("^(?:{pattern})$"))
+            .unwrap_or_else(|e| panic!("invalid validator regex {pattern:?}: {e}"))
     });
     re.is_match(s)
 }
 
 fn error(path: &AttrPath, summary: String, detail: impl Into<String>) -> Diagnostic {
-    Diagnostic { severity: Severity::Error, summary, detail: detail.into(), attribute: Some(path.clone()) }
+    Diagnostic {
+        severity: Severity::Error,
+        summary,
+        detail: detail.into(),
+        attribute: Some(path.clone()),
+    }
 }
 
 #[cfg(test)]
@@ -208,13 +264,47 @@ mod tests {
 
     fn block() -> Block {
         Block::new("")
-            .attr(Attribute::string("account_id").required().validate(Validator::AccountId))
-            .attr(Attribute::string("role_name").optional().validate(Validator::IamRoleName))
-            .attr(Attribute::string("secret").optional().sensitive().validate(Validator::Regex { pattern: "[a-z]+", message: "lowercase letters" }))
-            .attr(Attribute::list_of("regions", AttrType::String).optional().validate(Validator::Each(Box::new(Validator::OneOf(&["us-east-1", "eu-west-1"])))))
-            .attr(Attribute::number("period").optional().validate(Validator::IntRange { min: 60, max: 3600 }))
+            .attr(
+                Attribute::string("account_id")
+                    .required()
+                    .validate(Validator::AccountId),
+            )
+            .attr(
+                Attribute::string("role_name")
+                    .optional()
+                    .validate(Validator::IamRoleName),
+            )
+            .attr(
+                Attribute::string("secret")
+                    .optional()
+                    .sensitive()
+                    .validate(Validator::Regex {
+                        pattern: "[a-z]+",
+                        message: "lowercase letters",
+                    }),
+            )
+            .attr(
+                Attribute::list_of("regions", AttrType::String)
+                    .optional()
+                    .validate(Validator::Each(Box::new(Validator::OneOf(&[
+                        "us-east-1",
+                        "eu-west-1",
+                    ])))),
+            )
+            .attr(
+                Attribute::number("period")
+                    .optional()
+                    .validate(Validator::IntRange { min: 60, max: 3600 }),
+            )
             .attr(Attribute::string("arn").optional().validate(Validator::Arn))
-            .block(NestedBlock::list("sink", Block::new("").attr(Attribute::string("account").required().validate(Validator::AccountId))))
+            .block(NestedBlock::list(
+                "sink",
+                Block::new("").attr(
+                    Attribute::string("account")
+                        .required()
+                        .validate(Validator::AccountId),
+                ),
+            ))
     }
 
     fn good() -> Value {
@@ -224,7 +314,13 @@ mod tests {
             ("regions", Value::string_list(["us-east-1"])),
             ("period", Value::Number(300.0)),
             ("arn", Value::string("arn:aws:iam::123456789012:role/x")),
-            ("sink", Value::List(vec![Value::object([("account", Value::string("210987654321"))])])),
+            (
+                "sink",
+                Value::List(vec![Value::object([(
+                    "account",
+                    Value::string("210987654321"),
+                )])]),
+            ),
         ])
     }
 
@@ -240,17 +336,43 @@ mod tests {
         cfg.set("regions", Value::string_list(["us-east-1", "mars-1"]));
         cfg.set("period", Value::Number(30.0));
         cfg.set("secret", Value::string("NOPE"));
-        cfg.set("sink", Value::List(vec![Value::object([("account", Value::string("x"))])]));
+        cfg.set(
+            "sink",
+            Value::List(vec![Value::object([("account", Value::string("x"))])]),
+        );
         let diags = validate_config(&block(), &cfg);
         let summaries: Vec<_> = diags.0.iter().map(|d| d.summary.as_str()).collect();
-        assert!(summaries.contains(&"Invalid value for \"account_id\": expected a 12-digit AWS account ID"), "{summaries:?}");
-        assert!(summaries.contains(&"Invalid value for \"regions[1]\": expected one of \"us-east-1\", \"eu-west-1\""), "{summaries:?}");
-        assert!(summaries.contains(&"Invalid value for \"period\": expected a whole number from 60 to 3600"));
+        assert!(
+            summaries
+                .contains(&"Invalid value for \"account_id\": expected a 12-digit AWS account ID"),
+            "{summaries:?}"
+        );
+        assert!(
+            summaries.contains(
+                &"Invalid value for \"regions[1]\": expected one of \"us-east-1\", \"eu-west-1\""
+            ),
+            "{summaries:?}"
+        );
+        assert!(summaries
+            .contains(&"Invalid value for \"period\": expected a whole number from 60 to 3600"));
         assert!(summaries.contains(&"Invalid value for \"secret\": expected lowercase letters"));
-        assert!(summaries.contains(&"Invalid value for \"sink[0].account\": expected a 12-digit AWS account ID"));
-        let regions = diags.0.iter().find(|d| d.summary.contains("regions")).unwrap();
-        assert_eq!(regions.attribute.as_ref().unwrap().0, vec![PathStep::Attr("regions".into()), PathStep::Index(1)]);
-        let secret = diags.0.iter().find(|d| d.summary.contains("secret")).unwrap();
+        assert!(summaries.contains(
+            &"Invalid value for \"sink[0].account\": expected a 12-digit AWS account ID"
+        ));
+        let regions = diags
+            .0
+            .iter()
+            .find(|d| d.summary.contains("regions"))
+            .unwrap();
+        assert_eq!(
+            regions.attribute.as_ref().unwrap().0,
+            vec![PathStep::Attr("regions".into()), PathStep::Index(1)]
+        );
+        let secret = diags
+            .0
+            .iter()
+            .find(|d| d.summary.contains("secret"))
+            .unwrap();
         assert!(!secret.detail.contains("NOPE"));
         assert_eq!(diags.0.len(), 5);
     }
@@ -259,31 +381,65 @@ mod tests {
     fn unknown_and_null_values_are_skipped_but_required_is_enforced() {
         let mut cfg = good();
         cfg.set("period", Value::Unknown);
-        cfg.set("regions", Value::List(vec![Value::Unknown, Value::string("us-east-1")]));
+        cfg.set(
+            "regions",
+            Value::List(vec![Value::Unknown, Value::string("us-east-1")]),
+        );
         cfg.set("role_name", Value::Null);
         assert!(validate_config(&block(), &cfg).is_empty());
         cfg.set("account_id", Value::Null);
         let diags = validate_config(&block(), &cfg);
-        assert_eq!(diags.0[0].summary, "Missing required argument \"account_id\"");
+        assert_eq!(
+            diags.0[0].summary,
+            "Missing required argument \"account_id\""
+        );
     }
 
     #[test]
     fn block_counts_are_checked() {
-        let b = Block::new("").block(NestedBlock { min_items: 1, max_items: 2, ..NestedBlock::list("r", Block::new("")) });
-        let three = Value::object([("r", Value::List(vec![Value::object::<[(&str, Value); 0], &str>([]); 3]))]);
-        assert!(validate_config(&b, &three).0[0].summary.starts_with("Too many \"r\" blocks"));
+        let b = Block::new("").block(NestedBlock {
+            min_items: 1,
+            max_items: 2,
+            ..NestedBlock::list("r", Block::new(""))
+        });
+        let three = Value::object([(
+            "r",
+            Value::List(vec![Value::object::<[(&str, Value); 0], &str>([]); 3]),
+        )]);
+        assert!(validate_config(&b, &three).0[0]
+            .summary
+            .starts_with("Too many \"r\" blocks"));
         let none = Value::object([("r", Value::List(vec![]))]);
-        assert!(validate_config(&b, &none).0[0].summary.starts_with("Too few \"r\" blocks"));
+        assert!(validate_config(&b, &none).0[0]
+            .summary
+            .starts_with("Too few \"r\" blocks"));
     }
 
     #[test]
     fn validators_check_types_and_arns() {
-        assert!(run_validator(&Validator::AccountId, &Value::Number(1.0)).unwrap_err().contains("string"));
-        assert!(run_validator(&Validator::Arn, &Value::string("arn:aws:lambda:us-east-1:123456789012:function:f")).is_ok());
+        assert!(run_validator(&Validator::AccountId, &Value::Number(1.0))
+            .unwrap_err()
+            .contains("string"));
+        assert!(run_validator(
+            &Validator::Arn,
+            &Value::string("arn:aws:lambda:us-east-1:123456789012:function:f")
+        )
+        .is_ok());
         assert!(run_validator(&Validator::Arn, &Value::string("role/x")).is_err());
-        assert!(run_validator(&Validator::IamRoleName, &Value::string(&"a".repeat(65))).is_err());
-        assert!(run_validator(&Validator::IntRange { min: 1, max: 5 }, &Value::Number(2.5)).is_err());
-        let custom = Validator::Custom(|v| if v.as_str() == Some("ok") { Ok(()) } else { Err("must be \"ok\"".into()) });
-        assert_eq!(run_validator(&custom, &Value::string("no")).unwrap_err(), "must be \"ok\"");
+        assert!(run_validator(&Validator::IamRoleName, &Value::string("a".repeat(65))).is_err());
+        assert!(
+            run_validator(&Validator::IntRange { min: 1, max: 5 }, &Value::Number(2.5)).is_err()
+        );
+        let custom = Validator::Custom(|v| {
+            if v.as_str() == Some("ok") {
+                Ok(())
+            } else {
+                Err("must be \"ok\"".into())
+            }
+        });
+        assert_eq!(
+            run_validator(&custom, &Value::string("no")).unwrap_err(),
+            "must be \"ok\""
+        );
     }
 }
