@@ -63,7 +63,9 @@ pub struct AccountOutcome {
 pub struct RunSummary {
     pub window: Window,
     pub dry_run: bool,
+    /// Accounts collected in full.
     pub accounts_ok: usize,
+    /// Accounts with status `failed` or `partial`: something is missing for them.
     pub accounts_failed: usize,
     pub accounts: Vec<AccountOutcome>,
     /// Functions discovered across all accounts and regions.
