@@ -211,3 +211,21 @@ async fn delete_removes_extra_policies_attached_outside_terraform() {
     r.delete(&ctx, &state).await.unwrap();
     assert_eq!(r.read(&ctx, &state).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn provider_assume_role_block_is_used_for_every_call() {
+    let url = moto_url();
+    use_test_credentials();
+    let (_, account) = new_member_account(&url).await;
+    let endpoints = Value::object([("sts", Value::string(&url)), ("iam", Value::string(&url)), ("organizations", Value::string(&url))]);
+    let assume_role = Value::object([
+        ("role_arn", Value::string(format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"))),
+        ("session_name", Value::string("lfm-provider-test")),
+        ("external_id", Value::Null),
+    ]);
+    let config = Value::object([("region", Value::string("us-east-1")), ("assume_role", assume_role), ("endpoints", endpoints)]);
+    let ctx = LfmProvider.configure(&config).await.unwrap();
+    let me = ctx.aws().unwrap().sts().get_caller_identity().send().await.unwrap();
+    assert_eq!(me.account(), Some(account.as_str()), "calls run as the assumed role");
+    assert!(me.arn().unwrap().contains("lfm-provider-test"), "{:?}", me.arn());
+}

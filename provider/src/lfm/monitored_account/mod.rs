@@ -24,7 +24,7 @@ pub struct MonitoredAccount;
 /// Validator shared with the data source: a non-empty list of principal ARNs.
 pub(crate) fn at_least_one_principal(v: &Value) -> Result<(), String> {
     if v.elements().is_empty() {
-        Err("List at least one principal ARN (the role or account the LFM collector runs as), e.g. arn:aws:iam::123456789012:role/lfm-collector.".into())
+        Err("must list at least one principal ARN (the role or account the LFM collector runs as), e.g. arn:aws:iam::123456789012:role/lfm-collector.".into())
     } else {
         Ok(())
     }
@@ -42,7 +42,7 @@ fn valid_external_id(v: &Value) -> Result<(), String> {
     if (2..=1224).contains(&s.len()) && chars_ok {
         Ok(())
     } else {
-        Err("2 to 1224 characters of letters, digits and _+=,.@:/- (what sts:ExternalId accepts)".into())
+        Err("must be 2 to 1224 characters of letters, digits and _+=,.@:/- (what sts:ExternalId accepts)".into())
     }
 }
 
