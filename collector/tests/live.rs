@@ -93,6 +93,10 @@ async fn credentials_in(management: &SdkConfig, account: &str) -> Credentials {
     Credentials::new(keys.access_key_id, keys.secret_access_key, Some(keys.session_token), None, "member")
 }
 
+/// A metrics document as compared: function, @timestamp, invocations, errors, throttles,
+/// error_rate, duration_avg_ms, duration_max_ms.
+type Row = (String, String, u64, u64, u64, Value, Value, Value);
+
 /// One datapoint: metric, function, time, value.
 struct Point(&'static str, &'static str, DateTime<Utc>, f64);
 
@@ -231,7 +235,7 @@ async fn collects_seeded_fleet_into_opensearch() {
 
     let http = reqwest::Client::new();
     let metrics = search(&http, &opensearch, &format!("{prefix}-metrics-*")).await;
-    let rows: Vec<(String, String, u64, u64, u64, Value, Value, Value)> = metrics
+    let rows: Vec<Row> = metrics
         .iter()
         .map(|hit| {
             let s = &hit["_source"];

@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect one window: discover functions, harvest CloudWatch, derive, store in OpenSearch.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the IAM permissions policy the monitoring role needs (JSON), from lfm-schema.
     Permissions,
 }
@@ -112,7 +112,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
             })
         }
     };
-    if !dry_run && !(url.starts_with("http://") || url.starts_with("https://")) {
+    if !(dry_run || url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ConfigError::Invalid(format!("OpenSearch URL {url:?} must start with http:// or https://")));
     }
 
@@ -164,7 +164,7 @@ mod tests {
 
     fn parse(args: &[&str]) -> RunArgs {
         match Cli::try_parse_from(["lfm-collector", "run"].iter().chain(args)).unwrap().command {
-            Command::Run(run) => run,
+            Command::Run(run) => *run,
             other => panic!("parsed {other:?}"),
         }
     }

@@ -18,6 +18,7 @@ impl Window {
     /// Aligns `start` down and `end` up to the period. Errors when the window is empty or the
     /// period is not one CloudWatch accepts for standard-resolution metrics.
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>, period_seconds: u32) -> Result<Self, ConfigError> {
+        #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the workspace supports 1.80
         if period_seconds == 0 || period_seconds % 60 != 0 {
             return Err(ConfigError::Invalid(format!(
                 "period {period_seconds}s: Lambda metrics are standard resolution, use a multiple of 60 seconds (e.g. --period 300)"
