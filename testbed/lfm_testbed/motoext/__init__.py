@@ -14,8 +14,12 @@ Patches:
   StartTime. It also matches a metric by its exact dimension set and namespace, and groups
   the stored points once per request (moto scans every point for every period).
 
-Not covered (known moto gaps, see shared guide): percentile statistics (moto answers 500),
-metric math beyond moto's parser, Logs Insights stats.
+- ``cloudwatch_percentiles``: percentile (``pNN.NN``) and trimmed-mean (``tmNN``) statistics,
+  nearest rank over the expanded raw samples (moto answered 500 / no datapoint).
+- ``cloudwatch_list_metrics``: ListMetrics ``RecentlyActive=PT3H``, two-week horizon, pages
+  of 500 with a reusable NextToken, linear in the number of stored points.
+
+Not covered (known moto gaps, see shared guide): metric math beyond moto's parser.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ def apply_all() -> None:
     global _applied
     if _applied:
         return
-    from . import cloudwatch_alignment, lambda_pagination
+    from . import (cloudwatch_alignment, cloudwatch_list_metrics, cloudwatch_percentiles,
+                   lambda_pagination)
 
     lambda_pagination.apply()
     cloudwatch_alignment.apply()
+    cloudwatch_percentiles.apply()
+    cloudwatch_list_metrics.apply()
     _applied = True

@@ -101,7 +101,7 @@ def _get_metric_data(self, queries: list[dict[str, Any]], start_time: datetime,
             stats = Statistics([stat], _like(b, start_time))
             stats.metric_data = buckets[b]
             value = stats.get_statistics_for_type(stat)
-            if value is None:  # unsupported stat (e.g. percentiles): no datapoint
+            if value is None:  # unknown stat, or a percentile without raw samples: no datapoint
                 continue
             timestamps.append(stats.timestamp)
             values.append(value)
