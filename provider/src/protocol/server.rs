@@ -2,8 +2,10 @@
 //!
 //! Two modes:
 //! - **managed** (Terraform launched us): mTLS on a unix socket in a private temp dir, one
-//!   handshake line on stdout, SIGINT ignored (Terraform forwards Ctrl-C to the whole process
-//!   group and then calls StopProvider itself), exit on GRPCController.Shutdown or SIGTERM;
+//!   handshake line on stdout, SIGINT does not end the process (Terraform's Ctrl-C reaches
+//!   the whole process group; Terraform then winds down and sends Shutdown) but cancels the
+//!   calls in flight like StopProvider, because Terraform 1.0 sends no StopProvider while
+//!   ConfigureProvider runs; exit on GRPCController.Shutdown or SIGTERM;
 //! - **debug** (`-debug`): plaintext on a unix socket, prints `TF_REATTACH_PROVIDERS` for
 //!   the user to export, serves any number of Terraform runs until Ctrl-C.
 
@@ -110,13 +112,14 @@ pub async fn serve_with<P: Provider>(provider: P, options: ServeOptions) -> anyh
     let incoming = accept_connections(listener, acceptor);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    spawn_signal_handlers(shutdown_tx.clone(), options.debug);
+    let service = ProviderService::new(provider);
+    spawn_signal_handlers(shutdown_tx.clone(), service.clone(), options.debug);
 
     let (mut health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
-    let provider_service = ProviderServer::new(ProviderService::new(provider))
+    let provider_service = ProviderServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     let controller = goplugin::grpc_controller_server::GrpcControllerServer::new(Controller {
@@ -206,7 +209,11 @@ async fn wait_for(mut flag: watch::Receiver<bool>) {
     }
 }
 
-fn spawn_signal_handlers(shutdown: watch::Sender<bool>, debug: bool) {
+fn spawn_signal_handlers<P: Provider>(
+    shutdown: watch::Sender<bool>,
+    service: ProviderService<P>,
+    debug: bool,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     tokio::spawn(async move {
         let (Ok(mut interrupt), Ok(mut terminate)) = (
@@ -222,8 +229,10 @@ fn spawn_signal_handlers(shutdown: watch::Sender<bool>, debug: bool) {
                     if debug {
                         break;
                     }
-                    // Terraform's Ctrl-C reaches us too; it will call StopProvider, then Shutdown.
-                    tracing::info!("interrupt received; ignoring it, Terraform coordinates the shutdown");
+                    // Terraform's Ctrl-C reaches us too. Terraform decides when we exit
+                    // (Shutdown); we only stop waiting on the outside world, as StopProvider would.
+                    tracing::info!("interrupt received: cancelling calls in flight, serving on until Terraform says Shutdown");
+                    service.stop_in_flight();
                 }
                 _ = terminate.recv() => break,
             }
