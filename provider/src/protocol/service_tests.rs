@@ -24,6 +24,10 @@ impl Provider for TestProvider {
         }
     }
     async fn configure(&self, config: &Value) -> Result<TestContext, Diagnostics> {
+        if config.get("region").is_unknown() {
+            // A real provider would defer work that needs the region; here: just accept.
+            return Ok(TestContext);
+        }
         if config.get("region").as_str() == Some("bad") {
             return Err(Diagnostics::attribute_error(
                 AttrPath::attr("region"),
@@ -443,4 +447,37 @@ async fn unknown_types_are_named() {
         "Unknown resource type \"test_nope\""
     );
     assert!(resp.diagnostics[0].detail.contains("test_thing"));
+}
+
+#[tokio::test]
+async fn unknown_provider_config_reaches_configure() {
+    let svc = ProviderService::new(TestProvider);
+    let ty = object_type(&TestProvider.schema().block);
+    let config = codec::encode_msgpack(&Value::object([("region", Value::Unknown)]), &ty).unwrap();
+    let dv = Some(pb::DynamicValue {
+        msgpack: config,
+        json: vec![],
+    });
+    let validate = pb::validate_provider_config::Request { config: dv.clone() };
+    let resp = svc
+        .validate_provider_config(Request::new(validate))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty());
+    let configure = pb::configure_provider::Request {
+        terraform_version: "1.0.3".into(),
+        config: dv,
+    };
+    let resp = svc
+        .configure_provider(Request::new(configure))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty());
+    // configured: planning works
+    assert!(plan(&svc, &Value::Null, &thing("a"))
+        .await
+        .diagnostics
+        .is_empty());
 }
