@@ -18,6 +18,10 @@ Patches:
   nearest rank over the expanded raw samples (moto answered 500 / no datapoint).
 - ``cloudwatch_list_metrics``: ListMetrics ``RecentlyActive=PT3H``, two-week horizon, pages
   of 500 with a reusable NextToken, linear in the number of stored points.
+- ``logs_insights``: CloudWatch Logs StartQuery/GetQueryResults evaluate a documented subset
+  of the Logs Insights query language (fields, filter, parse, stats with bin/pct, sort,
+  limit) over the queried groups' events, with Lambda REPORT and JSON field discovery and
+  MalformedQueryException for anything unsupported.
 
 Not covered (known moto gaps, see shared guide): metric math beyond moto's parser.
 """
@@ -33,10 +37,11 @@ def apply_all() -> None:
     if _applied:
         return
     from . import (cloudwatch_alignment, cloudwatch_list_metrics, cloudwatch_percentiles,
-                   lambda_pagination)
+                   lambda_pagination, logs_insights)
 
     lambda_pagination.apply()
     cloudwatch_alignment.apply()
     cloudwatch_percentiles.apply()
     cloudwatch_list_metrics.apply()
+    logs_insights.apply()
     _applied = True
