@@ -30,19 +30,24 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import random
 import sys
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import boto3
 import requests
 from botocore.config import Config
+
+from .motoext.cloudwatch_percentiles import percentile
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"
 ACCESS_KEY = "testing"
@@ -51,6 +56,8 @@ EXEC_ROLE_NAME = "lfm-sim-lambda-exec"
 ORG_ROLE_NAME = "OrganizationAccountAccessRole"
 NAMESPACE = "AWS/Lambda"
 PUT_BATCH = 150  # MetricData entries per PutMetricData call
+LOG_BATCH = 10000  # PutLogEvents limits: 10,000 events and 1,048,576 bytes (message + 26 each)
+LOG_BATCH_BYTES = 1_000_000
 
 # (runtime, weight, arm64 supported by AWS, handler)
 RUNTIMES = [
@@ -113,6 +120,10 @@ class FunctionPlan:
     throttle_prob: float
     duration_base_ms: float
     periods: list = field(default_factory=list)  # [(epoch, invocations, errors, throttles, [(value, count)])]
+    # logs profile (drawn from a separate random stream: the metric plan above is unchanged by it)
+    log_format: str = "Text"
+    snap_start: bool = False
+    logs: list = field(default_factory=list)  # per entry of periods: PeriodLogs
 
 
 def plan_account(seed: int, account_index: int, n_functions: int, regions: list[str],
@@ -162,8 +173,262 @@ def plan_account(seed: int, account_index: int, n_functions: int, regions: list[
                 values = [max(0.25, round(min(plan.duration_base_ms * rng.lognormvariate(0, 0.4),
                                               timeout * 1000.0) * 4) / 4) for _ in range(k)]
                 plan.periods.append((t, n, errors, throttles, list(zip(values, counts))))
+        plan_logs(seed, account_index, plan, window, period)
         plans.append(plan)
     return plans
+
+
+# ---- Lambda logs: one REPORT record per invocation ---------------------------------------
+
+# Runtimes whose timeouts show as a separate "Task timed out after N seconds" line and no
+# "Status: timeout" in REPORT (older runtime interfaces); the others write "Status: timeout".
+OLD_TIMEOUT_STYLE = {"python3.7", "nodejs12.x", "java8", "go1.x"}
+# Managed runtimes offered with Lambda's JSON log format in the simulation.
+JSON_CAPABLE = {"python3.12", "nodejs20.x", "java21", "dotnet8", "python3.9", "ruby3.3"}
+# AWS bills the INIT phase of on-demand invocations of zip functions on managed runtimes
+# since 2025-08-01 (before: only container images and custom runtimes paid it).
+INIT_BILLED_SINCE = 1754006400  # 2025-08-01T00:00:00Z
+
+# Prices per region: (per request, {architecture: per GB-second}), first tier.
+# Source: https://aws.amazon.com/lambda/pricing/ (read 2026-11-26 through the shared guide
+# metrics.md and public copies of the page; us-east-1 and eu-west-1 list the same prices:
+# $0.20 per 1M requests, x86_64 $0.0000166667 and arm64 $0.0000133334 per GB-s).
+# Other regions are not listed here because their prices could not be verified offline:
+# their cost fields are null in the ground truth.
+LAMBDA_PRICES = {
+    "us-east-1": (0.20 / 1_000_000, {"x86_64": 0.0000166667, "arm64": 0.0000133334}),
+    "eu-west-1": (0.20 / 1_000_000, {"x86_64": 0.0000166667, "arm64": 0.0000133334}),
+}
+
+
+@dataclass
+class Invocation:
+    ts_ms: int            # REPORT time (the invocation's end), inside its period
+    request_id: str
+    duration_ms: float    # multiple of 0.25 ms: exact in text ("%.2f") and JSON
+    billed_ms: int
+    max_memory_mb: int
+    env: int              # execution environment (log stream) index
+    init_ms: float | None = None     # cold start of a regular function
+    restore_ms: float | None = None  # cold start (restore) of a SnapStart function
+    timeout: bool = False
+
+
+@dataclass
+class PeriodLogs:
+    concurrency: int
+    invocations: list
+
+
+def _quarter(x: float) -> float:
+    return max(0.25, round(x * 4) / 4)
+
+
+def _request_id(rng: random.Random) -> str:
+    import uuid
+
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def init_billed(plan: FunctionPlan, window_start: int) -> bool:
+    if window_start >= INIT_BILLED_SINCE:
+        return True
+    return plan.package_type == "Image" or (plan.runtime or "").startswith("provided")
+
+
+def plan_logs(seed: int, account_index: int, plan: FunctionPlan, window: tuple[int, int],
+              period: int) -> None:
+    """Log profile and one Invocation per invocation of every active period of ``plan``.
+
+    Uses its own random stream, so the metric plan drawn before is unchanged except that
+    timeout-prone functions get some samples set to exactly the timeout (and at least as
+    many Errors, as a timeout is an error). The invocations' durations are exactly the
+    expanded Duration samples of the period, so metrics and REPORT records agree."""
+    rng = random.Random(f"lfm-sim/{seed}/{account_index}/{plan.name}/logs")
+    plan.log_format = "JSON" if plan.runtime in JSON_CAPABLE and rng.random() < 0.4 else "Text"
+    plan.snap_start = plan.runtime == "java21" and plan.package_type == "Zip" and rng.random() < 0.7
+    timeout_ms = plan.timeout_s * 1000.0
+    timeout_prone = plan.error_rate > 0 and rng.random() < 0.4
+    mem_frac = rng.choice([rng.uniform(0.86, 0.97), rng.uniform(0.35, 0.7), rng.uniform(0.05, 0.2)])
+    init_base = {"java21": 900.0, "java8": 1100.0, "dotnet8": 600.0}.get(plan.runtime or "", 250.0)
+    if plan.package_type == "Image":
+        init_base = 700.0
+    billed_init = init_billed(plan, window[0])
+    envs: list[int] = []      # alive environment indexes
+    next_env = 0
+    prev_t = None
+    periods = []
+    plan.logs = []
+    for t, n, errors, throttles, samples in plan.periods:
+        samples = list(samples)
+        if timeout_prone and rng.random() < 0.35:
+            i = min(range(len(samples)), key=lambda k: (samples[k][1], k))
+            samples[i] = (timeout_ms, samples[i][1])
+        n_timeouts = sum(c for v, c in samples if v >= timeout_ms)
+        if plan.error_rate > 0 and n_timeouts > errors:  # Errors is published for these only
+            errors = min(n, n_timeouts)
+        periods.append((t, n, errors, throttles, samples))
+
+        durations = [float(v) for v, c in samples for _ in range(c)]
+        rng.shuffle(durations)
+        avg = sum(durations) / len(durations)
+        conc = min(n, 50, max(1, math.ceil(n * avg / (period * 1000.0) * rng.uniform(1.5, 4.0))))
+        # environments: all expire after an idle period; each may be recycled anyway
+        if prev_t is None or t - prev_t > period:
+            envs = []
+        else:
+            envs = [e for e in envs if rng.random() >= 0.1]
+        fresh = set()
+        while len(envs) < conc:
+            envs.append(next_env)
+            fresh.add(next_env)
+            next_env += 1
+        used = envs[:conc]
+        offsets = sorted(rng.sample(range(1, period * 1000 - 1), n))
+        invs = []
+        for k, (off, dur) in enumerate(zip(offsets, durations)):
+            env = used[k % conc]
+            inv = Invocation(ts_ms=t * 1000 + off, request_id=_request_id(rng), duration_ms=dur,
+                             billed_ms=0, env=env, timeout=dur >= timeout_ms,
+                             max_memory_mb=min(plan.memory_mb, max(1, int(plan.memory_mb * mem_frac
+                                                                         * rng.uniform(0.9, 1.03)))))
+            if env in fresh:
+                fresh.discard(env)
+                if plan.snap_start:
+                    inv.restore_ms = _quarter(rng.uniform(150.0, 700.0))
+                else:
+                    inv.init_ms = _quarter(init_base * rng.uniform(0.5, 1.6))
+            billed = dur + (inv.init_ms or 0.0) if billed_init else dur
+            inv.billed_ms = math.ceil(billed)
+            invs.append(inv)
+        plan.logs.append(PeriodLogs(concurrency=conc, invocations=invs))
+        prev_t = t
+    plan.periods = periods
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def report_line(plan: FunctionPlan, inv: Invocation) -> str:
+    parts = [f"REPORT RequestId: {inv.request_id}", f"Duration: {inv.duration_ms:.2f} ms",
+             f"Billed Duration: {inv.billed_ms} ms", f"Memory Size: {plan.memory_mb} MB",
+             f"Max Memory Used: {inv.max_memory_mb} MB"]
+    if inv.init_ms is not None:
+        parts.append(f"Init Duration: {inv.init_ms:.2f} ms")
+    if inv.restore_ms is not None:
+        parts.append(f"Restore Duration: {inv.restore_ms:.2f} ms")
+    if inv.timeout and plan.runtime not in OLD_TIMEOUT_STYLE:
+        parts.append("Status: timeout")
+    return "\t".join(parts) + "\t\n"
+
+
+def platform_report(plan: FunctionPlan, inv: Invocation) -> str:
+    metrics = {"durationMs": inv.duration_ms, "billedDurationMs": inv.billed_ms,
+               "memorySizeMB": plan.memory_mb, "maxMemoryUsedMB": inv.max_memory_mb}
+    if inv.init_ms is not None:
+        metrics["initDurationMs"] = inv.init_ms
+    if inv.restore_ms is not None:
+        metrics["restoreDurationMs"] = inv.restore_ms
+    return json.dumps({"time": _iso_ms(inv.ts_ms), "type": "platform.report",
+                       "record": {"requestId": inv.request_id, "metrics": metrics,
+                                  "status": "timeout" if inv.timeout else "success"}},
+                      separators=(",", ":"))
+
+
+def log_events(plan: FunctionPlan, seed: int, malformed: bool = False) -> dict[str, list]:
+    """{stream name: [(timestamp ms, seq, message)]} of one function, in time order per stream:
+    one REPORT record per invocation plus noise (INIT_START/START/END, app logs, old-style
+    timeout lines) and, when ``malformed``, one broken REPORT line."""
+    rng = random.Random(f"lfm-sim/{seed}/{plan.name}/noise")
+    streams: dict[int, str] = {}
+    out: dict[str, list] = {}
+    seq = 0
+    first = True
+    for pl in plan.logs:
+        for inv in pl.invocations:
+            if inv.env not in streams:
+                day = datetime.fromtimestamp(inv.ts_ms / 1000, tz=timezone.utc).strftime("%Y/%m/%d")
+                streams[inv.env] = f"{day}/[$LATEST]{rng.getrandbits(128):032x}"
+            events = out.setdefault(streams[inv.env], [])
+            start_ms = max(0, inv.ts_ms - int(inv.duration_ms))
+            noisy = first or rng.random() < 0.1
+            cold = inv.init_ms is not None or inv.restore_ms is not None
+            if plan.log_format == "JSON":
+                if cold:
+                    events.append((start_ms, seq, json.dumps(
+                        {"time": _iso_ms(start_ms), "type": "platform.initStart",
+                         "record": {"initializationType": "snap-start" if inv.restore_ms else "on-demand",
+                                    "phase": "init"}}, separators=(",", ":"))))
+                if noisy:
+                    events.append((start_ms, seq + 1, json.dumps(
+                        {"time": _iso_ms(start_ms), "type": "platform.start",
+                         "record": {"requestId": inv.request_id, "version": "$LATEST"}}, separators=(",", ":"))))
+                    events.append((start_ms, seq + 2, json.dumps(
+                        {"timestamp": _iso_ms(start_ms), "level": "INFO", "requestId": inv.request_id,
+                         "message": "processed batch", "durationMs": 1}, separators=(",", ":"))))
+                events.append((inv.ts_ms, seq + 3, platform_report(plan, inv)))
+            else:
+                if cold and inv.init_ms is not None:
+                    events.append((start_ms, seq, f"INIT_START Runtime Version: {plan.runtime or 'image'}.v1\t"
+                                                  f"Runtime Version ARN: arn:aws:lambda:{plan.region}::runtime:sim\n"))
+                if noisy:
+                    events.append((start_ms, seq + 1, f"START RequestId: {inv.request_id} Version: $LATEST\n"))
+                    events.append((start_ms, seq + 2, f"{_iso_ms(start_ms)}\t{inv.request_id}\tINFO\t"
+                                                      f"done; Memory Used: {inv.max_memory_mb + 7} MB\n"))
+                if inv.timeout and plan.runtime in OLD_TIMEOUT_STYLE:
+                    events.append((inv.ts_ms, seq + 3, f"{_iso_ms(inv.ts_ms)} {inv.request_id} Task timed out "
+                                                       f"after {plan.timeout_s:.2f} seconds\n"))
+                if noisy:
+                    events.append((inv.ts_ms, seq + 4, f"END RequestId: {inv.request_id}\n"))
+                events.append((inv.ts_ms, seq + 5, report_line(plan, inv)))
+                if malformed and first:
+                    events.append((inv.ts_ms, seq + 6, f"REPORT RequestId: {inv.request_id}-x Duration: n/a\n"))
+            seq += 10
+            first = False
+    for events in out.values():
+        events.sort()
+    return out
+
+
+def log_truth(plan: FunctionPlan, pl: PeriodLogs, n: int) -> dict:
+    """The REPORT-derived ground truth fields of one period."""
+    invs = pl.invocations
+    assert len(invs) == n
+    durations = [i.duration_ms for i in invs]
+    inits = [i.init_ms for i in invs if i.init_ms is not None]
+    restores = [i.restore_ms for i in invs if i.restore_ms is not None]
+    timeout_ms = plan.timeout_s * 1000.0
+    p99 = percentile(durations, 99)
+    billed = sum(i.billed_ms for i in invs)
+    max_mem = max(i.max_memory_mb for i in invs)
+    gb_s = billed * plan.memory_mb / 1024 / 1000
+    prices = LAMBDA_PRICES.get(plan.region)
+    request_cost = n * prices[0] if prices else None
+    compute_cost = gb_s * prices[1][plan.architecture] if prices else None
+    cold = len(inits) + len(restores)
+    return {
+        "duration_p50_ms": percentile(durations, 50),
+        "duration_p90_ms": percentile(durations, 90),
+        "duration_p99_ms": p99,
+        "concurrency_max": pl.concurrency,
+        "cold_starts": cold,
+        "cold_start_rate": cold / n if n else None,
+        "init_duration_avg_ms": sum(inits) / len(inits) if inits else None,
+        "init_duration_max_ms": max(inits) if inits else None,
+        "snapstart_restores": len(restores),
+        "restore_duration_max_ms": max(restores) if restores else None,
+        "max_memory_used_mb": max_mem,
+        "memory_utilization": max_mem / plan.memory_mb,
+        "timeouts": sum(1 for i in invs if i.timeout),
+        "timeout_proximity_max": max(durations) / timeout_ms,
+        "timeout_proximity_p99": p99 / timeout_ms,
+        "billed_duration_ms_sum": billed,
+        "gb_seconds": gb_s,
+        "request_cost_usd": request_cost,
+        "compute_cost_usd": compute_cost,
+        "cost_usd": request_cost + compute_cost if prices else None,
+    }
 
 
 def metric_data(plan: FunctionPlan) -> list[dict]:
@@ -183,6 +448,10 @@ def metric_data(plan: FunctionPlan) -> list[dict]:
         if throttles:
             out.append({"MetricName": "Throttles", "Dimensions": dims, "Timestamp": ts,
                         "Value": float(throttles), "Unit": "Count"})
+    for (t, *_), pl in zip(plan.periods, plan.logs):
+        out.append({"MetricName": "ConcurrentExecutions", "Dimensions": dims,
+                    "Timestamp": datetime.fromtimestamp(t, tz=timezone.utc),
+                    "Value": float(pl.concurrency), "Unit": "Count"})
     return out
 
 
@@ -197,6 +466,8 @@ def truth_rows(account_id: str, plan: FunctionPlan) -> list[dict]:
             "duration_avg_ms": sum(expanded) / len(expanded),
             "duration_max_ms": max(float(v) for v, _ in samples),
         })
+    for row, (_, n, *_), pl in zip(rows, plan.periods, plan.logs):
+        row.update(log_truth(plan, pl, n))
     return rows
 
 
@@ -220,6 +491,9 @@ class Simulator:
         self.config = Config(retries={"max_attempts": 3, "mode": "standard"},
                              max_pool_connections=20)
         self.log = log or (lambda msg: print(f"simulate: {msg}", file=sys.stderr))
+        self.seed = 0
+        self.log_events_written = 0
+        self._lock = threading.Lock()
 
     def client(self, service: str, region: str = "us-east-1", creds: dict | None = None):
         creds = creds or {"aws_access_key_id": ACCESS_KEY, "aws_secret_access_key": SECRET_KEY}
@@ -303,7 +577,8 @@ class Simulator:
             rows.append({"account_id": account_id, "region": region, "function_name": plan.name,
                          "function_arn": fn["FunctionArn"], "runtime": plan.runtime,
                          "memory_mb": plan.memory_mb, "timeout_s": plan.timeout_s,
-                         "architecture": plan.architecture, "package_type": plan.package_type})
+                         "architecture": plan.architecture, "package_type": plan.package_type,
+                         "log_format": plan.log_format, "snap_start": plan.snap_start})
             pending[region].extend(metric_data(plan))
             while len(pending[region]) >= PUT_BATCH:
                 batch, pending[region] = pending[region][:PUT_BATCH], pending[region][PUT_BATCH:]
@@ -311,7 +586,46 @@ class Simulator:
         for region, batch in pending.items():
             if batch:
                 cloudwatch[region].put_metric_data(Namespace=NAMESPACE, MetricData=batch)
+        self.put_logs(creds, plans)
         return rows
+
+    def put_logs(self, creds: dict, plans: list[FunctionPlan]) -> int:
+        """Write the log events of every function with activity to /aws/lambda/<name>;
+        return the number of events written."""
+        clients: dict[str, Any] = {}
+        written = 0
+        malformed_done: set[str] = set()
+        for plan in plans:
+            if not plan.logs:
+                continue
+            region = plan.region
+            if region not in clients:
+                clients[region] = self.client("logs", region, creds)
+            logs = clients[region]
+            malformed = plan.log_format == "Text" and region not in malformed_done
+            if malformed:
+                malformed_done.add(region)
+            group = f"/aws/lambda/{plan.name}"
+            logs.create_log_group(logGroupName=group)
+            for stream, events in log_events(plan, self.seed, malformed).items():
+                logs.create_log_stream(logGroupName=group, logStreamName=stream)
+                batch: list[dict] = []
+                size = 0
+                for ts, _, message in events + [(None, None, None)]:
+                    if message is None or len(batch) >= LOG_BATCH or size + len(message) + 26 > LOG_BATCH_BYTES:
+                        if batch:
+                            res = logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+                            if res.get("rejectedLogEventsInfo"):
+                                raise RuntimeError(f"log events rejected for {group}: "
+                                                   f"{res['rejectedLogEventsInfo']} (window older than 14 days?)")
+                            written += len(batch)
+                        batch, size = [], 0
+                    if message is not None:
+                        batch.append({"timestamp": ts, "message": message})
+                        size += len(message.encode()) + 26
+        with self._lock:
+            self.log_events_written += written
+        return written
 
 
 def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: list[str],
@@ -324,6 +638,7 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
         raise ValueError("at least one region")
     started = time.monotonic()
     sim = Simulator(moto_url)
+    sim.seed = seed
     if reset:
         sim.reset()
     window = window_for(time.time() if now is None else now, period, periods)
@@ -354,5 +669,6 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
         os.replace(tmp, out)
     points = sum(len(metric_data(p)) for ps in plans for p in ps)
     sim.log(f"{accounts} accounts, {len(functions)} functions, {len(metrics)} metric rows, "
-            f"{points} metric data entries put, {time.monotonic() - started:.1f} s")
+            f"{points} metric data entries put, {sim.log_events_written} log events written, "
+            f"{time.monotonic() - started:.1f} s")
     return truth

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from datetime import datetime, timezone
 
@@ -55,7 +56,10 @@ def test_ground_truth_shape(fleet):
     assert len(truth["accounts"]) == 2 and len(truth["functions"]) == 28
     for f in truth["functions"]:
         assert set(f) == {"account_id", "region", "function_name", "function_arn", "runtime",
-                          "memory_mb", "timeout_s", "architecture", "package_type"}
+                          "memory_mb", "timeout_s", "architecture", "package_type",
+                          "log_format", "snap_start"}
+        assert f["log_format"] in ("Text", "JSON") and isinstance(f["snap_start"], bool)
+        assert not f["snap_start"] or f["runtime"] == "java21"
         assert (f["runtime"] is None) == (f["package_type"] == "Image")
     for m in truth["metrics"]:
         assert isinstance(m["invocations"], int) and m["invocations"] >= 1
@@ -84,7 +88,9 @@ def test_organisation_and_accounts(fleet):
 
 def test_functions_match_lambda(fleet):
     moto_url, truth = fleet
-    want = {(f["account_id"], f["region"], f["function_name"]): f for f in truth["functions"]}
+    # log_format and snap_start are not readable back: moto 5.2.5 stores neither LoggingConfig nor SnapStart
+    want = {(f["account_id"], f["region"], f["function_name"]):
+            {k: v for k, v in f.items() if k not in ("log_format", "snap_start")} for f in truth["functions"]}
     got = {}
     for acct in truth["accounts"]:
         for region in truth["regions"]:
@@ -141,7 +147,9 @@ def test_metrics_read_back_equal_ground_truth(fleet):
             for key in ("err", "thr", "avg", "max"):
                 assert set(series[key]) <= set(series["inv"])
     key = lambda r: (r["account_id"], r["region"], r["function_name"], r["timestamp"])  # noqa: E731
-    assert sorted(got, key=key) == truth["metrics"]
+    base_fields = ("account_id", "region", "function_name", "timestamp", "invocations", "errors",
+                   "throttles", "duration_avg_ms", "duration_max_ms")
+    assert sorted(got, key=key) == [{k: m[k] for k in base_fields} for m in truth["metrics"]]
 
 
 def test_plans_are_deterministic():
@@ -161,3 +169,147 @@ def test_simulator_volume_is_small():
     plans = simulator.plan_account(42, 0, 30, ["us-east-1"], window, 300)
     points = sum(len(simulator.metric_data(p)) for p in plans)
     assert 100 <= points <= 1000
+
+
+LOG_FIELDS = {"duration_p50_ms", "duration_p90_ms", "duration_p99_ms", "concurrency_max", "cold_starts",
+              "cold_start_rate", "init_duration_avg_ms", "init_duration_max_ms", "snapstart_restores",
+              "restore_duration_max_ms", "max_memory_used_mb", "memory_utilization", "timeouts",
+              "timeout_proximity_max", "timeout_proximity_p99", "billed_duration_ms_sum", "gb_seconds",
+              "request_cost_usd", "compute_cost_usd", "cost_usd"}
+
+# One Logs Insights query for both log formats: REPORT text lines (auto-discovered @fields,
+# Restore Duration parsed) and JSON platform.report records (auto-discovered dotted fields).
+REPORT_QUERY = r"""
+parse @message /\tRestore Duration: (?<restore>[\d.]+) ms/
+| filter @type = "REPORT" or type = "platform.report"
+| fields coalesce(@duration, record.metrics.durationMs) as d,
+         coalesce(@billedDuration, record.metrics.billedDurationMs) as billed,
+         coalesce(@maxMemoryUsed, record.metrics.maxMemoryUsedMB) as mem,
+         coalesce(@initDuration, record.metrics.initDurationMs) as init,
+         coalesce(restore, record.metrics.restoreDurationMs) as rst
+| stats count(*) as n, sum(billed) as billed_sum, max(mem) as mem_max, count(init) as inits,
+        avg(init) as init_avg, max(init) as init_max, count(rst) as restores, max(rst) as restore_max,
+        pct(d, 50) as p50, pct(d, 90) as p90, pct(d, 99) as p99, max(d) as d_max
+  by @log, bin(5m) as t
+| limit 10000"""
+TIMEOUT_QUERY = r"""
+filter (@type = "REPORT" and @message like /\tStatus: timeout/) or @message like /Task timed out after/
+       or (type = "platform.report" and record.status = "timeout")
+| stats count(*) as timeouts by @log, bin(5m) as t"""
+
+
+def insights(logs, groups, start, end, query):
+    qid = logs.start_query(logGroupNames=groups, startTime=int(start.timestamp()),
+                           endTime=int(end.timestamp()) - 1, queryString=query)["queryId"]
+    res = logs.get_query_results(queryId=qid)
+    assert res["status"] == "Complete"
+    return [{f["field"]: f["value"] for f in row} for row in res["results"]]
+
+
+def test_ground_truth_log_fields(fleet):
+    _, truth = fleet
+    for m in truth["metrics"]:
+        assert LOG_FIELDS <= set(m)
+        f = next(x for x in truth["functions"] if (x["account_id"], x["function_name"]) ==
+                 (m["account_id"], m["function_name"]))
+        assert m["duration_p50_ms"] <= m["duration_p90_ms"] <= m["duration_p99_ms"] <= m["duration_max_ms"]
+        assert 1 <= m["concurrency_max"] <= m["invocations"]
+        assert 0 <= m["cold_starts"] <= m["invocations"] and m["cold_start_rate"] == m["cold_starts"] / m["invocations"]
+        assert (m["init_duration_avg_ms"] is None) == (m["cold_starts"] - m["snapstart_restores"] == 0)
+        assert m["snapstart_restores"] == 0 or f["snap_start"]
+        assert 1 <= m["max_memory_used_mb"] <= f["memory_mb"]
+        assert m["memory_utilization"] == m["max_memory_used_mb"] / f["memory_mb"]
+        assert m["timeout_proximity_max"] == m["duration_max_ms"] / (f["timeout_s"] * 1000)
+        assert m["timeout_proximity_max"] <= 1.0 and (m["timeouts"] > 0) == (m["timeout_proximity_max"] == 1.0)
+        assert m["billed_duration_ms_sum"] >= math.ceil(m["duration_avg_ms"] * m["invocations"] - 1e-6)
+        assert m["gb_seconds"] == m["billed_duration_ms_sum"] * f["memory_mb"] / 1024 / 1000
+        per_gbs = {"x86_64": 0.0000166667, "arm64": 0.0000133334}[f["architecture"]]
+        assert m["request_cost_usd"] == pytest.approx(m["invocations"] * 0.2e-6)
+        assert m["compute_cost_usd"] == pytest.approx(m["gb_seconds"] * per_gbs)
+        assert m["cost_usd"] == pytest.approx(m["request_cost_usd"] + m["compute_cost_usd"])
+    ms = truth["metrics"]
+    assert any(m["cold_starts"] for m in ms) and any(m["cold_starts"] < m["invocations"] for m in ms)
+    assert any(m["timeouts"] for m in ms)
+    assert {f["log_format"] for f in truth["functions"]} == {"Text", "JSON"}
+    utils = [m["memory_utilization"] for m in ms]
+    assert max(utils) > 0.85 and min(utils) < 0.25
+
+
+def test_variety_of_a_default_fleet():
+    """2 accounts x 30 functions, seed 42 (the CLI default): SnapStart functions, JSON and
+    text formats, timeouts of both styles."""
+    window = (1_795_708_800 - 3600, 1_795_708_800)
+    plans = [p for i in range(2) for p in simulator.plan_account(42, i, 30, ["us-east-1"], window, 300)]
+    active = [p for p in plans if p.logs]
+    assert any(p.snap_start for p in active) and {p.log_format for p in active} == {"Text", "JSON"}
+    timeouts = [(p.runtime, p.log_format) for p in active for pl in p.logs for i in pl.invocations if i.timeout]
+    assert any(r in simulator.OLD_TIMEOUT_STYLE for r, _ in timeouts)
+    assert any(r not in simulator.OLD_TIMEOUT_STYLE and f == "Text" for r, f in timeouts)
+    # every invocation's duration is one of its period's Duration samples, counts included
+    for p in active:
+        for (t, n, _, _, samples), pl in zip(p.periods, p.logs):
+            assert sorted(i.duration_ms for i in pl.invocations) == sorted(float(v) for v, c in samples for _ in range(c))
+            assert all(t * 1000 < i.ts_ms < (t + 300) * 1000 for i in pl.invocations)
+
+
+def test_report_truth_equals_logs_insights_and_metrics(fleet):
+    """The REPORT-derived ground truth equals a Logs Insights stats query through the
+    patched moto, and the Duration percentiles / ConcurrentExecutions equal GetMetricData."""
+    moto_url, truth = fleet
+    start, end = parse(truth["window"]["start"]), parse(truth["window"]["end"])
+    active = defaultdict(list)
+    for m in truth["metrics"]:
+        if m["function_name"] not in active[(m["account_id"], m["region"])]:
+            active[(m["account_id"], m["region"])].append(m["function_name"])
+    want = {(m["account_id"], m["function_name"], m["timestamp"]): m for m in truth["metrics"]}
+    got = {}
+    for (account_id, region), names in active.items():
+        session = session_for(moto_url, account_id, region)
+        logs = session.client("logs", endpoint_url=moto_url)
+        groups = [f"/aws/lambda/{n}" for n in names]
+        timeouts = {}
+        for i in range(0, len(groups), 50):
+            rows = insights(logs, groups[i:i + 50], start, end, REPORT_QUERY)
+            for r in insights(logs, groups[i:i + 50], start, end, TIMEOUT_QUERY):
+                timeouts[(r["@log"], r["t"])] = int(r["timeouts"])
+            for r in rows:
+                acct, group = r["@log"].split(":", 1)
+                ts = r["t"].replace(" ", "T").replace(".000", "Z")
+                key = (acct, group[len("/aws/lambda/"):], ts)
+                got[key] = r
+                r["timeouts"] = timeouts.get((r["@log"], r["t"]), 0)
+        # percentiles and concurrency through GetMetricData
+        cw = session.client("cloudwatch", endpoint_url=moto_url)
+        stats = [("p50", "Duration", "p50"), ("p90", "Duration", "p90"), ("p99", "Duration", "p99"),
+                 ("conc", "ConcurrentExecutions", "Maximum")]
+        queries = [{"Id": f"{k}{j}", "MetricStat": {"Metric": {
+            "Namespace": "AWS/Lambda", "MetricName": metric,
+            "Dimensions": [{"Name": "FunctionName", "Value": name}]}, "Period": 300, "Stat": stat}}
+            for j, name in enumerate(names) for k, metric, stat in stats]
+        res = {r["Id"]: r for r in cw.get_metric_data(MetricDataQueries=queries, StartTime=start,
+                                                      EndTime=end)["MetricDataResults"]}
+        for j, name in enumerate(names):
+            for k, field in (("p50", "duration_p50_ms"), ("p90", "duration_p90_ms"),
+                             ("p99", "duration_p99_ms"), ("conc", "concurrency_max")):
+                series = {t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"): v
+                          for t, v in zip(res[f"{k}{j}"]["Timestamps"], res[f"{k}{j}"]["Values"])}
+                expect = {m["timestamp"]: float(m[field]) for m in truth["metrics"]
+                          if (m["account_id"], m["function_name"]) == (account_id, name)}
+                assert series == expect, (name, k)
+    assert set(got) == set(want)
+
+    def num(r, k):
+        return float(r[k]) if k in r else None
+
+    for key, m in want.items():
+        r = got[key]
+        assert int(r["n"]) == m["invocations"], key
+        assert int(r["billed_sum"]) == m["billed_duration_ms_sum"], key
+        assert int(r["mem_max"]) == m["max_memory_used_mb"], key
+        assert int(r["inits"]) + int(r["restores"]) == m["cold_starts"], key
+        assert int(r["restores"]) == m["snapstart_restores"], key
+        assert num(r, "init_avg") == m["init_duration_avg_ms"] and num(r, "init_max") == m["init_duration_max_ms"], key
+        assert num(r, "restore_max") == m["restore_duration_max_ms"], key
+        assert (num(r, "p50"), num(r, "p90"), num(r, "p99"), num(r, "d_max")) == \
+            (m["duration_p50_ms"], m["duration_p90_ms"], m["duration_p99_ms"], m["duration_max_ms"]), key
+        assert r["timeouts"] == m["timeouts"], key
