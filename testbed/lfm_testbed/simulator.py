@@ -15,8 +15,32 @@ What it builds (through boto3, static test keys, like a user of AWS would):
 - AWS/Lambda metrics (dimension FunctionName) per function per period of the window:
   Invocations (Sum, Count), Duration (individual samples as Values/Counts, Milliseconds),
   Errors (Count; published in every active period of functions that can fail, 0 included),
-  Throttles (Count; published only when > 0). Some functions are idle (no metrics at all),
-  active ones have idle periods. Every point is stamped at its period's start.
+  Throttles (Count; published only when > 0), ConcurrentExecutions (Count, one value per
+  active period: its Maximum is the period's concurrency). Some functions are idle (no
+  metrics at all), active ones have idle periods. Every point is stamped at its period's start.
+- CloudWatch Logs of every function with activity in /aws/lambda/<name>, one stream per
+  execution environment (``YYYY/MM/DD/[$LATEST]<32 hex>``), one REPORT record per
+  invocation, stamped inside the invocation's period, with exactly the period's Duration
+  samples as durations (so Duration avg/max/p50/p90/p99 from metrics and from REPORT agree).
+  Log format per function (ground truth ``log_format``): "Text" REPORT lines or "JSON"
+  ``platform.report`` records. Cold starts: the first invocation of a fresh environment
+  (environments expire after an idle period and are recycled at random) carries
+  ``Init Duration`` (``initDurationMs``), or ``Restore Duration`` (``restoreDurationMs``) for
+  SnapStart java21 functions (``snap_start``). Timeouts: duration == timeout, "Status: timeout"
+  (JSON status "timeout"), or on older runtimes a "Task timed out after N seconds" line;
+  a timeout counts as an error. Max Memory Used <= Memory Size (profiles near the limit,
+  middling, far below). Billed Duration = ceil(duration [+ init]) ms: the init phase is
+  billed for every on-demand cold start in windows from 2025-08-01 on (before: only for
+  container images and custom runtimes). Noise: INIT_START/START/END lines, platform.initStart
+  and platform.start records, app log lines (one mentions "Memory Used: N MB"), and one
+  malformed REPORT line per account and region.
+Ground truth metrics rows also carry the REPORT-derived fields (see ``log_truth``):
+duration_p50/p90/p99_ms (nearest rank, as ``motoext.cloudwatch_percentiles``),
+concurrency_max, cold_starts (init or restore), cold_start_rate, init_duration_avg/max_ms
+(null without an Init Duration), snapstart_restores, restore_duration_max_ms,
+max_memory_used_mb, memory_utilization, timeouts, timeout_proximity_max/p99,
+billed_duration_ms_sum, gb_seconds, request_cost_usd, compute_cost_usd, cost_usd (null for
+regions without a verified price in ``LAMBDA_PRICES``).
 The window ends at the last period boundary at or before now and spans ``--periods``
 periods. It does not create LambdaMonitoringRole (Terraform does that).
 
