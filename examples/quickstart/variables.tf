@@ -37,10 +37,12 @@ variable "monitoring_principal_arns" {
 }
 
 variable "external_id" {
+  # Not marked sensitive: an external ID is not a secret (AWS IAM user guide), and the provider
+  # already hides it in plans. A sensitive variable here would make Terraform 1.0.x plan a
+  # no-op update after every `terraform import`.
   description = "Optional sts:ExternalId the collector must present."
   type        = string
   default     = null
-  sensitive   = true
 }
 
 variable "opensearch_endpoint" {
