@@ -30,13 +30,15 @@ def main():
     keep = "--keep" in sys.argv[1:]
     started = time.monotonic()
     say("starting the test bed (moto, OpenSearch, Terraform 1.0.3)")
+    already_up = subprocess.run([sys.executable, "-m", "lfm_testbed", "status"], cwd=ROOT / "testbed",
+                                capture_output=True).returncode == 0
     testbed("up")
     state = json.loads((cache_dir() / "run" / "testbed.json").read_text())
     moto, opensearch, terraform = state["moto"]["url"], state["opensearch"]["url"], state["terraform"]
     try:
         run_demo(moto, opensearch, terraform)
     finally:
-        if not keep:
+        if not keep and not already_up:
             testbed("down")
         else:
             print(f"\nmoto: {moto}  OpenSearch: {opensearch}  (stop with: scripts/testbed down)")
