@@ -1,5 +1,4 @@
-//! Derive: pure functions from harvested datapoints and inventory to the documents of
-//! `lfm-schema`. No I/O; every rule here is unit-tested on recorded GetMetricData payloads.
+//! Metrics documents: one per function per period with any CloudWatch datapoint.
 //!
 //! Rules (see docs/metrics in the shared guide):
 //! - a period gets a row when any statistic has a datapoint there (idle periods: no row);
@@ -8,11 +7,10 @@
 //! - `error_rate = errors / invocations`, `None` when there were no invocations;
 //! - a missing Duration statistic stays `None`, never 0.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use lfm_schema::documents::{
-    inventory_document_id, inventory_index, metric_document_id, metrics_index, InventoryDocument, MetricDocument,
-};
+use chrono::{DateTime, Datelike, Utc};
+use lfm_schema::documents::{metric_document_id, metrics_index, MetricDocument};
 
+use super::rfc3339;
 use crate::discover::FunctionRecord;
 use crate::harvest::{FunctionSeries, MetricKey};
 use crate::store::IndexedDocument;
@@ -59,10 +57,6 @@ pub fn period_metrics(series: &FunctionSeries) -> Vec<PeriodMetrics> {
         .collect()
 }
 
-pub fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// The metrics documents of one function, each in the daily index of its period start.
 pub fn metric_documents(
     prefix: &str,
@@ -99,51 +93,13 @@ pub fn metric_documents(
         .collect()
 }
 
-pub fn inventory_document(prefix: &str, function: &FunctionRecord, collected_at: &DateTime<Utc>) -> IndexedDocument {
-    let document = InventoryDocument {
-        timestamp: rfc3339(collected_at),
-        collected_at: rfc3339(collected_at),
-        account_id: function.account_id.clone(),
-        region: function.region.clone(),
-        function_name: function.name.clone(),
-        function_arn: function.arn.clone(),
-        runtime: function.runtime.clone(),
-        memory_mb: function.memory_mb,
-        timeout_s: function.timeout_s,
-        architecture: function.architecture.clone(),
-        package_type: function.package_type.clone(),
-        last_modified: function.last_modified.as_ref().map(rfc3339),
-        code_size_bytes: function.code_size_bytes,
-    };
-    IndexedDocument::new(
-        inventory_index(prefix),
-        inventory_document_id(&function.account_id, &function.region, &function.name),
-        &document,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::derive::test_support::{function, t};
     use crate::harvest::cloudwatch::{absorb_page, plan_queries, MetricDataPage, PlannedQuery};
-
-    fn function(name: &str) -> FunctionRecord {
-        FunctionRecord {
-            account_id: "111122223333".into(),
-            region: "eu-west-1".into(),
-            name: name.into(),
-            arn: format!("arn:aws:lambda:eu-west-1:111122223333:function:{name}"),
-            runtime: Some("python3.12".into()),
-            memory_mb: Some(256),
-            timeout_s: Some(30),
-            architecture: Some("arm64".into()),
-            package_type: Some("Zip".into()),
-            last_modified: Some("2026-11-01T08:00:00Z".parse().unwrap()),
-            code_size_bytes: Some(4096),
-        }
-    }
 
     fn absorb(pages: &[MetricDataPage], function_count: usize) -> Vec<FunctionSeries> {
         let queries = plan_queries(function_count);
@@ -155,14 +111,10 @@ mod tests {
         series
     }
 
-    fn t(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
     #[test]
     fn two_functions_one_idle() {
         let page: MetricDataPage =
-            serde_json::from_str(include_str!("../tests/fixtures/get_metric_data_two_functions.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/get_metric_data_two_functions.json")).unwrap();
         let series = absorb(&[page], 2);
         let rows = period_metrics(&series[0]);
         let starts: Vec<_> = rows.iter().map(|r| r.period_start).collect();
@@ -205,7 +157,7 @@ mod tests {
     #[test]
     fn pages_joined_by_next_token_form_one_series() {
         let pages: Vec<MetricDataPage> =
-            serde_json::from_str(include_str!("../tests/fixtures/get_metric_data_paged.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/get_metric_data_paged.json")).unwrap();
         assert!(pages[0].next_token.is_some());
         let rows = period_metrics(&absorb(&pages, 1)[0]);
         assert_eq!(rows.len(), 3);
@@ -225,7 +177,7 @@ mod tests {
     #[test]
     fn metric_documents_have_daily_indices_and_deterministic_ids() {
         let page: MetricDataPage =
-            serde_json::from_str(include_str!("../tests/fixtures/get_metric_data_two_functions.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/get_metric_data_two_functions.json")).unwrap();
         let series = absorb(&[page], 2);
         let collected_at = t("2026-11-26T16:00:07Z");
         let docs = metric_documents("lfm", &function("orders"), &series[0], 300, &collected_at);
@@ -238,18 +190,5 @@ mod tests {
         assert!(docs[3].body["duration_avg_ms"].is_null());
         // Same input, same documents: collecting a window twice overwrites, never duplicates.
         assert_eq!(docs, metric_documents("lfm", &function("orders"), &series[0], 300, &collected_at));
-    }
-
-    #[test]
-    fn inventory_document_fields() {
-        let mut image = function("resize");
-        image.runtime = None;
-        image.package_type = Some("Image".into());
-        let doc = inventory_document("lfm", &image, &t("2026-11-26T16:00:07Z"));
-        assert_eq!(doc.index, "lfm-inventory");
-        assert_eq!(doc.id, "111122223333:eu-west-1:resize");
-        assert!(doc.body["runtime"].is_null());
-        assert_eq!(doc.body["last_modified"], "2026-11-01T08:00:00Z");
-        assert_eq!(doc.body["memory_mb"], 256);
     }
 }

@@ -1,0 +1,46 @@
+//! Derive: pure functions from harvested datapoints and inventory to the documents of
+//! `lfm-schema`. No I/O; every rule is unit-tested on recorded payloads (GetMetricData
+//! responses, REPORT lines).
+//!
+//! One file per document kind or derived number: [`metrics`] (CloudWatch numbers per period),
+//! [`inventory`] (function configuration).
+
+pub mod inventory;
+pub mod metrics;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+pub use inventory::inventory_document;
+pub use metrics::{error_rate, metric_documents, period_metrics, PeriodMetrics};
+
+/// Timestamps in documents: RFC 3339, UTC, whole seconds (`2026-11-26T15:05:00Z`).
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use chrono::{DateTime, Utc};
+
+    use crate::discover::FunctionRecord;
+
+    pub fn function(name: &str) -> FunctionRecord {
+        FunctionRecord {
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+            name: name.into(),
+            arn: format!("arn:aws:lambda:eu-west-1:111122223333:function:{name}"),
+            runtime: Some("python3.12".into()),
+            memory_mb: Some(256),
+            timeout_s: Some(30),
+            architecture: Some("arm64".into()),
+            package_type: Some("Zip".into()),
+            last_modified: Some("2026-11-01T08:00:00Z".parse().unwrap()),
+            code_size_bytes: Some(4096),
+        }
+    }
+
+    pub fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+}
