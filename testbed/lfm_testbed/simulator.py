@@ -151,8 +151,11 @@ class FunctionPlan:
 
 
 def plan_account(seed: int, account_index: int, n_functions: int, regions: list[str],
-                 window: tuple[int, int], period: int) -> list[FunctionPlan]:
-    """The functions and metrics of one member account: a pure function of its arguments."""
+                 window: tuple[int, int], period: int, idle_share: float = 0.15) -> list[FunctionPlan]:
+    """The functions and metrics of one member account: a pure function of its arguments.
+
+    ``idle_share`` is the probability that a function has no activity at all in the window.
+    """
     rng = random.Random(f"lfm-sim/{seed}/{account_index}")
     plans = []
     for j in range(n_functions):
@@ -166,7 +169,7 @@ def plan_account(seed: int, account_index: int, n_functions: int, regions: list[
         memory = _pick(rng, MEMORY_STEPS)
         timeout = _pick(rng, TIMEOUTS)
         architecture = "arm64" if arm_ok and rng.random() < 0.3 else "x86_64"
-        idle = rng.random() < 0.15
+        idle = rng.random() < idle_share
         rate = _pick(rng, [(rng.randint(1, 5), 50), (rng.randint(5, 30), 35), (rng.randint(30, 120), 15)])
         plan = FunctionPlan(
             name=name, region=regions[j % len(regions)], package_type=package_type,
@@ -654,12 +657,15 @@ class Simulator:
 
 def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: list[str],
              period: int, periods: int, seed: int, out: Path | None = None,
-             now: float | None = None, reset: bool = False, workers: int = 4) -> dict:
+             now: float | None = None, reset: bool = False, workers: int = 4,
+             idle_share: float = 0.15) -> dict:
     """Build the fleet in moto and return (and write to ``out``) the ground truth."""
     if period < 60 or period % 60:
         raise ValueError("period must be a positive multiple of 60 seconds")
     if not regions:
         raise ValueError("at least one region")
+    if not 0.0 <= idle_share <= 1.0:
+        raise ValueError(f"idle share must be within 0..1, got {idle_share}")
     started = time.monotonic()
     sim = Simulator(moto_url)
     sim.seed = seed
@@ -667,7 +673,7 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
         sim.reset()
     window = window_for(time.time() if now is None else now, period, periods)
     org_id, members = sim.create_org_and_accounts(accounts)
-    plans = [plan_account(seed, i, functions_per_account, regions, window, period)
+    plans = [plan_account(seed, i, functions_per_account, regions, window, period, idle_share)
              for i in range(accounts)]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         fn_rows = list(pool.map(sim.populate_account, members, plans))

@@ -313,3 +313,18 @@ def test_report_truth_equals_logs_insights_and_metrics(fleet):
         assert (num(r, "p50"), num(r, "p90"), num(r, "p99"), num(r, "d_max")) == \
             (m["duration_p50_ms"], m["duration_p90_ms"], m["duration_p99_ms"], m["duration_max_ms"]), key
         assert r["timeouts"] == m["timeouts"], key
+
+
+def test_idle_share_sets_the_share_of_functions_without_activity():
+    from lfm_testbed.simulator import plan_account
+
+    window = (1_700_000_100 - 3600, 1_700_000_100 - 100)
+    all_idle = plan_account(1, 0, 40, ["us-east-1"], window, 300, idle_share=1.0)
+    none_idle = plan_account(1, 0, 40, ["us-east-1"], window, 300, idle_share=0.0)
+    assert all(p.idle and not p.periods for p in all_idle)
+    assert not any(p.idle for p in none_idle)
+    seventy = plan_account(1, 0, 400, ["us-east-1"], window, 300, idle_share=0.7)
+    assert 0.6 < sum(p.idle for p in seventy) / 400 < 0.8
+    # the default keeps the fleets earlier seeds produced
+    assert [p.idle for p in plan_account(1, 0, 40, ["us-east-1"], window, 300)] == \
+        [p.idle for p in plan_account(1, 0, 40, ["us-east-1"], window, 300, idle_share=0.15)]
