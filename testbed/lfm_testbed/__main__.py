@@ -1,14 +1,16 @@
 """CLI of the test bed: ``python -m lfm_testbed COMMAND`` (PYTHONPATH=<repo>/testbed,
 run with the venv python from scripts/bootstrap).
 
-  up        install what is missing (Terraform 1.0.3, OpenSearch) and start moto and
-            OpenSearch on free loopback ports; a healthy service recorded in the state file
-            is reused. Writes $LFM_CACHE/run/testbed.json:
-            {"moto": {url,pid,log}, "opensearch": {url,pid,log}, "terraform": path}
-            Options: --no-opensearch (moto and Terraform only).
+  up        install what is missing (Terraform 1.0.3, OpenTofu built with Go, OpenSearch)
+            and start moto and OpenSearch on free loopback ports; a healthy service recorded
+            in the state file is reused. Writes $LFM_CACHE/run/testbed.json:
+            {"moto": {url,pid,log}, "opensearch": {url,pid,log}, "terraform": path,
+             "opentofu": path}
+            Options: --no-opensearch (moto and the clients only), --no-opentofu (skip the
+            OpenTofu build: minutes on a fresh machine, seconds with a warm Go cache).
   down      stop, by PID, the services the state file records
   status    print each recorded service and whether it is healthy (exit 1 if not all are)
-  env       print `export LFM_MOTO_URL=... LFM_OPENSEARCH_URL=... LFM_TERRAFORM=...` lines
+  env       print `export LFM_MOTO_URL=... LFM_OPENSEARCH_URL=... LFM_TERRAFORM=... LFM_TOFU=...` lines
             (eval "$(python -m lfm_testbed env)")
   simulate  build a fleet in moto and write the ground truth (see lfm_testbed.simulator)
 """
@@ -22,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cache, moto_server, terraform
+from . import cache, moto_server, opentofu, terraform
 
 
 def _opensearch():
@@ -60,6 +62,10 @@ def cmd_up(args) -> int:
     t0 = time.monotonic()
     state["terraform"] = str(terraform.ensure_installed(c))
     _log(f"terraform {state['terraform']} ({time.monotonic() - t0:.1f} s)")
+    if not args.no_opentofu:
+        t0 = time.monotonic()
+        state["opentofu"] = str(opentofu.ensure_installed(c, log=_log))
+        _log(f"opentofu {state['opentofu']} ({time.monotonic() - t0:.1f} s)")
 
     if _moto_alive(state.get("moto")):
         _log(f"moto reused at {state['moto']['url']}")
@@ -115,6 +121,13 @@ def cmd_status(args) -> int:
     tf_ok = bool(tf) and terraform.version_ok(Path(tf))
     ok &= tf_ok
     print(f"terraform: {tf if tf else 'not installed'}{'' if tf_ok else ' (missing)'}")
+    tofu = state.get("opentofu")
+    if tofu:  # optional (`up --no-opentofu`); recorded but broken is a failure
+        tofu_ok = opentofu.version_ok(Path(tofu))
+        ok &= tofu_ok
+        print(f"opentofu: {tofu}{'' if tofu_ok else ' (missing)'}")
+    else:
+        print("opentofu: not installed (up --no-opentofu)")
     return 0 if ok else 1
 
 
@@ -124,6 +137,7 @@ def cmd_env(args) -> int:
         "LFM_MOTO_URL": (state.get("moto") or {}).get("url"),
         "LFM_OPENSEARCH_URL": (state.get("opensearch") or {}).get("url"),
         "LFM_TERRAFORM": state.get("terraform"),
+        "LFM_TOFU": state.get("opentofu"),
     }
     missing = [k for k, v in pairs.items() if not v]
     for key, value in pairs.items():
@@ -149,7 +163,7 @@ def cmd_simulate(args) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     simulate(moto_url, args.accounts, args.functions_per_account, regions, args.period,
              args.periods, args.seed, Path(args.out), now=now, reset=args.reset,
-             workers=args.workers)
+             workers=args.workers, idle_share=args.idle_share)
     return 0
 
 
@@ -159,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="install and start moto + OpenSearch")
     up.add_argument("--no-opensearch", action="store_true", help="start moto only")
+    up.add_argument("--no-opentofu", action="store_true",
+                    help="do not build OpenTofu (the e2e tests then run on Terraform only)")
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop recorded services").set_defaults(func=cmd_down)
     sub.add_parser("status", help="show recorded services").set_defaults(func=cmd_status)
@@ -175,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--now", help="ISO time to take as now (default: the clock)")
     sim.add_argument("--reset", action="store_true", help="POST /moto-api/reset first")
     sim.add_argument("--workers", type=int, default=4, help="accounts populated in parallel")
+    sim.add_argument("--idle-share", type=float, default=0.15,
+                     help="share of functions with no activity in the window (0..1; default 0.15)")
     sim.set_defaults(func=cmd_simulate)
     args = parser.parse_args(argv)
     try:

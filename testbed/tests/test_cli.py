@@ -55,14 +55,14 @@ def test_up_reuses_then_down(tmp_path, real_terraform):
     env = dict(os.environ, LFM_CACHE=str(lfm_cache))
     env["PYTHONPATH"] = str(TESTBED)
 
-    first = json.loads(run_cli(env, "up", "--no-opensearch").stdout)
+    first = json.loads(run_cli(env, "up", "--no-opensearch", "--no-opentofu").stdout)
     try:
         assert moto_server.is_healthy(first["moto"]["url"])
         assert first["terraform"] == str(tf_dir / "terraform")
         state = json.loads((lfm_cache / "run" / "testbed.json").read_text())
         assert state == first and Path(state["moto"]["log"]) == lfm_cache / "run" / "moto.log"
 
-        second = json.loads(run_cli(env, "up", "--no-opensearch").stdout)
+        second = json.loads(run_cli(env, "up", "--no-opensearch", "--no-opentofu").stdout)
         assert second["moto"] == first["moto"]  # healthy service reused
 
         exports = run_cli(env, "env").stdout
