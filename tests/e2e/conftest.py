@@ -1,8 +1,11 @@
 """Fixtures for LFM's end-to-end tests: the real test bed, the built binaries, a simulated fleet.
 
-The test bed (moto, OpenSearch, Terraform 1.0.3) comes from `lfm_testbed`; when
+The test bed (moto, OpenSearch, Terraform 1.0.3, OpenTofu) comes from `lfm_testbed`; when
 `scripts/test` already started it, its URLs arrive in LFM_MOTO_URL / LFM_OPENSEARCH_URL /
-LFM_TERRAFORM, otherwise the fixture starts it (and leaves it running for reuse).
+LFM_TERRAFORM / LFM_TOFU, otherwise the fixture starts it (and leaves it running for reuse).
+
+Every test that uses `quickstart` runs once per client (`tf_client`: Terraform 1.0.3, the
+oldest protocol-6 client, and OpenTofu), each with its own fleet and working directory.
 """
 
 import json
@@ -24,11 +27,19 @@ from lfm_e2e import Terraform, cache_dir, install_provider  # noqa: E402
 @pytest.fixture(scope="session")
 def testbed():
     env = os.environ
-    if not (env.get("LFM_MOTO_URL") and env.get("LFM_OPENSEARCH_URL") and env.get("LFM_TERRAFORM")):
+    if not (env.get("LFM_MOTO_URL") and env.get("LFM_OPENSEARCH_URL") and env.get("LFM_TERRAFORM") and env.get("LFM_TOFU")):
         subprocess.run([sys.executable, "-m", "lfm_testbed", "up"], check=True, cwd=ROOT / "testbed")
         state = json.loads((cache_dir() / "run" / "testbed.json").read_text())
-        return {"moto": state["moto"]["url"], "opensearch": state["opensearch"]["url"], "terraform": state["terraform"]}
-    return {"moto": env["LFM_MOTO_URL"], "opensearch": env["LFM_OPENSEARCH_URL"], "terraform": env["LFM_TERRAFORM"]}
+        return {"moto": state["moto"]["url"], "opensearch": state["opensearch"]["url"], "terraform": state["terraform"],
+                "tofu": state["opentofu"]}
+    return {"moto": env["LFM_MOTO_URL"], "opensearch": env["LFM_OPENSEARCH_URL"], "terraform": env["LFM_TERRAFORM"],
+            "tofu": env["LFM_TOFU"]}
+
+
+@pytest.fixture(scope="module", params=["terraform", "tofu"], ids=["terraform-1.0.3", "opentofu"])
+def tf_client(request, testbed):
+    """The client every quickstart step runs with: {"name": "terraform" | "tofu", "binary": path}."""
+    return {"name": request.param, "binary": testbed[request.param]}
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +57,8 @@ def binaries():
 
 
 @pytest.fixture(scope="module")
-def fleet(testbed, tmp_path_factory):
-    """A fresh simulated organisation in moto: 2 member accounts, dozens of functions, metrics."""
+def fleet(testbed, tf_client, tmp_path_factory):
+    """A fresh simulated organisation in moto: 2 member accounts, dozens of functions, metrics (one per client)."""
     requests.post(testbed["moto"] + "/moto-api/reset", timeout=30).raise_for_status()
     out = tmp_path_factory.mktemp("fleet") / "ground_truth.json"
     subprocess.run(
@@ -64,8 +75,8 @@ def plugin_dir(binaries, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def quickstart(testbed, plugin_dir, tmp_path_factory):
+def quickstart(testbed, tf_client, plugin_dir, tmp_path_factory):
     """A copy of examples/quickstart in a temp dir, wired to the test bed."""
     work = tmp_path_factory.mktemp("tf") / "quickstart"
     shutil.copytree(ROOT / "examples" / "quickstart", work)
-    return Terraform(testbed["terraform"], work, plugin_dir, testbed["moto"])
+    return Terraform(tf_client["binary"], work, plugin_dir, testbed["moto"], name=tf_client["name"])

@@ -17,13 +17,19 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("LFM_CACHE", pathlib.Path.home() / ".cache" / "lfm"))
 
 
+# `source = "lfm/lfm"` means registry.terraform.io/lfm/lfm to Terraform and
+# registry.opentofu.org/lfm/lfm to OpenTofu: one plugin dir serves both.
+REGISTRY_HOSTS = ("registry.terraform.io", "registry.opentofu.org")
+
+
 def install_provider(binary: str, plugin_dir: pathlib.Path) -> pathlib.Path:
-    """Lay the provider out as Terraform's -plugin-dir / filesystem mirror expects it."""
-    dest = plugin_dir / "registry.terraform.io" / "lfm" / "lfm" / PROVIDER_VERSION / "linux_amd64"
-    dest.mkdir(parents=True, exist_ok=True)
-    target = dest / f"terraform-provider-lfm_v{PROVIDER_VERSION}"
-    shutil.copy2(binary, target)
-    target.chmod(0o755)
+    """Lay the provider out as -plugin-dir / a filesystem mirror expects it, for both clients' hosts."""
+    for host in REGISTRY_HOSTS:
+        dest = plugin_dir / host / "lfm" / "lfm" / PROVIDER_VERSION / "linux_amd64"
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / f"terraform-provider-lfm_v{PROVIDER_VERSION}"
+        shutil.copy2(binary, target)
+        target.chmod(0o755)
     return plugin_dir
 
 
@@ -48,10 +54,12 @@ def client(service: str, moto_url: str, account_id: str | None = None):
 
 
 class Terraform:
-    """Runs one Terraform binary in one working directory against the test bed."""
+    """Runs one Terraform or OpenTofu binary (`name`: "terraform" or "tofu") in one working directory against the test bed."""
 
-    def __init__(self, binary: str, workdir: pathlib.Path, plugin_dir: pathlib.Path, moto_url: str):
+    def __init__(self, binary: str, workdir: pathlib.Path, plugin_dir: pathlib.Path, moto_url: str,
+                 name: str = "terraform"):
         self.binary = binary
+        self.name = name
         self.workdir = workdir
         self.plugin_dir = plugin_dir
         self.moto_url = moto_url
@@ -66,7 +74,7 @@ class Terraform:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run([self.binary, *args], cwd=self.workdir, env=self.env, capture_output=True, text=True)
         if check and proc.returncode != 0:
-            raise AssertionError(f"terraform {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(f"{self.name} {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
 
     def init(self) -> None:
@@ -79,6 +87,23 @@ class Terraform:
         """0 = no changes, 2 = changes (then the plan text), 1 = error."""
         proc = self.run("plan", "-input=false", "-no-color", "-detailed-exitcode", check=False)
         return proc.returncode, proc.stdout + proc.stderr
+
+    def plan_changes(self) -> tuple[int, dict, str]:
+        """Plan to a file and read it back with `show -json` (the same on every client, unlike the plan text):
+        (exit code as in plan_exitcode, {resource address: actions} of every resource that is not a no-op,
+        plan text). Output-only changes give exit code 2 and no resource."""
+        plan_file = self.workdir / "e2e.tfplan"
+        proc = self.run("plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={plan_file}", check=False)
+        text = proc.stdout + proc.stderr
+        if proc.returncode == 1:
+            return 1, {}, text
+        try:
+            plan = json.loads(self.run("show", "-json", str(plan_file)).stdout)
+        finally:
+            plan_file.unlink(missing_ok=True)
+        actions = {rc["address"]: rc["change"]["actions"] for rc in plan.get("resource_changes", [])
+                   if rc["change"]["actions"] != ["no-op"]}
+        return proc.returncode, actions, text
 
     def output(self, name: str):
         return json.loads(self.run("output", "-json", name).stdout)
