@@ -1,0 +1,147 @@
+"""LFM collector benchmark on reference fleets (a benchmark, not a test: it prints figures).
+
+    scripts/bench                 # both reference fleets
+    scripts/bench --fleet small   # 1,000 functions in 10 accounts, 30% active
+
+For each fleet: a private moto (motoext) is started, the simulator builds the organisation
+(70% of functions idle), and `lfm-collector run` collects one 15-minute window at 300 s into
+the test bed's OpenSearch under the index prefix `lfmbench`, under /usr/bin/time -v. Printed
+and saved to bench/results/latest.json (commit it so the next session can compare):
+API calls by API, metrics requested, monthly AWS API spend at 5- and 15-minute freshness,
+collector CPU seconds and peak RSS, documents per bulk request, documents per second.
+Targets (issue 3): GetMetricData calls at the floor ceil(active x queries / 500) per account
+and region; idle functions cost 0 metric queries; peak RSS <= 64 MiB at 10,000 functions;
+>= 500 documents per bulk request.
+"""
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "testbed"))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from lfm_testbed import cache, moto_server  # noqa: E402
+from lfm_e2e import aws_env  # noqa: E402
+
+FLEETS = {
+    "small": {"accounts": 10, "functions_per_account": 100},
+    "large": {"accounts": 20, "functions_per_account": 500},
+}
+IDLE_SHARE = 0.7
+PERIOD, PERIODS = 300, 3
+# CloudWatch pricing (aws.amazon.com/cloudwatch/pricing, read 2026-11-26): GetMetricData is
+# billed per metric requested, other metric API requests per 1,000 requests; Logs Insights per
+# GB scanned. Lambda and STS control-plane calls are free.
+USD_PER_METRIC_REQUESTED = 0.01 / 1000
+USD_PER_CW_REQUEST = 0.01 / 1000
+USD_PER_GB_SCANNED = 0.005
+RUNS_PER_MONTH = {"5min": 30 * 24 * 12, "15min": 30 * 24 * 4}
+
+
+def run_fleet(name, spec, collector, opensearch):
+    run_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"lfm-bench-{name}-"))
+    moto = moto_server.start(run_dir)
+    try:
+        truth_path = run_dir / "truth.json"
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, "-m", "lfm_testbed", "simulate", "--moto-url", moto["url"],
+                        "--accounts", str(spec["accounts"]), "--functions-per-account", str(spec["functions_per_account"]),
+                        "--period", str(PERIOD), "--periods", str(PERIODS), "--idle-share", str(IDLE_SHARE),
+                        "--seed", "1", "--out", str(truth_path)], check=True, cwd=ROOT / "testbed")
+        simulate_s = time.monotonic() - t0
+        truth = json.loads(truth_path.read_text())
+        requests.delete(f"{opensearch}/lfmbench-*", timeout=60)
+        window = truth["window"]
+        args = [collector, "run", "--accounts", ",".join(a["account_id"] for a in truth["accounts"]),
+                "--role-name", "OrganizationAccountAccessRole", "--regions", ",".join(truth["regions"]),
+                "--opensearch-url", opensearch, "--index-prefix", "lfmbench",
+                "--start", window["start"], "--end", window["end"], "--period", str(PERIOD), "--output", "json"]
+        proc = subprocess.run(["/usr/bin/time", "-v", *args], env=aws_env(moto["url"]), capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"collector failed on fleet {name}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        summary = json.loads(proc.stdout)
+        return figures(name, spec, truth, summary, proc.stderr, simulate_s)
+    finally:
+        moto_server.stop(moto["pid"])
+
+
+def time_v(stderr, label):
+    m = re.search(rf"{re.escape(label)}: ([0-9.:]+)", stderr)
+    return m.group(1) if m else None
+
+
+def figures(name, spec, truth, summary, time_stderr, simulate_s):
+    functions = len(truth["functions"])
+    active = len({(m["account_id"], m["region"], m["function_name"]) for m in truth["metrics"]})
+    calls = summary.get("api_calls", {})
+    metrics_requested = summary.get("metrics_requested", summary.get("metric_queries"))
+    queries_per_active = (metrics_requested / active) if metrics_requested and active else None
+    pairs = {}
+    for m in truth["metrics"]:
+        pairs.setdefault((m["account_id"], m["region"]), set()).add(m["function_name"])
+    floor = (sum(math.ceil(len(fns) * queries_per_active / 500) for fns in pairs.values())
+             if queries_per_active else None)
+    cw_requests = sum(v for k, v in calls.items() if k.startswith("cloudwatch:") and k != "cloudwatch:GetMetricData")
+    gb = (summary.get("logs_insights_bytes_scanned") or 0) / 1e9
+    per_run = (metrics_requested or 0) * USD_PER_METRIC_REQUESTED + cw_requests * USD_PER_CW_REQUEST + gb * USD_PER_GB_SCANNED
+    docs = summary.get("documents_written", 0)
+    bulks = summary.get("bulk_requests") or summary.get("bulk", {}).get("requests")
+    duration = (summary.get("duration_ms") or 0) / 1000 or None
+    user = float(time_v(time_stderr, "User time (seconds)") or 0)
+    system = float(time_v(time_stderr, "System time (seconds)") or 0)
+    rss_kb = int(time_v(time_stderr, "Maximum resident set size (kbytes)") or 0)
+    return {
+        "fleet": name, "accounts": spec["accounts"], "functions": functions, "active_functions": active,
+        "window": truth["window"], "simulate_seconds": round(simulate_s, 1),
+        "api_calls": calls, "metrics_requested": metrics_requested,
+        "functions_active_seen_by_collector": summary.get("functions_active"),
+        "get_metric_data_floor": floor, "get_metric_data_calls": calls.get("cloudwatch:GetMetricData"),
+        "logs_insights_bytes_scanned": summary.get("logs_insights_bytes_scanned"),
+        "usd_per_run": round(per_run, 6),
+        "usd_per_month": {k: round(per_run * n, 2) for k, n in RUNS_PER_MONTH.items()},
+        "collector_cpu_seconds": round(user + system, 2), "collector_peak_rss_mib": round(rss_kb / 1024, 1),
+        "documents_written": docs, "bulk_requests": bulks,
+        "documents_per_bulk": round(docs / bulks, 1) if bulks else None,
+        "run_seconds": duration, "documents_per_second": round(docs / duration, 1) if duration else None,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fleet", choices=[*FLEETS, "all"], default="all")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    args = ap.parse_args()
+    state = cache.read_state()
+    opensearch = os.environ.get("LFM_OPENSEARCH_URL") or (state.get("opensearch") or {}).get("url")
+    if not opensearch:
+        raise SystemExit("no OpenSearch: run `scripts/testbed up` first")
+    profile = os.environ.get("LFM_BENCH_PROFILE", "release")
+    collector = str(pathlib.Path(os.environ["CARGO_TARGET_DIR"]) / profile / "lfm-collector")
+    results = []
+    for name in (FLEETS if args.fleet == "all" else [args.fleet]):
+        print(f"== fleet {name}: {FLEETS[name]}", flush=True)
+        r = run_fleet(name, FLEETS[name], collector, opensearch)
+        print(json.dumps(r, indent=2), flush=True)
+        results.append(r)
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                               "machine": f"{os.cpu_count()} cores", "collector": f"{profile} build",
+                               "results": results}, indent=2) + "\n")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
