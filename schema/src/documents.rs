@@ -132,9 +132,15 @@ const INVENTORY_TEMPLATE: &str = include_str!("../templates/inventory.json");
 const PREFIX_PLACEHOLDER: &str = "{prefix}";
 
 /// The composable index templates for `prefix`, as `(template name, body)` pairs ready for
-/// `PUT _index_template/{name}`. Names: `{prefix}-metrics`, `{prefix}-inventory`.
+/// `PUT _index_template/{name}`. Names: `{prefix}-metrics`, `{prefix}-inventory`,
+/// `{prefix}-checkpoints` (for the state index) and `{prefix}-runs`.
 pub fn index_templates(prefix: &str) -> Vec<(String, serde_json::Value)> {
-    [("metrics", METRICS_TEMPLATE), ("inventory", INVENTORY_TEMPLATE)]
+    [
+        ("metrics", METRICS_TEMPLATE),
+        ("inventory", INVENTORY_TEMPLATE),
+        ("checkpoints", CHECKPOINTS_TEMPLATE),
+        ("runs", RUNS_TEMPLATE),
+    ]
         .into_iter()
         .map(|(kind, text)| {
             let mut body: serde_json::Value = serde_json::from_str(text)
@@ -149,6 +155,186 @@ pub fn index_templates(prefix: &str) -> Vec<(String, serde_json::Value)> {
             (format!("{prefix}-{kind}"), body)
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collector state and run records: the checkpoint per account and region ([`CheckpointDocument`]
+// in [`state_index`]) and one [`RunDocument`] per run in [`runs_index`]. Owned by the
+// checkpoint/run-record work; metric and inventory fields live above.
+// ---------------------------------------------------------------------------------------------
+
+const CHECKPOINTS_TEMPLATE: &str = include_str!("../templates/checkpoints.json");
+const RUNS_TEMPLATE: &str = include_str!("../templates/runs.json");
+
+/// The collector's state index (checkpoints): `{prefix}-state`.
+pub fn state_index(prefix: &str) -> String {
+    format!("{prefix}-state")
+}
+
+/// The run-record index: `{prefix}-runs`.
+pub fn runs_index(prefix: &str) -> String {
+    format!("{prefix}-runs")
+}
+
+/// `checkpoint:{account}:{region}`: one checkpoint per account and region, replaced as it advances.
+pub fn checkpoint_document_id(account_id: &str, region: &str) -> String {
+    format!("checkpoint:{account_id}:{region}")
+}
+
+/// `kind` of a [`CheckpointDocument`] (the state index may hold other kinds later).
+pub const CHECKPOINT_KIND: &str = "checkpoint";
+
+/// Every period before `complete_until` was collected and written in full for this account
+/// and region; the next run without `--start/--end` starts there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointDocument {
+    /// When the checkpoint was written.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: String,
+    pub kind: String,
+    pub account_id: String,
+    pub region: String,
+    /// End (exclusive) of the last window collected in full, RFC 3339.
+    pub complete_until: String,
+    pub period_seconds: u32,
+    /// The run that moved the checkpoint here.
+    pub run_id: String,
+}
+
+/// One `[start, end)` collected (or skipped, in [`RunDocument::gaps`]) for an account and region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunWindow {
+    pub account_id: String,
+    pub region: String,
+    pub start: String,
+    pub end: String,
+}
+
+/// One account's outcome in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunAccount {
+    pub account_id: String,
+    /// `ok`, `partial` or `failed`.
+    pub status: String,
+    pub functions: u64,
+    /// Short classes of the errors (`assume_role_denied`, `throttled`, `region_disabled`,
+    /// `access_denied`, `documents_failed`, `other`), for aggregations.
+    pub reasons: Vec<String>,
+    /// The full error lines.
+    pub errors: Vec<String>,
+}
+
+/// What one collector run did, as its summary says it (`{prefix}-runs`, `_id` = `run_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDocument {
+    /// = `started_at`.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: String,
+    pub run_id: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_ms: u64,
+    pub succeeded: bool,
+    pub dry_run: bool,
+    pub period_seconds: u32,
+    pub windows: Vec<RunWindow>,
+    /// Missed windows older than the backfill horizon: reported, not collected.
+    pub gaps: Vec<RunWindow>,
+    pub accounts_ok: u64,
+    pub accounts_failed: u64,
+    pub accounts: Vec<RunAccount>,
+    pub functions: u64,
+    pub functions_active: u64,
+    /// Requests by IAM action (`cloudwatch:GetMetricData` ...).
+    pub api_calls: std::collections::BTreeMap<String, u64>,
+    pub api_calls_total: u64,
+    /// GetMetricData metric queries: CloudWatch's billing unit.
+    pub metrics_requested: u64,
+    pub logs_insights_bytes_scanned: u64,
+    /// The run's AWS API cost at list prices (see the collector's `runrecord` price table).
+    pub estimated_cost_usd: f64,
+    pub documents_written: u64,
+    pub documents_failed: u64,
+    pub bulk_requests: u64,
+    pub checkpoints_advanced: u64,
+    pub fatal_error: Option<String>,
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn template(name: &str) -> serde_json::Value {
+        index_templates("acme").into_iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no template {name}")).1
+    }
+
+    fn mapped(template: &serde_json::Value) -> BTreeSet<String> {
+        template["template"]["mappings"]["properties"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    fn serialized<T: Serialize>(doc: &T) -> BTreeSet<String> {
+        serde_json::to_value(doc).unwrap().as_object().unwrap().keys().cloned().collect()
+    }
+
+    fn window() -> RunWindow {
+        RunWindow { account_id: "111122223333".into(), region: "us-east-1".into(), start: "2026-11-26T15:00:00Z".into(), end: "2026-11-26T16:00:00Z".into() }
+    }
+
+    #[test]
+    fn checkpoint_document_matches_its_template() {
+        let doc = CheckpointDocument {
+            timestamp: "2026-11-26T16:10:00Z".into(),
+            kind: CHECKPOINT_KIND.into(),
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            complete_until: "2026-11-26T16:00:00Z".into(),
+            period_seconds: 300,
+            run_id: "r1".into(),
+        };
+        let t = template("acme-checkpoints");
+        assert_eq!(serialized(&doc), mapped(&t));
+        assert_eq!(t["index_patterns"][0], state_index("acme"));
+        assert_eq!(checkpoint_document_id("111122223333", "us-east-1"), "checkpoint:111122223333:us-east-1");
+    }
+
+    #[test]
+    fn run_document_matches_its_template() {
+        let doc = RunDocument {
+            timestamp: "2026-11-26T16:10:00Z".into(),
+            run_id: "r1".into(),
+            started_at: "2026-11-26T16:10:00Z".into(),
+            ended_at: "2026-11-26T16:10:02Z".into(),
+            duration_ms: 2000,
+            succeeded: true,
+            dry_run: false,
+            period_seconds: 300,
+            windows: vec![window()],
+            gaps: vec![window()],
+            accounts_ok: 1,
+            accounts_failed: 0,
+            accounts: vec![RunAccount { account_id: "111122223333".into(), status: "ok".into(), functions: 3, reasons: vec![], errors: vec![] }],
+            functions: 3,
+            functions_active: 2,
+            api_calls: [("cloudwatch:GetMetricData".to_string(), 1)].into(),
+            api_calls_total: 1,
+            metrics_requested: 18,
+            logs_insights_bytes_scanned: 0,
+            estimated_cost_usd: 0.00018,
+            documents_written: 10,
+            documents_failed: 0,
+            bulk_requests: 1,
+            checkpoints_advanced: 1,
+            fatal_error: None,
+        };
+        let t = template("acme-runs");
+        assert_eq!(serialized(&doc), mapped(&t));
+        assert_eq!(t["index_patterns"][0], runs_index("acme"));
+        let windows: BTreeSet<String> = t["template"]["mappings"]["properties"]["windows"]["properties"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(serialized(&window()), windows);
+        let accounts: BTreeSet<String> = t["template"]["mappings"]["properties"]["accounts"]["properties"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(serialized(&doc.accounts[0]), accounts);
+    }
 }
 
 #[cfg(test)]
@@ -245,7 +431,7 @@ mod tests {
     #[test]
     fn templates_are_strict_single_shard_without_replicas_and_use_the_prefix() {
         let templates = index_templates("acme");
-        assert_eq!(templates.len(), 2);
+        assert_eq!(templates.len(), 4);
         for (name, body) in &templates {
             assert_eq!(body["template"]["mappings"]["dynamic"], "strict", "{name}");
             assert_eq!(body["template"]["settings"]["number_of_shards"], 1, "{name}");
