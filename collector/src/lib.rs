@@ -9,18 +9,23 @@
 //! 3. [`derive`]: pure functions to `lfm-schema` documents -> [`store::IndexedDocument`]s;
 //! 4. [`store`]: install index templates, `_bulk`-write, retry, report -> [`store::StoreReport`].
 //!
-//! [`run`] wires them for one window and returns a [`RunSummary`]. The `lfm-collector` binary
+//! [`run`] wires them for the windows [`checkpoint`] plans per account and region (from the
+//! checkpoints in OpenSearch, or `--start/--end`), moves the checkpoints of what succeeded,
+//! writes a run record ([`runrecord`]) and returns a [`RunSummary`]. The `lfm-collector` binary
 //! is a thin CLI around it; a Lambda entry point would call the same function.
 //!
 //! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
 //! profiles, instance roles ...); nothing here knows about emulators.
 
 mod aws_error;
+pub mod checkpoint;
 pub mod config;
 pub mod derive;
 pub mod discover;
 pub mod harvest;
+pub mod progress;
 mod run;
+pub mod runrecord;
 pub mod store;
 pub mod summary;
 

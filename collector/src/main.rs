@@ -1,4 +1,5 @@
-//! `lfm-collector run`: parse the configuration, collect one window, print the summary.
+//! `lfm-collector run`: parse the configuration, collect the windows the checkpoints (or
+//! `--start/--end`) call for, print the summary.
 //! `lfm-collector permissions`: print the IAM policy the monitoring role needs.
 //! Exit status 0 only when every account was collected and every document written.
 
@@ -24,13 +25,15 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let config = match args.to_config(chrono::Utc::now()) {
+    let mut config = match args.to_config(chrono::Utc::now()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("lfm-collector: {e}");
             return ExitCode::from(2);
         }
     };
+    // A progress line per account for someone watching; nothing in pipes, logs and CI.
+    config.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let summary = lfm_collector::run(&config).await;
     match args.output {
         OutputFormat::Human => print!("{summary}"),

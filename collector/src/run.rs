@@ -4,8 +4,12 @@
 //! Accounts are collected concurrently (bounded by `account_concurrency`) and their documents
 //! written as each account finishes, so memory holds a few accounts, not the fleet. A failing
 //! account (AssumeRole denied, a region's API failing) is reported and never stops the others.
+//!
+//! Each account and region collects the windows [`checkpoint::plan_run`] planned from its
+//! checkpoint; afterwards [`checkpoint::commit`] moves the checkpoints of the pairs that fully
+//! succeeded, and the run record goes to `{prefix}-runs` ([`runrecord`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use aws_config::retry::RetryConfig;
@@ -15,10 +19,13 @@ use aws_types::SdkConfig;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
 
-use crate::config::Config;
+use crate::checkpoint::{self, RunPlan, ScheduleReport};
+use crate::config::{Config, Window};
 use crate::derive::{inventory_document, metric_documents};
 use crate::discover::{assume_role, assume_role::role_arn, list_functions, AccountSession};
 use crate::harvest::cloudwatch;
+use crate::progress::Progress;
+use crate::runrecord::{self, CostEstimate};
 use crate::store::opensearch::OpenSearchStore;
 use crate::store::{IndexedDocument, StoreReport};
 use crate::summary::{AccountOutcome, AccountStatus, ApiCallCounter, RunSummary};
@@ -32,13 +39,16 @@ const AWS_MAX_ATTEMPTS: u32 = 5;
 struct AccountHarvest {
     outcome: AccountOutcome,
     documents: Vec<IndexedDocument>,
+    /// Regions not collected in full (their checkpoints stay).
+    failed_regions: Vec<String>,
 }
 
-/// Runs one collection of `config.window`. Never panics on AWS or OpenSearch failures: they
+/// Runs one collection of the windows planned per account and region. Never panics on AWS or OpenSearch failures: they
 /// are in the summary ([`RunSummary::succeeded`] tells whether anything went wrong).
 pub async fn run(config: &Config) -> RunSummary {
     let started = Instant::now();
-    let collected_at = Utc::now().trunc_subsecs(0);
+    let started_at = Utc::now();
+    let collected_at = started_at.trunc_subsecs(0);
     let calls = ApiCallCounter::default();
     let mut summary = RunSummary {
         window: config.window,
@@ -56,6 +66,12 @@ pub async fn run(config: &Config) -> RunSummary {
         bulk_requests: 0,
         fatal_error: None,
         duration_ms: 0,
+        run_id: runrecord::new_run_id(started_at),
+        started_at,
+        schedule: ScheduleReport::default(),
+        logs_insights_bytes_scanned: 0,
+        estimated_cost: CostEstimate::default(),
+        run_record_error: None,
     };
 
     // Templates first: a document written before its template would get a dynamic mapping.
@@ -82,10 +98,15 @@ pub async fn run(config: &Config) -> RunSummary {
         .load()
         .await;
 
+    let plan = checkpoint::plan_run(config, store.as_ref(), started_at).await;
+    summary.schedule = ScheduleReport::from_plan(&plan, config.schedule.explicit_window);
+    summary.window = plan.span().unwrap_or(config.window);
+    let progress = Progress::new(config.progress, config.accounts.len());
+
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<AccountHarvest>(config.account_concurrency);
     let produce = async {
         let mut harvests = futures::stream::iter(&config.accounts)
-            .map(|account_id| collect_account(config, &base, account_id, &calls, &collected_at))
+            .map(|account_id| collect_account(config, &plan, &base, account_id, &calls, &collected_at))
             .buffer_unordered(config.account_concurrency);
         while let Some(harvest) = harvests.next().await {
             if sender.send(harvest).await.is_err() {
@@ -98,18 +119,24 @@ pub async fn run(config: &Config) -> RunSummary {
         let mut outcomes = Vec::new();
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
+        let mut failed_pairs = BTreeSet::new();
         while let Some(harvest) = receiver.recv().await {
             for doc in &harvest.documents {
                 *prepared.entry(doc.index.clone()).or_default() += 1;
             }
+            let account = &harvest.outcome.account_id;
+            failed_pairs.extend(harvest.failed_regions.iter().map(|r| (account.clone(), r.clone())));
             if let Some(store) = &store {
-                report.merge(store.write(&harvest.documents).await);
+                let written = store.write(&harvest.documents).await;
+                failed_pairs.extend(regions_of_failed(&harvest.documents, &written).map(|r| (account.clone(), r)));
+                report.merge(written);
             }
+            progress.account_done(&harvest.outcome, harvest.documents.len());
             outcomes.push(harvest.outcome);
         }
-        (outcomes, prepared, report)
+        (outcomes, prepared, report, failed_pairs)
     };
-    let ((), (mut outcomes, prepared, report)) = tokio::join!(produce, consume);
+    let ((), (mut outcomes, prepared, report, failed_pairs)) = tokio::join!(produce, consume);
 
     outcomes.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     summary.accounts_ok = outcomes.iter().filter(|a| a.status == AccountStatus::Ok).count();
@@ -123,12 +150,30 @@ pub async fn run(config: &Config) -> RunSummary {
     summary.documents_failed_count = report.failed.len() as u64;
     summary.documents_failed = report.failed.into_iter().take(FAILED_DOCUMENTS_LISTED).collect();
     summary.bulk_requests = report.bulk_requests;
+    checkpoint::commit(config, store.as_ref(), &plan, &failed_pairs, &summary.run_id, &mut summary.schedule).await;
+    summary.estimated_cost =
+        CostEstimate::of(summary.metric_queries, &summary.api_calls, summary.logs_insights_bytes_scanned);
     summary.duration_ms = started.elapsed().as_millis() as u64;
+    if let Some(store) = &store {
+        let record = runrecord::run_document(&config.index_prefix, &summary, Utc::now());
+        let written = store.write(&[record]).await;
+        summary.run_record_error = written.failed.first().map(|f| format!("{} {}: {}", f.index, f.status, f.reason));
+    }
     summary
+}
+
+/// Regions of the documents `written` reports as failed (documents carry their region).
+fn regions_of_failed<'a>(documents: &'a [IndexedDocument], written: &'a StoreReport) -> impl Iterator<Item = String> + 'a {
+    let failed: BTreeSet<&str> = written.failed.iter().map(|f| f.id.as_str()).collect();
+    documents
+        .iter()
+        .filter(move |d| failed.contains(d.id.as_str()))
+        .filter_map(|d| d.body[lfm_schema::documents::fields::REGION].as_str().map(str::to_string))
 }
 
 async fn collect_account(
     config: &Config,
+    plan: &RunPlan,
     base: &SdkConfig,
     account_id: &str,
     calls: &ApiCallCounter,
@@ -147,6 +192,7 @@ async fn collect_account(
                     errors: vec![e.to_string()],
                 },
                 documents: Vec::new(),
+                failed_regions: config.regions.clone(),
             };
         }
     };
@@ -154,18 +200,19 @@ async fn collect_account(
     let mut functions = 0;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    let mut regions_failed = 0;
+    let mut failed_regions = Vec::new();
     for region in &config.regions {
-        let region_harvest = collect_region(config, &session, region, calls, collected_at).await;
+        let windows = plan.windows(account_id, region);
+        let region_harvest = collect_region(config, &session, region, windows, calls, collected_at).await;
         functions += region_harvest.functions;
         documents.extend(region_harvest.documents);
         if let Some(error) = region_harvest.error {
             tracing::warn!("{error}");
             errors.push(error);
-            regions_failed += 1;
+            failed_regions.push(region.clone());
         }
     }
-    let status = match regions_failed {
+    let status = match failed_regions.len() {
         0 => AccountStatus::Ok,
         n if n == config.regions.len() => AccountStatus::Failed,
         _ => AccountStatus::Partial,
@@ -173,6 +220,7 @@ async fn collect_account(
     AccountHarvest {
         outcome: AccountOutcome { account_id: account_id.to_string(), status, functions, errors },
         documents,
+        failed_regions,
     }
 }
 
@@ -183,10 +231,12 @@ struct RegionHarvest {
 }
 
 /// Inventory documents are kept even when the metrics of the region cannot be fetched.
+/// `windows` (ascending chunks) are harvested in order; the first failure stops the region.
 async fn collect_region(
     config: &Config,
     session: &AccountSession,
     region: &str,
+    windows: &[Window],
     calls: &ApiCallCounter,
     collected_at: &DateTime<Utc>,
 ) -> RegionHarvest {
@@ -197,14 +247,19 @@ async fn collect_region(
     let prefix = &config.index_prefix;
     let mut documents: Vec<IndexedDocument> =
         functions.iter().map(|f| inventory_document(prefix, f, collected_at)).collect();
-    let error = match cloudwatch::harvest(session, region, &functions, &config.window, calls).await {
-        Ok(series) => {
-            for (function, series) in functions.iter().zip(&series) {
-                documents.extend(metric_documents(prefix, function, series, config.window.period_seconds, collected_at));
+    let mut error = None;
+    for window in windows {
+        match cloudwatch::harvest(session, region, &functions, window, calls).await {
+            Ok(series) => {
+                for (function, series) in functions.iter().zip(&series) {
+                    documents.extend(metric_documents(prefix, function, series, window.period_seconds, collected_at));
+                }
             }
-            None
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
         }
-        Err(e) => Some(e.to_string()),
-    };
+    }
     RegionHarvest { functions: functions.len(), documents, error }
 }

@@ -7,7 +7,11 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use chrono::{DateTime, Utc};
+
+use crate::checkpoint::ScheduleReport;
 use crate::config::Window;
+use crate::runrecord::CostEstimate;
 use crate::store::FailedDocument;
 
 /// IAM action names of the AWS calls the collector makes; the API-call counters use them as keys
@@ -61,6 +65,8 @@ pub struct AccountOutcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// From the earliest start to the latest end collected for any account and region
+    /// (`schedule.windows` has them pair by pair).
     pub window: Window,
     pub dry_run: bool,
     /// Accounts collected in full.
@@ -83,12 +89,26 @@ pub struct RunSummary {
     /// A failure that stopped the whole run (e.g. templates could not be installed).
     pub fatal_error: Option<String>,
     pub duration_ms: u64,
+
+    // Run bookkeeping: checkpoints, backfill, cost, the run record (checkpoint.rs, runrecord.rs).
+    /// `_id` of this run's document in `{prefix}-runs`.
+    pub run_id: String,
+    pub started_at: DateTime<Utc>,
+    /// Windows per account and region, backfill chunks, gaps, checkpoints moved or kept.
+    pub schedule: ScheduleReport,
+    /// Bytes Logs Insights scanned (billed $0.005 per GB).
+    pub logs_insights_bytes_scanned: u64,
+    /// What this run cost in AWS API charges, at list prices.
+    pub estimated_cost: CostEstimate,
+    /// Why the run record could not be written (`None` when written, or in a dry run).
+    pub run_record_error: Option<String>,
 }
 
 impl RunSummary {
     /// True when every account was collected in full and every document was written.
     pub fn succeeded(&self) -> bool {
         self.fatal_error.is_none()
+            && self.schedule.error.is_none()
             && self.documents_failed_count == 0
             && self.accounts.iter().all(|a| a.status == AccountStatus::Ok)
     }
@@ -147,6 +167,54 @@ impl fmt::Display for RunSummary {
         if self.documents_failed_count > self.documents_failed.len() as u64 {
             writeln!(f, "  ... {} more", self.documents_failed_count - self.documents_failed.len() as u64)?;
         }
+        self.fmt_bookkeeping(f)
+    }
+}
+
+impl RunSummary {
+    /// Windows, checkpoints, cost and the run record.
+    fn fmt_bookkeeping(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let schedule = &self.schedule;
+        let rfc = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let source = if schedule.explicit_window { "--start/--end" } else { "from checkpoints" };
+        writeln!(f, "windows     {} pairs ({source}), {} chunks", schedule.windows.len(), schedule.chunks)?;
+        for w in &schedule.windows {
+            writeln!(f, "  {} {:<14} {} .. {}", w.account_id, w.region, rfc(&w.start), rfc(&w.end))?;
+        }
+        for gap in &schedule.gaps {
+            writeln!(
+                f,
+                "  GAP {} {} {} .. {} is older than the backfill horizon: not collected (--backfill)",
+                gap.account_id,
+                gap.region,
+                rfc(&gap.start),
+                rfc(&gap.end)
+            )?;
+        }
+        for note in &schedule.notes {
+            writeln!(f, "  note: {note}")?;
+        }
+        let verb = if self.dry_run { "would advance" } else { "advanced" };
+        writeln!(f, "checkpoints {} {verb}, {} kept", schedule.checkpoints_advanced.len(), schedule.checkpoints_kept.len())?;
+        for c in &schedule.checkpoints_advanced {
+            writeln!(f, "  {} {:<14} -> {}", c.account_id, c.region, rfc(&c.end))?;
+        }
+        for kept in &schedule.checkpoints_kept {
+            writeln!(f, "  kept {kept}")?;
+        }
+        if let Some(error) = &schedule.error {
+            writeln!(f, "  error: {error}")?;
+        }
+        writeln!(f, "logs insights {} bytes scanned", self.logs_insights_bytes_scanned)?;
+        writeln!(f, "aws cost    ${:.6} (list prices)", self.estimated_cost.total_usd)?;
+        for line in &self.estimated_cost.lines {
+            writeln!(f, "  {:<44} {:>12} ${:.6}", line.item, line.quantity, line.usd)?;
+        }
+        match (&self.run_record_error, self.dry_run) {
+            (_, true) => writeln!(f, "run         {} (dry run: no run record)", self.run_id),
+            (None, false) => writeln!(f, "run         {} (recorded)", self.run_id),
+            (Some(error), false) => writeln!(f, "run         {} NOT recorded: {error}", self.run_id),
+        }?;
         Ok(())
     }
 }

@@ -215,10 +215,12 @@ async fn collects_seeded_fleet_into_opensearch() {
         regions: vec!["us-east-1".into(), "eu-west-1".into()],
         partition: "aws".into(),
         window,
+        schedule: Default::default(),
         index_prefix: prefix.clone(),
         opensearch: OpenSearchConfig { url: opensearch.clone(), username: None, password: None, bulk_max_docs: 500 },
         dry_run: false,
         account_concurrency: 2,
+        progress: false,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -319,7 +321,7 @@ async fn collects_seeded_fleet_into_opensearch() {
     assert!(report.failed[0].reason.contains("strict_dynamic_mapping_exception"), "{:?}", report.failed[0]);
 
     http.delete(format!("{opensearch}/{prefix}-*")).send().await.unwrap();
-    for name in ["metrics", "inventory"] {
+    for name in ["metrics", "inventory", "checkpoints", "runs"] {
         http.delete(format!("{opensearch}/_index_template/{prefix}-{name}")).send().await.unwrap();
     }
 }
@@ -387,10 +389,12 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         regions: vec!["us-east-1".into()],
         partition: "aws".into(),
         window,
+        schedule: Default::default(),
         index_prefix: "lfm".into(),
         opensearch: OpenSearchConfig { url: String::new(), username: None, password: None, bulk_max_docs: 500 },
         dry_run: true,
         account_concurrency: 1,
+        progress: false,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -413,6 +417,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         regions: vec!["us-east-1".into()],
         partition: "aws".into(),
         window: Window::last_complete_hour(Utc::now(), PERIOD).unwrap(),
+        schedule: Default::default(),
         index_prefix: "lfm".into(),
         opensearch: OpenSearchConfig {
             url: "http://127.0.0.1:9".into(),
@@ -422,6 +427,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         },
         dry_run: false,
         account_concurrency: 1,
+        progress: false,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");

@@ -52,12 +52,21 @@ pub struct RunArgs {
     /// Basic-auth user for OpenSearch (the password comes only from LFM_OPENSEARCH_PASSWORD).
     #[arg(long, env = "LFM_OPENSEARCH_USER")]
     pub opensearch_user: Option<String>,
-    /// Window start, RFC 3339 [default: start of the last complete hour].
+    /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
+    /// before the end]. An explicit window never moves a checkpoint backwards.
     #[arg(long, env = "LFM_START")]
     pub start: Option<DateTime<Utc>>,
-    /// Window end, RFC 3339 [default: end of the last complete hour].
+    /// Window end, RFC 3339 [default: the last period boundary at or before now - settle].
     #[arg(long, env = "LFM_END")]
     pub end: Option<DateTime<Utc>>,
+    /// How far back a run without --start catches up from an old checkpoint, e.g. 24h; older
+    /// gaps are reported, not collected [default: 3h].
+    #[arg(long = "backfill", env = "LFM_BACKFILL")]
+    pub backfill_horizon: Option<String>,
+    /// How long a period must be over before it is collected (CloudWatch publishes late), e.g.
+    /// 5m or 0s [default: 5m].
+    #[arg(long = "settle", env = "LFM_SETTLE")]
+    pub settle_delay: Option<String>,
     /// Period in seconds, a multiple of 60 [default: 300].
     #[arg(long, env = "LFM_PERIOD")]
     pub period: Option<u32>,
@@ -117,12 +126,23 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
     }
 
     let period = args.period.or(file.period).unwrap_or(DEFAULT_PERIOD_SECONDS);
-    let window = match (args.start.or(file.start), args.end.or(file.end)) {
-        (None, None) => Window::last_complete_hour(now, period)?,
-        (Some(start), Some(end)) => Window::new(start, end, period)?,
-        (Some(start), None) => Window::new(start, now, period)?,
+    let duration = |name: &str, value: Option<String>, default| match value {
+        Some(text) => schedule::parse_duration(name, &text),
+        None => Ok(default),
+    };
+    let backfill_horizon = duration(
+        "backfill_horizon",
+        args.backfill_horizon.clone().or(file.backfill_horizon),
+        schedule::DEFAULT_BACKFILL_HORIZON,
+    )?;
+    let settle_delay = duration("settle_delay", args.settle_delay.clone().or(file.settle_delay), schedule::DEFAULT_SETTLE_DELAY)?;
+    let (window, explicit_window) = match (args.start.or(file.start), args.end.or(file.end)) {
+        (None, None) => (schedule::default_window(now, period, settle_delay)?, false),
+        (Some(start), Some(end)) => (Window::new(start, end, period)?, true),
+        (Some(start), None) => (Window::new(start, now, period)?, true),
         (None, Some(_)) => return Err(ConfigError::Invalid("--end given without --start".into())),
     };
+    let schedule = Schedule { explicit_window, backfill_horizon, settle_delay };
 
     let bulk_max_docs = args.bulk_max_docs.or(file.bulk_max_docs).unwrap_or(DEFAULT_BULK_MAX_DOCS);
     if bulk_max_docs == 0 {
@@ -142,6 +162,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         regions,
         partition: partition.into(),
         window,
+        schedule,
         index_prefix,
         opensearch: OpenSearchConfig {
             url,
@@ -155,6 +176,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
             .or(file.account_concurrency)
             .unwrap_or(DEFAULT_ACCOUNT_CONCURRENCY)
             .max(1),
+        progress: false,
     })
 }
 
@@ -185,7 +207,10 @@ mod tests {
         assert_eq!(config.regions, vec!["eu-west-1"]);
         assert_eq!(config.opensearch.url, "http://127.0.0.1:9200");
         assert_eq!(config.window.period_seconds, 60);
-        assert_eq!(config.window.start, "2026-11-26T15:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        // Default window: one hour up to the last boundary at or before now - 5 min settle.
+        assert_eq!(config.window.start, "2026-11-26T15:15:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert!(!config.schedule.explicit_window);
+        assert_eq!(config.schedule.backfill_horizon, chrono::TimeDelta::hours(3));
         assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
         assert_eq!(config.index_prefix, "lfm");
         assert_eq!(config.partition, "aws");
@@ -212,7 +237,21 @@ mod tests {
             "--start=2026-11-26T10:00:00Z",
             "--end=2026-11-26T12:00:00+00:00",
         ]);
-        let w = merge(&args, FileConfig::default(), None, now()).unwrap().window;
-        assert_eq!(w.period_count(), 24);
+        let config = merge(&args, FileConfig::default(), None, now()).unwrap();
+        assert_eq!(config.window.period_count(), 24);
+        assert!(config.schedule.explicit_window);
+    }
+
+    #[test]
+    fn backfill_and_settle_from_flags_or_file() {
+        let args = parse(&["--accounts=111122223333", "--regions=us-east-1", "--dry-run", "--backfill=24h"]);
+        let file = FileConfig::from_toml("settle_delay = \"0s\"\nbackfill_horizon = \"6h\"\n").unwrap();
+        let config = merge(&args, file, None, now()).unwrap();
+        assert_eq!(config.schedule.backfill_horizon, chrono::TimeDelta::hours(24));
+        assert_eq!(config.schedule.settle_delay, chrono::TimeDelta::zero());
+        assert_eq!(config.window.end, now());
+        let args = parse(&["--accounts=111122223333", "--regions=us-east-1", "--dry-run", "--backfill=a day"]);
+        let err = merge(&args, FileConfig::default(), None, now()).unwrap_err();
+        assert!(err.to_string().contains("backfill_horizon"), "{err}");
     }
 }

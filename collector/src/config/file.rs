@@ -7,6 +7,8 @@
 //! role_name = "LambdaMonitoringRole"
 //! opensearch_url = "https://search.example.com"
 //! period = 300
+//! backfill_horizon = "24h"
+//! settle_delay = "5m"
 //! ```
 
 use std::path::Path;
@@ -33,6 +35,10 @@ pub struct FileConfig {
     pub dry_run: Option<bool>,
     pub bulk_max_docs: Option<usize>,
     pub account_concurrency: Option<usize>,
+    /// A duration like "24h" (see `--backfill`).
+    pub backfill_horizon: Option<String>,
+    /// A duration like "5m" (see `--settle`).
+    pub settle_delay: Option<String>,
 }
 
 impl FileConfig {

@@ -6,8 +6,10 @@
 
 pub mod cli;
 pub mod file;
+pub mod schedule;
 mod window;
 
+pub use schedule::Schedule;
 pub use window::Window;
 
 use lfm_schema::documents::DEFAULT_INDEX_PREFIX;
@@ -39,13 +41,19 @@ pub struct Config {
     pub regions: Vec<String>,
     /// `aws`, `aws-cn` or `aws-us-gov`, derived from the regions.
     pub partition: String,
+    /// The window for every account and region when `schedule.explicit_window`; otherwise the
+    /// window of a pair without a checkpoint, whose end is every pair's end.
     pub window: Window,
+    /// Checkpoints, backfill horizon, settle delay ([`schedule`]).
+    pub schedule: Schedule,
     pub index_prefix: String,
     pub opensearch: OpenSearchConfig,
     /// Discover, harvest and derive, but write nothing (OpenSearch is not contacted).
     pub dry_run: bool,
     /// Accounts collected at the same time.
     pub account_concurrency: usize,
+    /// One progress line per account on stderr (the CLI sets it when stderr is a terminal).
+    pub progress: bool,
 }
 
 #[derive(Clone)]

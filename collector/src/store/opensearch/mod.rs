@@ -3,9 +3,11 @@
 //!
 //! - [`bulk`]: request encoding and response parsing (pure);
 //! - [`retry`]: which statuses are retried and the backoff (pure);
+//! - [`checkpoint`]: the collector's checkpoints in `{prefix}-state`;
 //! - this file: the HTTP I/O.
 
 pub mod bulk;
+pub mod checkpoint;
 pub mod retry;
 
 use reqwest::StatusCode;

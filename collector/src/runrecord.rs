@@ -1,0 +1,211 @@
+//! The run record: one document per run in `{prefix}-runs` with the numbers of the
+//! [`RunSummary`] (the same numbers the human and JSON summaries print), the AWS API cost the
+//! run caused, and failed accounts with a short reason class.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use lfm_schema::documents::{runs_index, RunAccount, RunDocument, RunWindow};
+use serde::Serialize;
+
+use crate::checkpoint::PairWindow;
+use crate::store::IndexedDocument;
+use crate::summary::{actions, AccountStatus, RunSummary};
+
+/// AWS list prices (us-east-1, USD) of what a run pays for, from
+/// https://aws.amazon.com/cloudwatch/pricing/ (read 2026-11-26):
+/// - GetMetricData: $0.01 per 1,000 metrics requested (always charged, no free tier);
+/// - other CloudWatch API requests (ListMetrics ...): $0.01 per 1,000 requests (the first
+///   million a month are free; not deducted here);
+/// - Logs Insights: $0.005 per GB of data scanned (GB taken as 2^30 bytes);
+/// - Lambda ListFunctions and STS AssumeRole are control-plane calls without charge
+///   (https://aws.amazon.com/lambda/pricing/, https://aws.amazon.com/iam/pricing/).
+pub mod prices {
+    pub const GET_METRIC_DATA_PER_METRIC: f64 = 0.01 / 1000.0;
+    pub const CLOUDWATCH_REQUEST: f64 = 0.01 / 1000.0;
+    pub const LOGS_INSIGHTS_PER_GB: f64 = 0.005;
+    pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostLine {
+    pub item: &'static str,
+    pub quantity: u64,
+    pub usd: f64,
+}
+
+/// The AWS cost a run caused, by item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CostEstimate {
+    pub lines: Vec<CostLine>,
+    pub total_usd: f64,
+}
+
+impl CostEstimate {
+    /// From metrics requested, API calls by IAM action and Logs Insights bytes scanned.
+    pub fn of(metrics_requested: u64, api_calls: &std::collections::BTreeMap<String, u64>, logs_bytes_scanned: u64) -> Self {
+        let other_cloudwatch: u64 = api_calls
+            .iter()
+            .filter(|(action, _)| action.starts_with("cloudwatch:") && action.as_str() != actions::CLOUDWATCH_GET_METRIC_DATA)
+            .map(|(_, n)| n)
+            .sum();
+        let lines = vec![
+            CostLine {
+                item: "cloudwatch:GetMetricData metrics requested",
+                quantity: metrics_requested,
+                usd: metrics_requested as f64 * prices::GET_METRIC_DATA_PER_METRIC,
+            },
+            CostLine {
+                item: "other CloudWatch API requests",
+                quantity: other_cloudwatch,
+                usd: other_cloudwatch as f64 * prices::CLOUDWATCH_REQUEST,
+            },
+            CostLine {
+                item: "Logs Insights bytes scanned",
+                quantity: logs_bytes_scanned,
+                usd: logs_bytes_scanned as f64 / prices::BYTES_PER_GB * prices::LOGS_INSIGHTS_PER_GB,
+            },
+        ];
+        let total_usd = lines.iter().map(|l| l.usd).sum();
+        Self { lines, total_usd }
+    }
+}
+
+/// A short class of an error line, for aggregations in the run index.
+pub fn reason_class(error: &str) -> &'static str {
+    let has = |needle: &str| error.contains(needle);
+    if has("sts:AssumeRole") {
+        if has("Throttl") || has("Rate exceeded") {
+            "throttled"
+        } else {
+            "assume_role_denied"
+        }
+    } else if has("Throttl") || has("TooManyRequests") || has("Rate exceeded") || has("RequestLimitExceeded") {
+        "throttled"
+    } else if has("UnrecognizedClientException") || has("InvalidClientTokenId") || has("OptInRequired") {
+        // What AWS answers in a region the account has not enabled (opt-in regions).
+        "region_disabled"
+    } else if has("AccessDenied") || has("not authorized") {
+        "access_denied"
+    } else if has("could not be reached") || has("timeout") {
+        "unreachable"
+    } else {
+        "other"
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ-<pid>-<nanos>`: sortable by start, unique per host.
+pub fn new_run_id(started_at: DateTime<Utc>) -> String {
+    format!("{}-{}-{:09}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id(), started_at.timestamp_subsec_nanos())
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn run_window(w: &PairWindow) -> RunWindow {
+    RunWindow { account_id: w.account_id.clone(), region: w.region.clone(), start: rfc3339(w.start), end: rfc3339(w.end) }
+}
+
+/// The run document of `summary`, ended at `ended_at`.
+pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>) -> IndexedDocument {
+    let failed_documents_of = |account: &str| {
+        summary.documents_failed.iter().any(|d| d.id.starts_with(&format!("{account}:")))
+    };
+    let accounts = summary
+        .accounts
+        .iter()
+        .map(|a| {
+            let mut reasons: Vec<String> = a.errors.iter().map(|e| reason_class(e).to_string()).collect();
+            if failed_documents_of(&a.account_id) {
+                reasons.push("documents_failed".into());
+            }
+            reasons.sort();
+            reasons.dedup();
+            RunAccount {
+                account_id: a.account_id.clone(),
+                status: match a.status {
+                    AccountStatus::Ok => "ok",
+                    AccountStatus::Partial => "partial",
+                    AccountStatus::Failed => "failed",
+                }
+                .into(),
+                functions: a.functions as u64,
+                reasons,
+                errors: a.errors.clone(),
+            }
+        })
+        .collect();
+    let doc = RunDocument {
+        timestamp: rfc3339(summary.started_at),
+        run_id: summary.run_id.clone(),
+        started_at: rfc3339(summary.started_at),
+        ended_at: rfc3339(ended_at),
+        duration_ms: summary.duration_ms,
+        succeeded: summary.succeeded(),
+        dry_run: summary.dry_run,
+        period_seconds: summary.window.period_seconds,
+        windows: summary.schedule.windows.iter().map(run_window).collect(),
+        gaps: summary.schedule.gaps.iter().map(run_window).collect(),
+        accounts_ok: summary.accounts_ok as u64,
+        accounts_failed: summary.accounts_failed as u64,
+        accounts,
+        functions: summary.functions as u64,
+        functions_active: summary.functions_active as u64,
+        api_calls: summary.api_calls.clone(),
+        api_calls_total: summary.api_calls.values().sum(),
+        metrics_requested: summary.metric_queries,
+        logs_insights_bytes_scanned: summary.logs_insights_bytes_scanned,
+        estimated_cost_usd: summary.estimated_cost.total_usd,
+        documents_written: summary.documents_written,
+        documents_failed: summary.documents_failed_count,
+        bulk_requests: summary.bulk_requests,
+        checkpoints_advanced: summary.schedule.checkpoints_advanced.len() as u64,
+        fatal_error: summary.fatal_error.clone(),
+    };
+    IndexedDocument::new(runs_index(prefix), summary.run_id.clone(), &doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn cost_of_a_run() {
+        let calls: BTreeMap<String, u64> = [
+            ("cloudwatch:GetMetricData".to_string(), 4),
+            ("cloudwatch:ListMetrics".to_string(), 2_000),
+            ("lambda:ListFunctions".to_string(), 100),
+            ("sts:AssumeRole".to_string(), 10),
+        ]
+        .into();
+        // 30,000 metrics requested = $0.30; 2,000 ListMetrics = $0.02; 2 GiB scanned = $0.01.
+        let cost = CostEstimate::of(30_000, &calls, 2 * 1_073_741_824);
+        let usd: Vec<f64> = cost.lines.iter().map(|l| l.usd).collect();
+        assert!((usd[0] - 0.30).abs() < 1e-12, "{usd:?}");
+        assert!((usd[1] - 0.02).abs() < 1e-12, "{usd:?}");
+        assert!((usd[2] - 0.01).abs() < 1e-12, "{usd:?}");
+        assert!((cost.total_usd - 0.33).abs() < 1e-12);
+        assert_eq!(cost.lines[1].quantity, 2_000, "GetMetricData calls are billed per metric, not per request");
+        assert_eq!(CostEstimate::of(0, &BTreeMap::new(), 0).total_usd, 0.0);
+    }
+
+    #[test]
+    fn reason_classes() {
+        let denied = "account 111122223333: sts:AssumeRole into arn:aws:iam::111122223333:role/R failed: AccessDenied: User is not authorized (HTTP 403). Check ...";
+        assert_eq!(reason_class(denied), "assume_role_denied");
+        assert_eq!(reason_class("account 1 region us-east-1: cloudwatch:GetMetricData failed: Throttling: Rate exceeded (HTTP 400)"), "throttled");
+        assert_eq!(
+            reason_class("account 1 region ap-east-1: lambda:ListFunctions failed: UnrecognizedClientException: The security token included in the request is invalid (HTTP 403)"),
+            "region_disabled"
+        );
+        assert_eq!(reason_class("account 1 region us-east-1: cloudwatch:ListMetrics failed: AccessDenied: no (HTTP 403)"), "access_denied");
+        assert_eq!(reason_class("something else"), "other");
+    }
+
+    #[test]
+    fn run_ids_sort_by_start() {
+        let a = new_run_id("2026-11-26T16:00:00Z".parse().unwrap());
+        let b = new_run_id("2026-11-26T17:00:00Z".parse().unwrap());
+        assert!(a < b && a.starts_with("20261126T160000Z-"), "{a} {b}");
+    }
+}
