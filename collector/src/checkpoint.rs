@@ -105,7 +105,7 @@ pub fn plan_pair(
     if config.schedule.explicit_window {
         plan.windows = chunks(&window);
         // Moving a checkpoint to the end of a window that starts after it would skip [checkpoint, start).
-        plan.may_advance = checkpoint.map_or(true, |c| window.start <= c);
+        plan.may_advance = !checkpoint.is_some_and(|c| window.start > c);
         return plan;
     }
     let Some(checkpoint) = checkpoint else {

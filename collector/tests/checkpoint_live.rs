@@ -241,8 +241,29 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     let (account, member) = member_account(&moto).await;
     let seeded = seed(&moto, member, start).await;
 
-    // 1. One hour into the data, no checkpoint: the first hour, and the checkpoint moves there.
+    // 0. OpenSearch rejects the documents (an index created by hand with a clashing mapping):
+    //    the run fails, the pair gets no checkpoint, the run record says why; the next run retries.
     let hour = start + TimeDelta::hours(1);
+    let clashing = format!("{prefix}-metrics-{}", start.format("%Y.%m.%d"));
+    http.put(format!("{opensearch}/{clashing}"))
+        .json(&json!({"mappings": {"properties": {"invocations": {"type": "boolean"}}}}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let rejected = lfm_collector::run(&config(&account, &prefix, &[], hour)).await;
+    println!("{rejected}");
+    assert!(!rejected.succeeded() && rejected.documents_failed_count > 0, "{rejected}");
+    assert!(rejected.schedule.checkpoints_advanced.is_empty());
+    assert_eq!(rejected.schedule.checkpoints_kept.len(), 1);
+    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account).await, None);
+    let record = get(&http, format!("{opensearch}/{prefix}-runs/_doc/{}", rejected.run_id)).await;
+    assert_eq!(record["_source"]["succeeded"], false);
+    assert_eq!(record["_source"]["accounts"][0]["reasons"], json!(["documents_failed"]));
+    http.delete(format!("{opensearch}/{clashing}")).send().await.unwrap().error_for_status().unwrap();
+
+    // 1. One hour into the data, no checkpoint: the first hour, and the checkpoint moves there.
     let first = lfm_collector::run(&config(&account, &prefix, &[], hour)).await;
     println!("{first}");
     assert!(first.succeeded(), "{first}");
