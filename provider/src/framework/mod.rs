@@ -10,7 +10,7 @@ pub mod schema;
 pub mod value;
 
 pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
-pub use schema::{AttrType, Attribute, Block, NestedBlock, Nesting, Schema, Validator};
+pub use schema::{AttrType, Attribute, Block, NestedBlock, Nesting, ObjectField, Schema, Validator};
 pub use value::Value;
 
 use async_trait::async_trait;

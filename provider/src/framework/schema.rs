@@ -25,6 +25,24 @@ pub enum AttrType {
     List(Box<AttrType>),
     Set(Box<AttrType>),
     Map(Box<AttrType>),
+    /// An object with fixed fields; as the element of a computed list it carries structured
+    /// results (Terraform 1.0.x takes object-typed attributes, unlike nested attributes).
+    Object(Vec<ObjectField>),
+}
+
+/// One field of an [`AttrType::Object`]; the description is for the docs only (cty object
+/// types carry none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectField {
+    pub name: String,
+    pub ty: AttrType,
+    pub description: String,
+}
+
+impl ObjectField {
+    pub fn new(name: &str, ty: AttrType, description: &str) -> Self {
+        ObjectField { name: name.to_owned(), ty, description: description.to_owned() }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

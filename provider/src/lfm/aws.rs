@@ -19,8 +19,8 @@ pub struct Aws {
     base: SdkConfig,
     endpoints: Endpoints,
     partition: OnceCell<String>,
-    /// Filled by [`super::org::organization_id`]; one lookup per provider run.
-    pub(super) organization_id: OnceCell<String>,
+    /// Filled by [`super::org::organization`]; one DescribeOrganization per provider run.
+    pub(super) organization: OnceCell<super::org::Organization>,
 }
 
 /// Credentials for one member account, from assuming a role there.
@@ -83,7 +83,7 @@ impl Aws {
                 default_chain.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
             }
         };
-        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new(), organization_id: OnceCell::new() }
+        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new(), organization: OnceCell::new() }
     }
 
     pub fn region(&self) -> &str {

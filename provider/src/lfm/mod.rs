@@ -2,18 +2,23 @@
 //!
 //! - [`config`]: the `provider "lfm"` block (region, assume_role, endpoints), parsed purely.
 //! - [`aws`]: SDK clients, per-service endpoints, sessions inside member accounts.
-//! - [`iam`], [`org`]: the IAM role operations and the organisation lookup.
+//! - [`iam`], [`org`]: the IAM role operations; the organisation and its accounts.
 //! - [`monitored_account`]: resource `lfm_monitored_account` (the monitoring role per account).
-//! - [`trust_policy`]: data source `lfm_trust_policy`.
+//! - [`trust_policy`], [`permissions_policy`]: data sources `lfm_trust_policy` and
+//!   `lfm_permissions_policy` (the monitoring role's documents, for roles made elsewhere).
+//! - [`organization_accounts`]: data source `lfm_organization_accounts`.
 //!
 //! Generic protocol work (msgpack, planning, validators, RequiresReplace) is not here but in
 //! `crate::protocol`, against the traits of `crate::framework`.
 
 pub mod aws;
+pub mod caller;
 pub mod config;
 pub mod iam;
 pub mod monitored_account;
 pub mod org;
+pub mod organization_accounts;
+pub mod permissions_policy;
 pub mod retry;
 pub mod trust_policy;
 
@@ -24,6 +29,7 @@ use async_trait::async_trait;
 
 #[derive(Default)]
 pub struct LfmProvider;
+
 
 /// What resources get: the AWS base session, or why it is not available yet.
 pub struct LfmContext {
@@ -76,6 +82,17 @@ impl Provider for LfmProvider {
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<LfmContext>>> {
-        vec![Box::new(trust_policy::TrustPolicy)]
+        vec![
+            Box::new(trust_policy::TrustPolicy),
+            Box::new(permissions_policy::PermissionsPolicy),
+            Box::new(organization_accounts::OrganizationAccounts),
+        ]
     }
+}
+
+/// A data source ID derived from its content: FNV-1a 64 in hex, stable across Rust releases
+/// (std's hasher is not).
+pub(crate) fn content_id(content: &str) -> String {
+    let hash = content.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
 }

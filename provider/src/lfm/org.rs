@@ -1,23 +1,93 @@
-//! The organisation the provider's credentials belong to (`organizations:DescribeOrganization`),
-//! used for the `aws:PrincipalOrgID` condition when `organization_id` is not configured.
+//! The organisation the provider's credentials belong to: `organizations:DescribeOrganization`
+//! (its ID for the `aws:PrincipalOrgID` condition, its management account) and
+//! `organizations:ListAccounts` (its accounts, every page).
 
 use super::aws::{Aws, AwsError};
 use crate::framework::{AttrPath, Diagnostics};
 
-/// The organisation ID (`o-...`), looked up once per provider run.
-/// Errors point at `attribute` (the resource's `organization_id`) and say how to avoid the lookup.
-pub async fn organization_id(aws: &Aws, attribute: &str) -> Result<String, Diagnostics> {
-    aws.organization_id
+/// What DescribeOrganization tells LFM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Organization {
+    /// `o-...`
+    pub id: String,
+    pub management_account_id: String,
+}
+
+/// An account as ListAccounts returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrgAccount {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub email: String,
+    /// The account's `State` (ACTIVE, SUSPENDED, PENDING_ACTIVATION, PENDING_CLOSURE,
+    /// CLOSED), or its older `Status` where the API returns no state: AWS retires `Status`
+    /// on 2026-09-09, and both share the values ACTIVE, SUSPENDED and PENDING_CLOSURE.
+    pub status: String,
+    /// INVITED or CREATED.
+    pub joined_method: String,
+}
+
+/// The organisation (looked up once per provider run). Errors name `attribute`, the
+/// argument that would avoid the lookup, or say which permission is missing.
+pub async fn organization(aws: &Aws, attribute: &str) -> Result<Organization, Diagnostics> {
+    aws.organization
         .get_or_try_init(|| async {
             let out = aws.organizations().describe_organization().send().await.map_err(AwsError::from_sdk)?;
-            out.organization()
-                .and_then(|o| o.id())
-                .map(str::to_owned)
-                .ok_or_else(|| AwsError { code: None, message: "DescribeOrganization returned no organization ID".into() })
+            let org = out.organization();
+            let id = org.and_then(|o| o.id()).unwrap_or_default();
+            if id.is_empty() {
+                return Err(AwsError { code: None, message: "DescribeOrganization returned no organization ID".into() });
+            }
+            Ok(Organization {
+                id: id.to_owned(),
+                management_account_id: org.and_then(|o| o.master_account_id()).unwrap_or_default().to_owned(),
+            })
         })
         .await
         .cloned()
         .map_err(|e| lookup_error(&e, attribute))
+}
+
+/// The organisation ID (`o-...`). Errors point at `attribute` (the resource's
+/// `organization_id`) and say how to avoid the lookup.
+pub async fn organization_id(aws: &Aws, attribute: &str) -> Result<String, Diagnostics> {
+    organization(aws, attribute).await.map(|o| o.id)
+}
+
+/// Every account of the organisation, all pages of ListAccounts (`page_size`: the API's
+/// MaxResults, `None` for its default of 20).
+pub async fn list_accounts(aws: &Aws, page_size: Option<i32>) -> Result<Vec<OrgAccount>, Diagnostics> {
+    let pages: Vec<_> = aws
+        .organizations()
+        .list_accounts()
+        .set_max_results(page_size)
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| list_error(&AwsError::from_sdk(e)))?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.accounts())
+        .map(|a| OrgAccount {
+            id: a.id().unwrap_or_default().to_owned(),
+            arn: a.arn().unwrap_or_default().to_owned(),
+            name: a.name().unwrap_or_default().to_owned(),
+            email: a.email().unwrap_or_default().to_owned(),
+            status: match (a.state(), legacy_status(a)) {
+                (Some(state), _) => state.as_str().to_owned(),
+                (None, Some(status)) => status,
+                (None, None) => String::new(),
+            },
+            joined_method: a.joined_method().map(|m| m.as_str().to_owned()).unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[allow(deprecated)] // `Status` is read only where the API returns no `State`.
+fn legacy_status(a: &aws_sdk_organizations::types::Account) -> Option<String> {
+    a.status().map(|s| s.as_str().to_owned())
 }
 
 fn lookup_error(e: &AwsError, attribute: &str) -> Diagnostics {
@@ -35,4 +105,17 @@ fn lookup_error(e: &AwsError, attribute: &str) -> Diagnostics {
         "Could not look up the AWS Organization ID",
         format!("DescribeOrganization failed: {e}.\n{fix}"),
     )
+}
+
+fn list_error(e: &AwsError) -> Diagnostics {
+    let fix = match e.code.as_deref() {
+        Some("AWSOrganizationsNotInUseException") => {
+            "The provider's credentials belong to an account that is not in an AWS Organization."
+        }
+        Some("AccessDeniedException") | Some("AccessDenied") => {
+            "Only the organisation's management account, or a member account registered as a delegated administrator, may list its accounts, and the provider's identity needs organizations:ListAccounts and organizations:DescribeOrganization. Run Terraform with such credentials (the provider's assume_role block can switch to a role in the management account)."
+        }
+        _ => "Check the provider's credentials and the `endpoints.organizations` setting.",
+    };
+    Diagnostics::error("Could not list the organisation's accounts", format!("ListAccounts failed: {e}.\n{fix}"))
 }

@@ -2,7 +2,7 @@
 //! whose role is created by other means (CloudFormation StackSets, another module).
 
 use super::monitored_account::{at_least_one_principal, EXTERNAL_ID, ORGANIZATION_ID};
-use super::{org, LfmContext};
+use super::{content_id, org, LfmContext};
 use crate::framework::{AttrType, Attribute, Block, DataSource, Diagnostics, Schema, Validator, Value};
 use async_trait::async_trait;
 use lfm_schema::iam::trust_policy;
@@ -43,15 +43,10 @@ impl DataSource<LfmContext> for TrustPolicy {
         )
         .to_string();
         out.set("organization_id", Value::String(organization_id));
-        out.set("id", Value::String(format!("{:016x}", fnv1a(json.as_bytes()))));
+        out.set("id", Value::String(content_id(&json)));
         out.set("json", Value::String(json));
         Ok(out)
     }
-}
-
-/// FNV-1a 64: a stable ID (std's hasher may change between Rust releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]

@@ -12,6 +12,20 @@
 
 use crate::framework::{AttrPath, Block, Nesting, Value};
 
+/// A data source's configuration with `default`s where it leaves them null (Terraform does
+/// not plan data sources, so the provider fills defaults in before reading).
+pub fn config_with_defaults(block: &Block, config: Value) -> Value {
+    let mut config = config;
+    if let Value::Object(_) = config {
+        for attr in &block.attributes {
+            if let (Some(default), true) = (&attr.default, config.get(&attr.name).is_null()) {
+                config.set(&attr.name, default.clone());
+            }
+        }
+    }
+    config
+}
+
 /// Step 1 above. `prior` is null on create. Destroy plans (proposed null) never get here.
 pub fn plan_defaults_and_unknowns(
     block: &Block,
@@ -361,6 +375,16 @@ mod tests {
             }
         }
         p
+    }
+
+    #[test]
+    fn data_source_config_gets_defaults_only_where_null() {
+        let cfg = Value::object([("account_id", Value::string("123456789012")), ("period", Value::Null)]);
+        let filled = config_with_defaults(&block(), cfg);
+        assert_eq!(filled.get("period"), &Value::Number(300.0));
+        assert_eq!(filled.get("policy_hash"), &Value::Null, "computed attributes stay for the data source to set");
+        let set = Value::object([("period", Value::Number(60.0))]);
+        assert_eq!(config_with_defaults(&block(), set).get("period"), &Value::Number(60.0));
     }
 
     #[test]

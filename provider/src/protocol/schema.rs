@@ -36,6 +36,9 @@ pub fn attr_type(ty: &AttrType) -> CtyType {
         AttrType::List(e) => CtyType::List(Box::new(attr_type(e))),
         AttrType::Set(e) => CtyType::Set(Box::new(attr_type(e))),
         AttrType::Map(e) => CtyType::Map(Box::new(attr_type(e))),
+        AttrType::Object(fields) => {
+            CtyType::Object(fields.iter().map(|f| (f.name.clone(), attr_type(&f.ty))).collect())
+        }
     }
 }
 
@@ -49,6 +52,11 @@ pub fn type_json(ty: &AttrType) -> serde_json::Value {
         AttrType::List(e) => json!(["list", type_json(e)]),
         AttrType::Set(e) => json!(["set", type_json(e)]),
         AttrType::Map(e) => json!(["map", type_json(e)]),
+        AttrType::Object(fields) => {
+            let fields: serde_json::Map<String, serde_json::Value> =
+                fields.iter().map(|f| (f.name.clone(), type_json(&f.ty))).collect();
+            json!(["object", fields])
+        }
     }
 }
 
@@ -221,6 +229,26 @@ mod tests {
             pb::schema::nested_block::NestingMode::Single as i32
         );
         assert_eq!((role.min_items, role.max_items), (0, 1));
+    }
+
+    #[test]
+    fn object_attributes_have_cty_object_types() {
+        use crate::framework::ObjectField;
+        let ty = AttrType::List(Box::new(AttrType::Object(vec![
+            ObjectField::new("id", AttrType::String, "the id"),
+            ObjectField::new("tags", AttrType::List(Box::new(AttrType::String)), "tags"),
+        ])));
+        assert_eq!(
+            type_json(&ty).to_string(),
+            r#"["list",["object",{"id":"string","tags":["list","string"]}]]"#
+        );
+        let CtyType::List(elem) = attr_type(&ty) else {
+            panic!()
+        };
+        let CtyType::Object(fields) = *elem else {
+            panic!()
+        };
+        assert_eq!(fields["tags"], CtyType::List(Box::new(CtyType::String)));
     }
 
     #[test]

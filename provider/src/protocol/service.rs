@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::codec::{self, CtyType};
 use super::diagnostics::display_path;
-use super::plan::{find_unknown, plan_defaults_and_unknowns, requires_replace, unknowns_to_null};
+use super::plan::{config_with_defaults, find_unknown, plan_defaults_and_unknowns, requires_replace, unknowns_to_null};
 use super::proto::tfplugin6 as pb;
 use super::schema::{normalize, object_type};
 use super::validate::validate_config;
@@ -365,7 +365,10 @@ impl<P: Provider> Inner<P> {
         req: &pb::read_data_source::Request,
     ) -> Result<pb::DynamicValue, Diagnostics> {
         let d = self.data_source(&req.type_name)?;
-        let config = decode(&req.config, &d.ty, "configuration")?;
+        let config = config_with_defaults(
+            &d.schema.block,
+            decode(&req.config, &d.ty, "configuration")?,
+        );
         let ctx = self.context("Reading a data source")?;
         let what = format!("Reading data source {}", req.type_name);
         let state = normalize(
