@@ -19,3 +19,7 @@ resource "lfm_monitored_account" "this" {
   monitoring_principal_arns = var.monitoring_principal_arns
   external_id               = var.external_id
 }
+
+# The inline policy every monitoring role gets (the collector's read-only actions), shown as
+# an output so reviewers see what the collector may call.
+data "lfm_permissions_policy" "collector" {}

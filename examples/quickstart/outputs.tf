@@ -8,6 +8,11 @@ output "organization_id" {
   value       = try(values(lfm_monitored_account.this)[0].organization_id, null)
 }
 
+output "monitoring_role_actions" {
+  description = "IAM actions the monitoring role allows the collector (its inline policy, the same in every account)."
+  value       = data.lfm_permissions_policy.collector.actions
+}
+
 output "collector_config" {
   description = "Configuration for `lfm-collector run --config FILE` (write it with `terraform output -json collector_config > lfm.json`). The OpenSearch password is not in it: pass LFM_OPENSEARCH_PASSWORD."
   value = {
