@@ -174,11 +174,11 @@ async fn organization_accounts_filters_through_the_protocol() {
         ("name_regex", Value::string(format!("^{prefix}-prod-"))),
         ("exclude_ids", Value::Set(vec![Value::string(prod_b)])),
     ]);
-    assert_eq!(read(&svc, &OrganizationAccounts, &prod).await.unwrap().get("ids").strings(), [prod_a.clone()]);
+    assert_eq!(read(&svc, &OrganizationAccounts, &prod).await.unwrap().get("ids").strings(), std::slice::from_ref(prod_a));
 
     // status: the closed account is SUSPENDED in moto.
     let suspended = accounts_config(&[("name_regex", Value::string(&mine)), ("status", Value::string("SUSPENDED"))]);
-    assert_eq!(read(&svc, &OrganizationAccounts, &suspended).await.unwrap().get("ids").strings(), [prod_closed.clone()]);
+    assert_eq!(read(&svc, &OrganizationAccounts, &suspended).await.unwrap().get("ids").strings(), std::slice::from_ref(prod_closed));
 
     // The management account only with include_management.
     let everything = read(&svc, &OrganizationAccounts, &accounts_config(&[])).await.unwrap();

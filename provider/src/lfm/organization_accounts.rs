@@ -131,7 +131,10 @@ impl Filter {
             .filter(|a| a.status == self.status)
             .filter(|a| self.include_management || a.id != management_account_id)
             .filter(|a| !self.exclude_ids.contains(&a.id))
-            .filter(|a| self.name_regex.as_ref().map_or(true, |re| re.is_match(&a.name)))
+            .filter(|a| match &self.name_regex {
+                Some(re) => re.is_match(&a.name),
+                None => true,
+            })
             .collect();
         selected.sort_by(|a, b| a.id.cmp(&b.id));
         selected

@@ -379,12 +379,22 @@ mod tests {
 
     #[test]
     fn data_source_config_gets_defaults_only_where_null() {
-        let cfg = Value::object([("account_id", Value::string("123456789012")), ("period", Value::Null)]);
+        let cfg = Value::object([
+            ("account_id", Value::string("123456789012")),
+            ("period", Value::Null),
+        ]);
         let filled = config_with_defaults(&block(), cfg);
         assert_eq!(filled.get("period"), &Value::Number(300.0));
-        assert_eq!(filled.get("policy_hash"), &Value::Null, "computed attributes stay for the data source to set");
+        assert_eq!(
+            filled.get("policy_hash"),
+            &Value::Null,
+            "computed attributes stay for the data source to set"
+        );
         let set = Value::object([("period", Value::Number(60.0))]);
-        assert_eq!(config_with_defaults(&block(), set).get("period"), &Value::Number(60.0));
+        assert_eq!(
+            config_with_defaults(&block(), set).get("period"),
+            &Value::Number(60.0)
+        );
     }
 
     #[test]

@@ -36,9 +36,12 @@ pub fn attr_type(ty: &AttrType) -> CtyType {
         AttrType::List(e) => CtyType::List(Box::new(attr_type(e))),
         AttrType::Set(e) => CtyType::Set(Box::new(attr_type(e))),
         AttrType::Map(e) => CtyType::Map(Box::new(attr_type(e))),
-        AttrType::Object(fields) => {
-            CtyType::Object(fields.iter().map(|f| (f.name.clone(), attr_type(&f.ty))).collect())
-        }
+        AttrType::Object(fields) => CtyType::Object(
+            fields
+                .iter()
+                .map(|f| (f.name.clone(), attr_type(&f.ty)))
+                .collect(),
+        ),
     }
 }
 
@@ -53,8 +56,10 @@ pub fn type_json(ty: &AttrType) -> serde_json::Value {
         AttrType::Set(e) => json!(["set", type_json(e)]),
         AttrType::Map(e) => json!(["map", type_json(e)]),
         AttrType::Object(fields) => {
-            let fields: serde_json::Map<String, serde_json::Value> =
-                fields.iter().map(|f| (f.name.clone(), type_json(&f.ty))).collect();
+            let fields: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|f| (f.name.clone(), type_json(&f.ty)))
+                .collect();
             json!(["object", fields])
         }
     }

@@ -16,7 +16,10 @@ use tokio::sync::watch;
 
 use super::codec::{self, CtyType};
 use super::diagnostics::display_path;
-use super::plan::{config_with_defaults, find_unknown, plan_defaults_and_unknowns, requires_replace, unknowns_to_null};
+use super::plan::{
+    config_with_defaults, find_unknown, plan_defaults_and_unknowns, requires_replace,
+    unknowns_to_null,
+};
 use super::proto::tfplugin6 as pb;
 use super::schema::{normalize, object_type};
 use super::validate::validate_config;
