@@ -1,0 +1,190 @@
+//! Acceptance test of the data sources with Terraform 1.0.3 and the built provider binary
+//! (mTLS, plugin protocol 6) against the test bed's moto: `for_each` over
+//! `lfm_organization_accounts.ids`, the `accounts` objects, `lfm_permissions_policy`, an
+//! empty plan after apply, and a plan-time error naming `name_regex`.
+//!
+//! Needs `LFM_MOTO_URL` and Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
+//! `$LFM_CACHE/terraform/1.0.3/terraform`); both come with `python -m lfm_testbed up`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn moto_url() -> String {
+    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
+        panic!("LFM_MOTO_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
+    })
+}
+
+fn terraform() -> PathBuf {
+    let path = std::env::var_os("LFM_TERRAFORM").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("LFM_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
+        cache.join("terraform/1.0.3/terraform")
+    });
+    assert!(path.exists(), "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)", path.display());
+    path
+}
+
+struct Workdir {
+    dir: PathBuf,
+    terraform: PathBuf,
+}
+
+impl Workdir {
+    fn new(name: &str) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let plugin = dir.join("mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0");
+        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
+        std::fs::create_dir_all(dir.join("cfg")).unwrap();
+        std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
+        Workdir { dir, terraform: terraform() }
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.join("cfg").join(file), text).unwrap();
+    }
+
+    fn remove(&self, file: &str) {
+        std::fs::remove_file(self.dir.join("cfg").join(file)).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.terraform)
+            .args(args)
+            .current_dir(self.dir.join("cfg"))
+            .env("TF_CLI_CONFIG_FILE", self.dir.join("terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "terraform {} failed:\n{text}", args.join(" "));
+        text
+    }
+
+    fn output(&self, name: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["output", "-json", name])).unwrap()
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// The organisation (created if moto has none yet) and new member accounts `{prefix}-{name}`.
+async fn accounts(url: &str, prefix: &str, names: &[&str]) -> Vec<String> {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let orgs = aws_sdk_organizations::Client::new(&config);
+    if orgs.describe_organization().send().await.is_err() {
+        let _ = orgs.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await;
+    }
+    let mut ids = Vec::new();
+    for name in names {
+        let out = orgs
+            .create_account()
+            .account_name(format!("{prefix}-{name}"))
+            .email(format!("{prefix}-{name}@example.com"))
+            .send()
+            .await
+            .expect("create account");
+        ids.push(out.create_account_status().and_then(|s| s.account_id()).unwrap().to_owned());
+    }
+    ids
+}
+
+#[tokio::test]
+async fn data_sources_with_terraform_1_0_3() {
+    let url = moto_url();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let prefix = format!("lfm-tfds-{nanos}");
+    let ids = accounts(&url, &prefix, &["prod-a", "prod-b", "dev-a"]).await;
+    let (prod_a, prod_b, dev_a) = (&ids[0], &ids[1], &ids[2]);
+
+    let w = Workdir::new("data-sources");
+    w.write(
+        "main.tf",
+        &format!(
+            r#"
+terraform {{
+  required_providers {{
+    lfm = {{ source = "lfm/lfm", version = "0.1.0" }}
+  }}
+}}
+provider "lfm" {{
+  region = "us-east-1"
+  endpoints {{
+    sts           = "{url}"
+    iam           = "{url}"
+    organizations = "{url}"
+  }}
+}}
+data "lfm_organization_accounts" "prod" {{
+  name_regex  = "^{prefix}-prod-"
+  exclude_ids = ["{prod_b}"]
+}}
+data "lfm_organization_accounts" "mine" {{
+  name_regex = "^{prefix}-"
+}}
+data "lfm_permissions_policy" "collector" {{}}
+resource "lfm_monitored_account" "member" {{
+  for_each                  = toset(data.lfm_organization_accounts.prod.ids)
+  account_id                = each.value
+  monitoring_principal_arns = ["arn:aws:iam::123456789012:root"]
+}}
+output "role_arns" {{ value = {{ for id, a in lfm_monitored_account.member : id => a.role_arn }} }}
+output "mine" {{ value = data.lfm_organization_accounts.mine.accounts }}
+output "actions" {{ value = data.lfm_permissions_policy.collector.actions }}
+"#
+        ),
+    );
+    let plugin_dir = format!("-plugin-dir={}", w.dir.join("mirror").display());
+    w.ok(&["init", "-input=false", "-no-color", &plugin_dir]);
+    w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+
+    let roles = w.output("role_arns");
+    assert_eq!(roles.as_object().unwrap().keys().collect::<Vec<_>>(), [prod_a], "{roles}");
+    let mine = w.output("mine");
+    let mut want = vec![prod_a.clone(), prod_b.clone(), dev_a.clone()];
+    want.sort();
+    let got: Vec<&str> = mine.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(got, want);
+    assert_eq!(mine[0]["status"], "ACTIVE");
+    assert_eq!(mine[0]["joined_method"], "CREATED");
+    let actions: Vec<String> = serde_json::from_value(w.output("actions")).unwrap();
+    assert_eq!(actions, lfm_schema::iam::COLLECTOR_ACTIONS);
+
+    let plan = w.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "plan after apply is empty:\n{}", String::from_utf8_lossy(&plan.stdout));
+
+    w.write("bad.tf", "data \"lfm_organization_accounts\" \"bad\" {\n  name_regex = \"prod-(\"\n}\n");
+    let bad = w.run(&["plan", "-input=false", "-no-color"]);
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text.contains("Invalid value for \"name_regex\": must be a valid regular expression"), "{text}");
+    assert!(text.contains("on bad.tf line 2"), "{text}");
+    w.remove("bad.tf");
+
+    w.ok(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
+}
