@@ -21,9 +21,12 @@ pub mod actions {
     pub const STS_ASSUME_ROLE: &str = "sts:AssumeRole";
     pub const LAMBDA_LIST_FUNCTIONS: &str = "lambda:ListFunctions";
     pub const CLOUDWATCH_GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
+    pub const LOGS_START_QUERY: &str = "logs:StartQuery";
+    pub const LOGS_GET_QUERY_RESULTS: &str = "logs:GetQueryResults";
 
     /// Every action the collector counts.
-    pub const COUNTED: &[&str] = &[STS_ASSUME_ROLE, LAMBDA_LIST_FUNCTIONS, CLOUDWATCH_GET_METRIC_DATA];
+    pub const COUNTED: &[&str] =
+        &[STS_ASSUME_ROLE, LAMBDA_LIST_FUNCTIONS, CLOUDWATCH_GET_METRIC_DATA, LOGS_START_QUERY, LOGS_GET_QUERY_RESULTS];
 }
 
 /// Requests sent, by IAM action. Counts logical calls (one per page or batch); the SDK's own

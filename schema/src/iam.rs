@@ -13,7 +13,13 @@ use serde_json::{json, Map, Value};
 /// A test in the collector checks that every AWS call it makes is listed here; when the
 /// collector adds a call, it adds the action here and the monitoring role follows on the
 /// next `terraform apply`.
-pub const COLLECTOR_ACTIONS: &[&str] = &["cloudwatch:GetMetricData", "lambda:ListFunctions"];
+pub const COLLECTOR_ACTIONS: &[&str] = &[
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
+    "lambda:ListFunctions",
+    "logs:GetQueryResults",
+    "logs:StartQuery",
+];
 
 /// Name of the monitoring role the provider creates in each member account by default.
 pub const DEFAULT_ROLE_NAME: &str = "LambdaMonitoringRole";
@@ -31,9 +37,12 @@ pub const POLICY_VERSION: &str = "2012-10-17";
 /// The least-privilege inline policy of the monitoring role: Allow [`COLLECTOR_ACTIONS`].
 ///
 /// The resource is `"*"` because neither `lambda:ListFunctions` nor
-/// `cloudwatch:GetMetricData` supports resource-level permissions: IAM only accepts `"*"`
-/// for them. Any action added later that does support resource ARNs should get its own
-/// statement scoped to them.
+/// `cloudwatch:GetMetricData` nor `cloudwatch:ListMetrics` supports resource-level
+/// permissions: IAM only accepts `"*"` for them, nor does `logs:GetQueryResults`.
+/// `logs:StartQuery` could be scoped to log-group
+/// ARNs, but a function may log to any group (its `LoggingConfig`), so it shares the `"*"`
+/// statement; it only reads aggregates of logs, never writes. Any action added later that
+/// supports resource ARNs and has a known resource should get its own scoped statement.
 pub fn permissions_policy() -> Value {
     json!({
         "Version": POLICY_VERSION,
@@ -173,7 +182,16 @@ mod tests {
         let statements = doc["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
         assert_eq!(statements[0]["Effect"], "Allow");
-        assert_eq!(statements[0]["Action"], json!(["cloudwatch:GetMetricData", "lambda:ListFunctions"]));
+        assert_eq!(
+            statements[0]["Action"],
+            json!([
+                "cloudwatch:GetMetricData",
+                "cloudwatch:ListMetrics",
+                "lambda:ListFunctions",
+                "logs:GetQueryResults",
+                "logs:StartQuery"
+            ])
+        );
         assert_eq!(statements[0]["Resource"], "*");
     }
 
@@ -218,7 +236,7 @@ mod tests {
         let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:ListFunctions","cloudwatch:GetMetricData"],"Resource":"*"}]}"#;
         let b = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["CloudWatch:GetMetricData","lambda:listfunctions"],"Resource":["*"]}]}"#;
         assert!(policies_equivalent(a, b));
-        let ours_reordered = r#"{"Statement":[{"Resource":["*"],"Action":["lambda:ListFunctions","cloudwatch:GetMetricData"],"Effect":"Allow","Sid":"LfmCollectorReadOnly"}],"Version":"2012-10-17"}"#;
+        let ours_reordered = r#"{"Statement":[{"Resource":["*"],"Action":["logs:StartQuery","lambda:ListFunctions","Logs:GetQueryResults","CloudWatch:listMetrics","cloudwatch:GetMetricData"],"Effect":"Allow","Sid":"LfmCollectorReadOnly"}],"Version":"2012-10-17"}"#;
         assert!(policies_equivalent(ours_reordered, &permissions_policy().to_string()));
         let p1 = trust_policy(&["arn:aws:iam::1:root".into(), "arn:aws:iam::2:root".into()], None, None);
         let p2 = trust_policy(&["arn:aws:iam::2:root".into(), "arn:aws:iam::1:root".into()], None, None);

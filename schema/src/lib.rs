@@ -4,9 +4,11 @@
 //!   document IDs) and the index templates installed for them.
 //! - [`iam`]: the IAM actions the collector calls in a member account, and the trust and
 //!   permissions policy documents the provider puts on the monitoring role.
+//! - [`reference`]: dated tables AWS has no API for (runtime deprecations, Lambda prices).
 //!
 //! The provider never hard-codes a field or an action; the collector never writes one that is
 //! not declared here.
 
 pub mod documents;
 pub mod iam;
+pub mod reference;

@@ -8,6 +8,11 @@
 pub mod inventory;
 pub mod metrics;
 
+// Numbers AWS/Lambda metrics lack: REPORT records, runtime status, cost, recommendations.
+pub mod cost;
+pub mod report;
+pub mod runtime;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
 pub use inventory::inventory_document;
@@ -37,6 +42,7 @@ pub(crate) mod test_support {
             package_type: Some("Zip".into()),
             last_modified: Some("2026-11-01T08:00:00Z".parse().unwrap()),
             code_size_bytes: Some(4096),
+            log_group: format!("/aws/lambda/{name}"),
         }
     }
 

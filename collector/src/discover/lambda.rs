@@ -55,10 +55,17 @@ pub async fn list_functions(
 /// architecture `x86_64`, package type `Zip`.
 pub fn function_record(account_id: &str, region: &str, f: &FunctionConfiguration) -> FunctionRecord {
     let package_type = f.package_type().map(|p| p.as_str().to_string()).unwrap_or_else(|| "Zip".into());
+    let name = f.function_name().unwrap_or_default();
+    let log_group = f
+        .logging_config()
+        .and_then(|l| l.log_group())
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/aws/lambda/{name}"));
     FunctionRecord {
         account_id: account_id.to_string(),
         region: region.to_string(),
-        name: f.function_name().unwrap_or_default().to_string(),
+        name: name.to_string(),
         arn: f.function_arn().unwrap_or_default().to_string(),
         runtime: f.runtime().map(|r| r.as_str().to_string()).filter(|r| !r.is_empty()),
         memory_mb: f.memory_size().and_then(|m| u32::try_from(m).ok()),
@@ -67,6 +74,7 @@ pub fn function_record(account_id: &str, region: &str, f: &FunctionConfiguration
         package_type: Some(package_type),
         last_modified: f.last_modified().and_then(parse_last_modified),
         code_size_bytes: u64::try_from(f.code_size()).ok(),
+        log_group,
     }
 }
 

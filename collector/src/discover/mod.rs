@@ -28,6 +28,8 @@ pub struct FunctionRecord {
     pub package_type: Option<String>,
     pub last_modified: Option<DateTime<Utc>>,
     pub code_size_bytes: Option<u64>,
+    /// Where the function writes its logs: `LoggingConfig.LogGroup`, else `/aws/lambda/{name}`.
+    pub log_group: String,
 }
 
 /// A call to AWS that failed, with where it failed and what to check.

@@ -1,10 +1,12 @@
-//! Harvest: fetch the raw numbers for discovered functions. Today CloudWatch metrics
-//! ([`cloudwatch`]); REPORT log lines (cold starts, memory) will sit beside it.
+//! Harvest: fetch the raw numbers for discovered functions: CloudWatch metrics
+//! ([`cloudwatch`]) and server-side aggregates of REPORT log records (cold starts, memory,
+//! billed duration, timeouts) from Logs Insights ([`logs_insights`]).
 //!
 //! Output: one [`FunctionSeries`] per function, raw datapoints keyed by [`MetricKey`]; no
 //! arithmetic happens here (that is derive's job).
 
 pub mod cloudwatch;
+pub mod logs_insights;
 
 use std::collections::BTreeMap;
 
