@@ -10,6 +10,7 @@ pub mod metrics;
 
 // Numbers AWS/Lambda metrics lack: REPORT records, runtime status, cost, recommendations.
 pub mod cost;
+pub mod recommend;
 pub mod report;
 pub mod runtime;
 
