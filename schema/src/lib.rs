@@ -2,6 +2,8 @@
 //!
 //! - [`documents`]: the OpenSearch documents the collector writes (field names, index names,
 //!   document IDs) and the index templates installed for them.
+//! - [`dashboards`]: the OpenSearch Dashboards saved objects (index patterns, visualisations,
+//!   dashboards) built from the field constants, and the searches they imply.
 //! - [`iam`]: the IAM actions the collector calls in a member account, and the trust and
 //!   permissions policy documents the provider puts on the monitoring role.
 //! - [`reference`]: dated tables AWS has no API for (runtime deprecations, Lambda prices).
@@ -9,6 +11,7 @@
 //! The provider never hard-codes a field or an action; the collector never writes one that is
 //! not declared here.
 
+pub mod dashboards;
 pub mod documents;
 pub mod iam;
 pub mod reference;

@@ -1,0 +1,218 @@
+//! From the [`spec`](super::spec) to OpenSearch Dashboards saved objects (the shape the
+//! saved-objects API exports and imports): `visState` / `searchSourceJSON` / `panelsJSON` are
+//! JSON *strings* inside the attributes, and the index pattern and panels are wired through
+//! `references` (`indexRefName`, `panelRefName`) as Dashboards 1.x/2.x store them.
+
+use serde_json::{json, Value};
+
+use super::spec::{Bucket, Chart, Dashboard, Filter, Metric, Source, Visualization};
+use super::{SavedObject, SavedObjectReference};
+use crate::documents::{fields, inventory_index, metrics_index_pattern};
+
+/// Time range a dashboard opens with.
+pub const TIME_FROM: &str = "now-24h";
+
+pub(super) const INDEX_REF_NAME: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
+
+pub fn index_pattern_id(prefix: &str, source: Source) -> String {
+    match source {
+        Source::Metrics => format!("{prefix}-metrics"),
+        Source::Inventory => format!("{prefix}-inventory"),
+    }
+}
+
+pub fn visualization_id(prefix: &str, slug: &str) -> String {
+    format!("{prefix}-vis-{slug}")
+}
+
+pub fn dashboard_id(prefix: &str, slug: &str) -> String {
+    format!("{prefix}-dashboard-{slug}")
+}
+
+pub fn index_pattern(prefix: &str, source: Source) -> SavedObject {
+    let title = match source {
+        Source::Metrics => metrics_index_pattern(prefix),
+        Source::Inventory => inventory_index(prefix),
+    };
+    SavedObject {
+        object_type: "index-pattern".into(),
+        id: index_pattern_id(prefix, source),
+        attributes: json!({ "title": title, "timeFieldName": fields::TIMESTAMP }),
+        references: Vec::new(),
+    }
+}
+
+fn metric_agg(id: usize, metric: &Metric) -> Value {
+    let (kind, params) = match *metric {
+        Metric::Count => ("count", json!({})),
+        Metric::Sum(f) => ("sum", json!({ "field": f })),
+        Metric::Avg(f) => ("avg", json!({ "field": f })),
+        Metric::Max(f) => ("max", json!({ "field": f })),
+        Metric::Percentiles(f, percents) => ("percentiles", json!({ "field": f, "percents": percents })),
+    };
+    json!({ "id": id.to_string(), "enabled": true, "type": kind, "schema": "metric", "params": params })
+}
+
+/// Dashboards' agg schema name for the n-th bucket aggregation of a chart.
+fn bucket_schema(chart: Chart, position: usize) -> &'static str {
+    match (chart, position) {
+        (Chart::Line | Chart::Bars, 0) => "segment",
+        (Chart::Line | Chart::Bars, _) => "group",
+        (Chart::Pie, _) => "segment",
+        (Chart::Table, _) => "bucket",
+        (Chart::Numbers, _) => "group",
+    }
+}
+
+fn bucket_agg(id: usize, chart: Chart, position: usize, bucket: &Bucket) -> Value {
+    let (kind, params) = match *bucket {
+        Bucket::DateHistogram => (
+            "date_histogram",
+            json!({ "field": fields::TIMESTAMP, "interval": "auto", "min_doc_count": 1, "extended_bounds": {} }),
+        ),
+        Bucket::Terms { field, size } => (
+            "terms",
+            json!({ "field": field, "size": size, "order": "desc", "orderBy": "1", "otherBucket": false, "missingBucket": false }),
+        ),
+        Bucket::Histogram { field, interval } => {
+            ("histogram", json!({ "field": field, "interval": interval, "min_doc_count": false, "extended_bounds": {} }))
+        }
+    };
+    json!({ "id": id.to_string(), "enabled": true, "type": kind, "schema": bucket_schema(chart, position), "params": params })
+}
+
+fn chart_params(chart: Chart, metric_ids: &[String]) -> (&'static str, Value) {
+    match chart {
+        Chart::Line | Chart::Bars => {
+            let (vis_type, mode) = if chart == Chart::Line { ("line", "normal") } else { ("histogram", "normal") };
+            let series: Vec<Value> = metric_ids
+                .iter()
+                .map(|id| {
+                    json!({ "show": true, "type": vis_type, "mode": mode, "data": { "id": id, "label": "" },
+                            "valueAxis": "ValueAxis-1", "drawLinesBetweenPoints": true, "showCircles": true })
+                })
+                .collect();
+            (
+                vis_type,
+                json!({
+                    "type": vis_type, "addTooltip": true, "addLegend": true, "legendPosition": "right",
+                    "times": [], "addTimeMarker": false,
+                    "grid": { "categoryLines": false },
+                    "categoryAxes": [{ "id": "CategoryAxis-1", "type": "category", "position": "bottom", "show": true,
+                                        "style": {}, "scale": { "type": "linear" }, "labels": { "show": true, "truncate": 100 }, "title": {} }],
+                    "valueAxes": [{ "id": "ValueAxis-1", "name": "LeftAxis-1", "type": "value", "position": "left", "show": true,
+                                     "style": {}, "scale": { "type": "linear", "mode": "normal" },
+                                     "labels": { "show": true, "rotate": 0, "filter": false, "truncate": 100 }, "title": { "text": "" } }],
+                    "seriesParams": series,
+                }),
+            )
+        }
+        Chart::Pie => (
+            "pie",
+            json!({ "type": "pie", "addTooltip": true, "addLegend": true, "legendPosition": "right", "isDonut": true,
+                    "labels": { "show": false, "values": true, "last_level": true, "truncate": 100 } }),
+        ),
+        Chart::Table => (
+            "table",
+            json!({ "perPage": 10, "showPartialRows": false, "showMetricsAtAllLevels": false,
+                    "sort": { "columnIndex": null, "direction": null }, "showTotal": false, "totalFunc": "sum", "percentageCol": "" }),
+        ),
+        Chart::Numbers => (
+            "metric",
+            json!({ "addTooltip": true, "addLegend": false, "type": "metric",
+                    "metric": { "percentageMode": false, "useRanges": false, "colorSchema": "Green to Red", "metricColorMode": "None",
+                                "colorsRange": [{ "from": 0, "to": 10000 }], "labels": { "show": true }, "invertColors": false,
+                                "style": { "bgFill": "#000", "bgColor": false, "labelColor": false, "subText": "", "fontSize": 40 } } }),
+        ),
+    }
+}
+
+fn filter_json(filter: &Filter) -> Value {
+    match *filter {
+        Filter::GreaterThan(field, value) => json!({
+            "meta": { "alias": null, "negate": false, "disabled": false, "type": "range", "key": field,
+                      "params": { "gt": value }, "indexRefName": INDEX_REF_NAME },
+            "range": { field: { "gt": value } },
+            "$state": { "store": "appState" },
+        }),
+    }
+}
+
+pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
+    let mut aggs = Vec::new();
+    let mut metric_ids = Vec::new();
+    for m in &v.metrics {
+        let id = aggs.len() + 1;
+        metric_ids.push(id.to_string());
+        aggs.push(metric_agg(id, m));
+    }
+    for (position, b) in v.buckets.iter().enumerate() {
+        aggs.push(bucket_agg(aggs.len() + 1, v.chart, position, b));
+    }
+    let (vis_type, params) = chart_params(v.chart, &metric_ids);
+    let vis_state = json!({ "title": v.title, "type": vis_type, "params": params, "aggs": aggs });
+    let search_source = json!({
+        "query": { "query": "", "language": "kuery" },
+        "filter": v.filters.iter().map(filter_json).collect::<Vec<_>>(),
+        "indexRefName": INDEX_REF_NAME,
+    });
+    SavedObject {
+        object_type: "visualization".into(),
+        id: visualization_id(prefix, v.slug),
+        attributes: json!({
+            "title": v.title,
+            "description": v.description,
+            "visState": vis_state.to_string(),
+            "uiStateJSON": "{}",
+            "version": 1,
+            "kibanaSavedObjectMeta": { "searchSourceJSON": search_source.to_string() },
+        }),
+        references: vec![SavedObjectReference {
+            name: INDEX_REF_NAME.into(),
+            object_type: "index-pattern".into(),
+            id: index_pattern_id(prefix, v.source),
+        }],
+    }
+}
+
+pub fn dashboard(prefix: &str, d: &Dashboard) -> SavedObject {
+    const WIDTH: u32 = 24;
+    const HEIGHT: u32 = 15;
+    let mut panels = Vec::new();
+    let mut references = Vec::new();
+    for (i, slug) in d.panels.iter().enumerate() {
+        let index = (i + 1).to_string();
+        let column = (i % 2) as u32;
+        let row = (i / 2) as u32;
+        panels.push(json!({
+            "version": "2.19.0",
+            "gridData": { "x": column * WIDTH, "y": row * HEIGHT, "w": WIDTH, "h": HEIGHT, "i": index },
+            "panelIndex": index,
+            "embeddableConfig": {},
+            "panelRefName": format!("panel_{i}"),
+        }));
+        references.push(SavedObjectReference {
+            name: format!("panel_{i}"),
+            object_type: "visualization".into(),
+            id: visualization_id(prefix, slug),
+        });
+    }
+    let search_source = json!({ "query": { "query": "", "language": "kuery" }, "filter": [] });
+    SavedObject {
+        object_type: "dashboard".into(),
+        id: dashboard_id(prefix, d.slug),
+        attributes: json!({
+            "title": d.title,
+            "description": d.description,
+            "panelsJSON": Value::Array(panels).to_string(),
+            "optionsJSON": json!({ "hidePanelTitles": false, "useMargins": true }).to_string(),
+            "version": 1,
+            "timeRestore": true,
+            "timeFrom": TIME_FROM,
+            "timeTo": "now",
+            "refreshInterval": { "pause": true, "value": 0 },
+            "kibanaSavedObjectMeta": { "searchSourceJSON": search_source.to_string() },
+        }),
+        references,
+    }
+}

@@ -1,0 +1,241 @@
+//! The dashboards bundle against a real OpenSearch node (no Dashboards server runs in the test
+//! bed): the lfm-schema index templates are installed under a test prefix, realistic documents
+//! built with lfm-schema's own types are indexed, and then, for every visualisation,
+//! (a) every field its aggregations and filters use is in the index mapping with a type the
+//! aggregation needs, and (b) the search it implies runs and returns something to draw.
+//!
+//! Needs `LFM_OPENSEARCH_URL` (from `python -m lfm_testbed env`).
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lfm_schema::dashboards::{bundle, implied::{has_results, implied_search}};
+use lfm_schema::documents::{
+    index_templates, inventory_document_id, inventory_index, metric_document_id, metrics_index, InventoryDocument,
+    MetricDocument,
+};
+use serde_json::{json, Value};
+
+fn opensearch_url() -> String {
+    match std::env::var("LFM_OPENSEARCH_URL") {
+        Ok(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "LFM_OPENSEARCH_URL is not set: this test needs the test bed's OpenSearch node. Run \
+             `source scripts/env.sh && $LFM_PY -m lfm_testbed up && eval \"$($LFM_PY -m lfm_testbed env)\"` first."
+        ),
+    }
+}
+
+/// `(year, month, day)` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
+fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    (year, month, day)
+}
+
+fn rfc3339(epoch: i64) -> String {
+    let (y, m, d) = civil_from_days(epoch.div_euclid(86_400));
+    let s = epoch.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+struct Function {
+    account: &'static str,
+    region: &'static str,
+    name: &'static str,
+    runtime: Option<&'static str>,
+    memory_mb: u32,
+    timeout_s: u32,
+    architecture: &'static str,
+}
+
+const FLEET: &[Function] = &[
+    Function { account: "111122223333", region: "us-east-1", name: "orders", runtime: Some("python3.12"), memory_mb: 512, timeout_s: 30, architecture: "arm64" },
+    Function { account: "111122223333", region: "us-east-1", name: "payments", runtime: Some("nodejs20.x"), memory_mb: 1024, timeout_s: 60, architecture: "x86_64" },
+    Function { account: "111122223333", region: "eu-west-1", name: "reports", runtime: None, memory_mb: 2048, timeout_s: 900, architecture: "x86_64" },
+    Function { account: "444455556666", region: "us-east-1", name: "thumbnails", runtime: Some("python3.9"), memory_mb: 128, timeout_s: 3, architecture: "x86_64" },
+    Function { account: "444455556666", region: "eu-west-1", name: "search", runtime: Some("java21"), memory_mb: 3008, timeout_s: 120, architecture: "arm64" },
+];
+
+/// `(index, id, document)` for 12 five-minute periods of the last hour plus the inventory.
+fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
+    const PERIOD: i64 = 300;
+    let last_start = now / PERIOD * PERIOD - PERIOD;
+    let collected_at = rfc3339(now);
+    let mut docs = Vec::new();
+    for (f_index, f) in FLEET.iter().enumerate() {
+        let arn = format!("arn:aws:lambda:{}:{}:function:{}", f.region, f.account, f.name);
+        for period in 0..12_i64 {
+            let start = last_start - period * PERIOD;
+            let invocations = 10 + 7 * f_index as u64 + period as u64;
+            let errors = if (period + f_index as i64) % 3 == 0 { 1 + f_index as u64 } else { 0 };
+            let throttles = if f_index == 1 && period % 2 == 0 { 2 } else { 0 };
+            let avg = 20.0 + 35.0 * f_index as f64 + period as f64;
+            // Through JSON so that metric fields added later (all optional) start as null.
+            let doc: MetricDocument = serde_json::from_value(json!({
+                "@timestamp": rfc3339(start), "period_seconds": PERIOD, "account_id": f.account, "region": f.region,
+                "function_name": f.name, "function_arn": arn, "invocations": invocations, "errors": errors,
+                "throttles": throttles, "error_rate": errors as f64 / invocations as f64, "duration_avg_ms": avg,
+                "duration_max_ms": avg * 3.5, "collected_at": collected_at,
+            }))
+            .expect("seed metric document");
+            let (y, m, d) = civil_from_days(start.div_euclid(86_400));
+            let id = metric_document_id(f.account, f.region, f.name, start, PERIOD as u32);
+            docs.push((metrics_index(prefix, y, m, d), id, serde_json::to_value(doc).unwrap()));
+        }
+        let inventory = InventoryDocument {
+            timestamp: collected_at.clone(),
+            collected_at: collected_at.clone(),
+            account_id: f.account.into(),
+            region: f.region.into(),
+            function_name: f.name.into(),
+            function_arn: arn,
+            runtime: f.runtime.map(Into::into),
+            memory_mb: Some(f.memory_mb),
+            timeout_s: Some(f.timeout_s),
+            architecture: Some(f.architecture.into()),
+            package_type: Some(if f.runtime.is_some() { "Zip" } else { "Image" }.into()),
+            last_modified: Some("2026-11-01T10:00:00Z".into()),
+            code_size_bytes: Some(4096 * (1 + f_index as u64)),
+        };
+        let id = inventory_document_id(f.account, f.region, f.name);
+        docs.push((inventory_index(prefix), id, serde_json::to_value(inventory).unwrap()));
+    }
+    docs
+}
+
+struct Node {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Node {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<String>, content_type: &str) -> (u16, Value) {
+        let mut request = self.http.request(method.clone(), format!("{}/{path}", self.url));
+        if let Some(body) = body {
+            request = request.header("content-type", content_type).body(body);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{method} {path}: no answer from {}: {e}", self.url));
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        self.send(method, path, Some(body.to_string()), "application/json").await
+    }
+
+    async fn cleanup(&self, prefix: &str) {
+        self.send(reqwest::Method::DELETE, &format!("{prefix}-*?expand_wildcards=all"), None, "").await;
+        for (name, _) in index_templates(prefix) {
+            self.send(reqwest::Method::DELETE, &format!("_index_template/{name}"), None, "").await;
+        }
+    }
+
+    /// `field -> type` over every index the pattern matches (they must agree).
+    async fn mapping(&self, pattern: &str) -> BTreeMap<String, String> {
+        let (status, body) = self.send(reqwest::Method::GET, &format!("{pattern}/_mapping"), None, "").await;
+        assert_eq!(status, 200, "GET {pattern}/_mapping: {body}");
+        let mut fields = BTreeMap::new();
+        for (index, mapping) in body.as_object().unwrap() {
+            for (field, m) in mapping["mappings"]["properties"].as_object().unwrap() {
+                let ty = m["type"].as_str().unwrap_or("object").to_owned();
+                if let Some(previous) = fields.insert(field.clone(), ty.clone()) {
+                    assert_eq!(previous, ty, "{index}: {field} mapped differently across {pattern}");
+                }
+            }
+        }
+        fields
+    }
+}
+
+#[tokio::test]
+async fn every_visualization_uses_mapped_fields_and_its_search_has_results() {
+    let node = Node { http: reqwest::Client::new(), url: opensearch_url() };
+    let prefix = format!("lfmdash{}", std::process::id());
+    node.cleanup(&prefix).await;
+
+    for (name, body) in index_templates(&prefix) {
+        let (status, answer) = node.json(reqwest::Method::PUT, &format!("_index_template/{name}"), &body).await;
+        assert_eq!(status, 200, "PUT _index_template/{name}: {answer}");
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let docs = seed_documents(&prefix, now);
+    let mut bulk = String::new();
+    for (index, id, doc) in &docs {
+        bulk.push_str(&json!({ "index": { "_index": index, "_id": id } }).to_string());
+        bulk.push('\n');
+        bulk.push_str(&doc.to_string());
+        bulk.push('\n');
+    }
+    let (status, answer) = node.send(reqwest::Method::POST, "_bulk?refresh=true", Some(bulk), "application/x-ndjson").await;
+    let result = check_bundle(&node, &prefix, status, &answer, docs.len()).await;
+    node.cleanup(&prefix).await;
+    if let Err(failures) = result {
+        panic!("{} problem(s):\n{}", failures.len(), failures.join("\n"));
+    }
+}
+
+async fn check_bundle(node: &Node, prefix: &str, bulk_status: u16, bulk: &Value, doc_count: usize) -> Result<(), Vec<String>> {
+    if bulk_status != 200 || bulk["errors"] != false || bulk["items"].as_array().map(Vec::len) != Some(doc_count) {
+        return Err(vec![format!("_bulk of the seed documents failed (HTTP {bulk_status}): {bulk}")]);
+    }
+    let bundle = bundle(prefix);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for vis in bundle.visualizations() {
+        let search = match implied_search(vis) {
+            Ok(search) => search,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let pattern = bundle.get("index-pattern", &search.index_pattern_id).map(|p| p.title().to_owned());
+        let Some(pattern) = pattern else {
+            failures.push(format!("{}: index pattern {} not in the bundle", vis.id, search.index_pattern_id));
+            continue;
+        };
+        let mapping = node.mapping(&pattern).await;
+        for use_ in &search.fields {
+            match mapping.get(&use_.field) {
+                None => failures.push(format!("{}: {} uses {}, which {pattern} does not map", vis.id, use_.used_by, use_.field)),
+                Some(ty) if !use_.need.accepts(ty) => failures.push(format!(
+                    "{}: {} on {} needs {:?}, {pattern} maps it as {ty}",
+                    vis.id, use_.used_by, use_.field, use_.need
+                )),
+                Some(_) => {}
+            }
+        }
+        let (status, answer) = node.json(reqwest::Method::POST, &format!("{pattern}/_search"), &search.body).await;
+        if status != 200 {
+            failures.push(format!("{}: search on {pattern} failed (HTTP {status}): {answer}\nbody: {}", vis.id, search.body));
+        } else if !has_results(&answer, &search.body) {
+            failures.push(format!("{}: search on {pattern} has nothing to draw: {answer}\nbody: {}", vis.id, search.body));
+        }
+        checked += 1;
+    }
+    if checked < 10 {
+        failures.push(format!("only {checked} visualisations checked"));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+#[test]
+fn dates_are_utc_calendar_dates() {
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339(1_795_705_500), "2026-11-26T15:05:00Z");
+    assert_eq!(civil_from_days(20_513), (2026, 3, 1));
+    assert_eq!(civil_from_days(20_512), (2026, 2, 28));
+}
