@@ -38,6 +38,8 @@ const AWS_MAX_ATTEMPTS: u32 = 5;
 /// What one account produced.
 struct AccountHarvest {
     outcome: AccountOutcome,
+    active: usize,
+    metric_queries: usize,
     documents: Vec<IndexedDocument>,
     /// Regions not collected in full (their checkpoints stay).
     failed_regions: Vec<String>,
@@ -57,6 +59,8 @@ pub async fn run(config: &Config) -> RunSummary {
         accounts_failed: 0,
         accounts: Vec::new(),
         functions: 0,
+        functions_active: 0,
+        metric_queries: 0,
         api_calls: BTreeMap::new(),
         documents_prepared: BTreeMap::new(),
         documents_written: 0,
@@ -117,6 +121,7 @@ pub async fn run(config: &Config) -> RunSummary {
     };
     let consume = async {
         let mut outcomes = Vec::new();
+        let (mut active, mut metric_queries) = (0, 0);
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
         let mut failed_pairs = BTreeSet::new();
@@ -132,16 +137,20 @@ pub async fn run(config: &Config) -> RunSummary {
                 report.merge(written);
             }
             progress.account_done(&harvest.outcome, harvest.documents.len());
+            active += harvest.active;
+            metric_queries += harvest.metric_queries;
             outcomes.push(harvest.outcome);
         }
-        (outcomes, prepared, report, failed_pairs)
+        (outcomes, active, metric_queries, prepared, report, failed_pairs)
     };
-    let ((), (mut outcomes, prepared, report, failed_pairs)) = tokio::join!(produce, consume);
+    let ((), (mut outcomes, active, metric_queries, prepared, report, failed_pairs)) = tokio::join!(produce, consume);
 
     outcomes.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     summary.accounts_ok = outcomes.iter().filter(|a| a.status == AccountStatus::Ok).count();
     summary.accounts_failed = outcomes.len() - summary.accounts_ok;
     summary.functions = outcomes.iter().map(|a| a.functions).sum();
+    summary.functions_active = active;
+    summary.metric_queries = metric_queries as u64;
     summary.accounts = outcomes;
     summary.api_calls = calls.snapshot();
     summary.documents_prepared = prepared;
@@ -191,6 +200,8 @@ async fn collect_account(
                     functions: 0,
                     errors: vec![e.to_string()],
                 },
+                active: 0,
+                metric_queries: 0,
                 documents: Vec::new(),
                 failed_regions: config.regions.clone(),
             };
@@ -198,6 +209,8 @@ async fn collect_account(
     };
 
     let mut functions = 0;
+    let mut active = 0;
+    let mut metric_queries = 0;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let mut failed_regions = Vec::new();
@@ -205,6 +218,8 @@ async fn collect_account(
         let windows = plan.windows(account_id, region);
         let region_harvest = collect_region(config, &session, region, windows, calls, collected_at).await;
         functions += region_harvest.functions;
+        active += region_harvest.active;
+        metric_queries += region_harvest.metric_queries;
         documents.extend(region_harvest.documents);
         if let Some(error) = region_harvest.error {
             tracing::warn!("{error}");
@@ -219,6 +234,8 @@ async fn collect_account(
     };
     AccountHarvest {
         outcome: AccountOutcome { account_id: account_id.to_string(), status, functions, errors },
+        active,
+        metric_queries,
         documents,
         failed_regions,
     }
@@ -226,6 +243,9 @@ async fn collect_account(
 
 struct RegionHarvest {
     functions: usize,
+    /// Functions with CloudWatch activity in the window, and the metric queries they took.
+    active: usize,
+    metric_queries: usize,
     documents: Vec<IndexedDocument>,
     error: Option<String>,
 }
@@ -242,18 +262,25 @@ async fn collect_region(
 ) -> RegionHarvest {
     let functions = match list_functions(session, region, calls).await {
         Ok(functions) => functions,
-        Err(e) => return RegionHarvest { functions: 0, documents: Vec::new(), error: Some(e.to_string()) },
+        Err(e) => {
+            return RegionHarvest { functions: 0, active: 0, metric_queries: 0, documents: Vec::new(), error: Some(e.to_string()) }
+        }
     };
     let prefix = &config.index_prefix;
     let mut documents: Vec<IndexedDocument> =
         functions.iter().map(|f| inventory_document(prefix, f, collected_at)).collect();
+    let mut active = 0;
+    let mut metric_queries = 0;
     let mut error = None;
     for window in windows {
-        match cloudwatch::harvest(session, region, &functions, window, calls).await {
-            Ok(series) => {
-                for (function, series) in functions.iter().zip(&series) {
+        match cloudwatch::harvest(session, region, &functions, window, *collected_at, calls).await {
+            Ok(region_series) => {
+                for (function, series) in functions.iter().zip(&region_series.series) {
                     documents.extend(metric_documents(prefix, function, series, window.period_seconds, collected_at));
                 }
+                // Active in any chunk; every chunk's queries are billed.
+                active = active.max(region_series.active_functions);
+                metric_queries += region_series.metric_queries;
             }
             Err(e) => {
                 error = Some(e.to_string());
@@ -261,5 +288,5 @@ async fn collect_region(
             }
         }
     }
-    RegionHarvest { functions: functions.len(), documents, error }
+    RegionHarvest { functions: functions.len(), active, metric_queries, documents, error }
 }

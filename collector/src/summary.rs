@@ -21,12 +21,19 @@ pub mod actions {
     pub const STS_ASSUME_ROLE: &str = "sts:AssumeRole";
     pub const LAMBDA_LIST_FUNCTIONS: &str = "lambda:ListFunctions";
     pub const CLOUDWATCH_GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
+    pub const CLOUDWATCH_LIST_METRICS: &str = "cloudwatch:ListMetrics";
     pub const LOGS_START_QUERY: &str = "logs:StartQuery";
     pub const LOGS_GET_QUERY_RESULTS: &str = "logs:GetQueryResults";
 
     /// Every action the collector counts.
-    pub const COUNTED: &[&str] =
-        &[STS_ASSUME_ROLE, LAMBDA_LIST_FUNCTIONS, CLOUDWATCH_GET_METRIC_DATA, LOGS_START_QUERY, LOGS_GET_QUERY_RESULTS];
+    pub const COUNTED: &[&str] = &[
+        STS_ASSUME_ROLE,
+        LAMBDA_LIST_FUNCTIONS,
+        CLOUDWATCH_GET_METRIC_DATA,
+        CLOUDWATCH_LIST_METRICS,
+        LOGS_START_QUERY,
+        LOGS_GET_QUERY_RESULTS,
+    ];
 }
 
 /// Requests sent, by IAM action. Counts logical calls (one per page or batch); the SDK's own
@@ -79,6 +86,10 @@ pub struct RunSummary {
     pub accounts: Vec<AccountOutcome>,
     /// Functions discovered across all accounts and regions.
     pub functions: usize,
+    /// Functions with CloudWatch activity in the window (the others cost no metric query).
+    pub functions_active: usize,
+    /// GetMetricData queries sent: the unit CloudWatch bills ($0.01 per 1,000 metrics).
+    pub metric_queries: u64,
     pub api_calls: BTreeMap<String, u64>,
     /// Documents prepared by derive, by index (written or not).
     pub documents_prepared: BTreeMap<String, u64>,
@@ -148,7 +159,8 @@ impl fmt::Display for RunSummary {
                 writeln!(f, "    - {error}")?;
             }
         }
-        writeln!(f, "functions   {}", self.functions)?;
+        writeln!(f, "functions   {} ({} active in the window)", self.functions, self.functions_active)?;
+        writeln!(f, "metric queries {}", self.metric_queries)?;
         writeln!(f, "api calls   {}", self.api_calls.values().sum::<u64>())?;
         for (action, count) in &self.api_calls {
             writeln!(f, "  {action:<26} {count}")?;

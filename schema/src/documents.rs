@@ -40,6 +40,19 @@ pub mod fields {
     pub const DURATION_AVG_MS: &str = "duration_avg_ms";
     pub const DURATION_MAX_MS: &str = "duration_max_ms";
 
+    // Metrics: CloudWatch percentiles, concurrency and the metrics only some functions publish.
+    pub const DURATION_P50_MS: &str = "duration_p50_ms";
+    pub const DURATION_P90_MS: &str = "duration_p90_ms";
+    pub const DURATION_P99_MS: &str = "duration_p99_ms";
+    pub const CONCURRENCY_MAX: &str = "concurrency_max";
+    pub const PROVISIONED_CONCURRENCY_UTILIZATION_MAX: &str = "provisioned_concurrency_utilization_max";
+    pub const PROVISIONED_CONCURRENCY_SPILLOVER: &str = "provisioned_concurrency_spillover";
+    pub const ITERATOR_AGE_MAX_MS: &str = "iterator_age_max_ms";
+    pub const ASYNC_EVENTS_DROPPED: &str = "async_events_dropped";
+    pub const ASYNC_EVENT_AGE_MAX_MS: &str = "async_event_age_max_ms";
+    pub const DEAD_LETTER_ERRORS: &str = "dead_letter_errors";
+    pub const DESTINATION_DELIVERY_FAILURES: &str = "destination_delivery_failures";
+
     // Inventory.
     pub const RUNTIME: &str = "runtime";
     pub const MEMORY_MB: &str = "memory_mb";
@@ -69,6 +82,26 @@ pub struct MetricDocument {
     pub error_rate: Option<f64>,
     pub duration_avg_ms: Option<f64>,
     pub duration_max_ms: Option<f64>,
+
+    // --- CloudWatch percentiles, concurrency, feature metrics (harvest::cloudwatch) ---
+    /// Percentile statistics of Duration as CloudWatch serves them; `null` without data.
+    pub duration_p50_ms: Option<f64>,
+    pub duration_p90_ms: Option<f64>,
+    pub duration_p99_ms: Option<f64>,
+    /// Maximum of ConcurrentExecutions in the period.
+    pub concurrency_max: Option<u64>,
+    /// The fields below are `null` when the function does not publish the metric (no
+    /// provisioned concurrency, no stream trigger, no async invocations, no dead-letter queue,
+    /// no destination). Counts are 0 in periods without a datapoint when it does; maxima stay
+    /// `null`. Provisioned concurrency is combined over aliases and versions (max, sum).
+    pub provisioned_concurrency_utilization_max: Option<f64>,
+    pub provisioned_concurrency_spillover: Option<u64>,
+    pub iterator_age_max_ms: Option<f64>,
+    pub async_events_dropped: Option<u64>,
+    pub async_event_age_max_ms: Option<f64>,
+    pub dead_letter_errors: Option<u64>,
+    pub destination_delivery_failures: Option<u64>,
+    // --- end CloudWatch block ---
     pub collected_at: String,
 }
 
@@ -377,6 +410,17 @@ mod tests {
             error_rate: Some(0.1),
             duration_avg_ms: Some(12.5),
             duration_max_ms: Some(40.0),
+            duration_p50_ms: Some(11.0),
+            duration_p90_ms: Some(30.0),
+            duration_p99_ms: Some(40.0),
+            concurrency_max: Some(2),
+            provisioned_concurrency_utilization_max: None,
+            provisioned_concurrency_spillover: None,
+            iterator_age_max_ms: Some(1200.0),
+            async_events_dropped: None,
+            async_event_age_max_ms: None,
+            dead_letter_errors: None,
+            destination_delivery_failures: None,
             collected_at: "2026-11-26T16:00:05Z".into(),
         }
     }
@@ -423,6 +467,21 @@ mod tests {
         for f in [PERIOD_SECONDS, INVOCATIONS, ERRORS, THROTTLES, ERROR_RATE, DURATION_AVG_MS, DURATION_MAX_MS] {
             assert!(metrics.contains(f), "{f}");
         }
+        for f in [
+            DURATION_P50_MS,
+            DURATION_P90_MS,
+            DURATION_P99_MS,
+            CONCURRENCY_MAX,
+            PROVISIONED_CONCURRENCY_UTILIZATION_MAX,
+            PROVISIONED_CONCURRENCY_SPILLOVER,
+            ITERATOR_AGE_MAX_MS,
+            ASYNC_EVENTS_DROPPED,
+            ASYNC_EVENT_AGE_MAX_MS,
+            DEAD_LETTER_ERRORS,
+            DESTINATION_DELIVERY_FAILURES,
+        ] {
+            assert!(metrics.contains(f), "{f}");
+        }
         for f in [RUNTIME, MEMORY_MB, TIMEOUT_S, ARCHITECTURE, PACKAGE_TYPE, LAST_MODIFIED, CODE_SIZE_BYTES] {
             assert!(inventory.contains(f), "{f}");
         }
@@ -450,6 +509,14 @@ mod tests {
             "111122223333:eu-west-1:orders:1795705500:300"
         );
         assert_eq!(inventory_document_id("111122223333", "eu-west-1", "orders"), "111122223333:eu-west-1:orders");
+    }
+
+    #[test]
+    fn not_applicable_feature_metrics_serialize_as_null() {
+        let doc = serde_json::to_value(sample_metric()).unwrap();
+        assert!(doc["provisioned_concurrency_spillover"].is_null());
+        assert!(doc["dead_letter_errors"].is_null());
+        assert_eq!(doc["iterator_age_max_ms"], 1200.0);
     }
 
     #[test]

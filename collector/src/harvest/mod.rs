@@ -8,12 +8,12 @@
 pub mod cloudwatch;
 pub mod logs_insights;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-/// A statistic of a metric, as harvested. New statistics (percentiles, concurrency ...) are
-/// added here and in [`cloudwatch::LAMBDA_METRICS`].
+/// A statistic of a metric, as harvested; [`cloudwatch::plan::LAMBDA_METRICS`] says which
+/// CloudWatch metric and statistic each is, and for which functions it is queried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MetricKey {
     Invocations,
@@ -21,17 +21,35 @@ pub enum MetricKey {
     Throttles,
     DurationAvg,
     DurationMax,
+    DurationP50,
+    DurationP90,
+    DurationP99,
+    ConcurrencyMax,
+    ProvisionedConcurrencyUtilizationMax,
+    ProvisionedConcurrencySpillover,
+    IteratorAgeMax,
+    AsyncEventsDropped,
+    AsyncEventAgeMax,
+    DeadLetterErrors,
+    DestinationDeliveryFailures,
 }
 
 /// Datapoints of one function: for each statistic, value by period start.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FunctionSeries {
     pub points: BTreeMap<MetricKey, BTreeMap<DateTime<Utc>, f64>>,
+    /// The statistics that were asked for. A statistic asked for without a datapoint in a
+    /// period differs from one never asked for (the function does not publish that metric).
+    pub queried: BTreeSet<MetricKey>,
 }
 
 impl FunctionSeries {
     pub fn get(&self, key: MetricKey, period_start: &DateTime<Utc>) -> Option<f64> {
         self.points.get(&key).and_then(|p| p.get(period_start)).copied()
+    }
+
+    pub fn was_queried(&self, key: MetricKey) -> bool {
+        self.queried.contains(&key)
     }
 
     /// Every period start at which any statistic has a datapoint, ascending.
@@ -47,4 +65,6 @@ impl FunctionSeries {
 pub enum HarvestError {
     #[error("account {account_id} region {region}: cloudwatch:GetMetricData failed: {reason}. Check that the role grants cloudwatch:GetMetricData; on throttling lower --account-concurrency")]
     GetMetricData { account_id: String, region: String, reason: String },
+    #[error("account {account_id} region {region}: cloudwatch:ListMetrics failed: {reason}. Check that the role grants cloudwatch:ListMetrics (re-apply the lfm_monitored_account resources after upgrading LFM)")]
+    ListMetrics { account_id: String, region: String, reason: String },
 }

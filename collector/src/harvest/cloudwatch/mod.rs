@@ -1,10 +1,14 @@
-//! CloudWatch `GetMetricData` for the `AWS/Lambda` namespace.
+//! CloudWatch for the `AWS/Lambda` namespace: which functions were active and which metrics
+//! they publish ([`catalog`], `ListMetrics`), which queries that takes ([`plan`]), and the
+//! `GetMetricData` calls that fetch them (here).
 //!
-//! Every function needs the statistics in [`LAMBDA_METRICS`] (one query each, dimension
-//! `FunctionName`). Queries are batched up to [`MAX_QUERIES_PER_CALL`] per call, because
-//! GetMetricData is billed per metric requested, not per call, and the call rate per account
-//! and region is limited (50 TPS): batching keeps the cost the same and the call count low.
-//! A call whose answer exceeds 100,800 datapoints is continued with `NextToken`.
+//! GetMetricData is billed per metric requested, not per call, and its call rate per account
+//! and region is limited (50 TPS): idle functions get no query, optional metrics are asked
+//! for only where they exist, and queries are batched 500 per call. A call whose answer
+//! exceeds 100,800 datapoints is continued with `NextToken`.
+
+pub mod catalog;
+pub mod plan;
 
 use std::collections::HashMap;
 
@@ -14,60 +18,15 @@ use aws_types::region::Region;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{FunctionSeries, HarvestError, MetricKey};
+use self::catalog::{list_lambda_metrics, listing_scope, ListingScope, MetricCatalog, RESOURCE_DIMENSION};
+use self::plan::{batches, plan_queries, Combine, PlannedQuery};
+use super::{FunctionSeries, HarvestError};
 use crate::config::Window;
 use crate::discover::{AccountSession, FunctionRecord};
 use crate::summary::{actions, ApiCallCounter};
 
 pub const NAMESPACE: &str = "AWS/Lambda";
 pub const FUNCTION_DIMENSION: &str = "FunctionName";
-/// GetMetricData accepts at most 500 queries per call.
-pub const MAX_QUERIES_PER_CALL: usize = 500;
-
-/// One statistic of one CloudWatch metric, and the suffix of its query ids (`m{n}_{suffix}`).
-#[derive(Debug, PartialEq, Eq)]
-pub struct MetricSpec {
-    pub key: MetricKey,
-    pub metric_name: &'static str,
-    pub stat: &'static str,
-    pub id_suffix: &'static str,
-}
-
-/// The statistics harvested for every function.
-pub const LAMBDA_METRICS: &[MetricSpec] = &[
-    MetricSpec { key: MetricKey::Invocations, metric_name: "Invocations", stat: "Sum", id_suffix: "inv" },
-    MetricSpec { key: MetricKey::Errors, metric_name: "Errors", stat: "Sum", id_suffix: "err" },
-    MetricSpec { key: MetricKey::Throttles, metric_name: "Throttles", stat: "Sum", id_suffix: "thr" },
-    MetricSpec { key: MetricKey::DurationAvg, metric_name: "Duration", stat: "Average", id_suffix: "davg" },
-    MetricSpec { key: MetricKey::DurationMax, metric_name: "Duration", stat: "Maximum", id_suffix: "dmax" },
-];
-
-/// One query: statistic `spec` of the function at `function_index` in the harvested slice.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedQuery {
-    pub id: String,
-    pub function_index: usize,
-    pub spec: &'static MetricSpec,
-}
-
-/// All queries for `function_count` functions, function by function, ids `m{n}_{suffix}`
-/// (ids must start with a lowercase letter and be unique within a call).
-pub fn plan_queries(function_count: usize) -> Vec<PlannedQuery> {
-    (0..function_count)
-        .flat_map(|n| {
-            LAMBDA_METRICS.iter().map(move |spec| PlannedQuery {
-                id: format!("m{n}_{}", spec.id_suffix),
-                function_index: n,
-                spec,
-            })
-        })
-        .collect()
-}
-
-/// The queries of each GetMetricData call.
-pub fn batches(queries: &[PlannedQuery]) -> std::slice::Chunks<'_, PlannedQuery> {
-    queries.chunks(MAX_QUERIES_PER_CALL)
-}
 
 /// One `MetricDataResults` entry, in the shape the API documents (and the AWS CLI prints), so
 /// tests can feed recorded responses through the same code as live ones.
@@ -140,24 +99,46 @@ pub fn absorb_page(
                 result.values.len()
             ));
         }
+        // Several queries feed one statistic when it is read per alias or version.
         let points = series[query.function_index].points.entry(query.spec.key).or_default();
         for (timestamp, value) in result.timestamps.iter().zip(&result.values) {
-            if value.is_finite() {
-                points.insert(*timestamp, *value);
+            if !value.is_finite() {
+                continue;
             }
+            points
+                .entry(*timestamp)
+                .and_modify(|v| match query.spec.combine {
+                    Combine::Sum => *v += value,
+                    Combine::Max => *v = v.max(*value),
+                })
+                .or_insert(*value);
         }
     }
     Ok(())
 }
 
-/// Fetches every statistic of `functions` (all of one account and region) over `window`.
+/// What a region's harvest fetched and what it cost in metric queries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegionSeries {
+    /// One per function, in the order given (idle functions: empty).
+    pub series: Vec<FunctionSeries>,
+    /// Functions with at least one query.
+    pub active_functions: usize,
+    /// Metric queries sent (the GetMetricData billing unit), NextToken pages not counted again.
+    pub metric_queries: usize,
+}
+
+/// Fetches every statistic of `functions` (all of one account and region) over `window`:
+/// ListMetrics to find the active functions and their metrics (when the window is recent
+/// enough to be listed, judged at `now`), then GetMetricData for them.
 pub async fn harvest(
     session: &AccountSession,
     region: &str,
     functions: &[FunctionRecord],
     window: &Window,
+    now: DateTime<Utc>,
     calls: &ApiCallCounter,
-) -> Result<Vec<FunctionSeries>, HarvestError> {
+) -> Result<RegionSeries, HarvestError> {
     let config = aws_sdk_cloudwatch::config::Builder::from(&session.sdk_config)
         .region(Region::new(region.to_string()))
         .build();
@@ -168,8 +149,25 @@ pub async fn harvest(
         reason,
     };
 
+    let catalog = match listing_scope(window, now) {
+        ListingScope::Unavailable => None,
+        scope => match list_lambda_metrics(&client, scope, calls).await {
+            Ok(listed) => Some(MetricCatalog::from_listed(listed)),
+            Err(reason) => {
+                return Err(HarvestError::ListMetrics {
+                    account_id: session.account_id.clone(),
+                    region: region.to_string(),
+                    reason,
+                })
+            }
+        },
+    };
+    let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+    let queries = plan_queries(&names, catalog.as_ref());
     let mut series = vec![FunctionSeries::default(); functions.len()];
-    let queries = plan_queries(functions.len());
+    for query in &queries {
+        series[query.function_index].queried.insert(query.spec.key);
+    }
     for batch in batches(&queries) {
         let queries_by_id: HashMap<&str, &PlannedQuery> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
         let sdk_queries: Vec<MetricDataQuery> =
@@ -200,15 +198,19 @@ pub async fn harvest(
             }
         }
     }
-    Ok(series)
+    let active_functions = series.iter().filter(|s| !s.queried.is_empty()).count();
+    Ok(RegionSeries { series, active_functions, metric_queries: queries.len() })
 }
 
 fn sdk_query(query: &PlannedQuery, function_name: &str, period_seconds: u32) -> MetricDataQuery {
-    let metric = Metric::builder()
+    let mut metric = Metric::builder()
         .namespace(NAMESPACE)
         .metric_name(query.spec.metric_name)
-        .dimensions(Dimension::builder().name(FUNCTION_DIMENSION).value(function_name).build())
-        .build();
+        .dimensions(Dimension::builder().name(FUNCTION_DIMENSION).value(function_name).build());
+    if let Some(resource) = &query.resource {
+        metric = metric.dimensions(Dimension::builder().name(RESOURCE_DIMENSION).value(resource).build());
+    }
+    let metric = metric.build();
     MetricDataQuery::builder()
         .id(&query.id)
         .metric_stat(
@@ -251,34 +253,16 @@ fn page_from_sdk(output: &aws_sdk_cloudwatch::operation::get_metric_data::GetMet
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harvest::MetricKey;
 
-    #[test]
-    fn query_ids_and_order() {
-        let queries = plan_queries(2);
-        let ids: Vec<&str> = queries.iter().map(|q| q.id.as_str()).collect();
-        assert_eq!(ids, ["m0_inv", "m0_err", "m0_thr", "m0_davg", "m0_dmax", "m1_inv", "m1_err", "m1_thr", "m1_davg", "m1_dmax"]);
-        assert!(queries.iter().all(|q| q.id.starts_with(|c: char| c.is_ascii_lowercase())));
-    }
-
-    #[test]
-    fn batching_101_functions_takes_two_calls() {
-        let queries = plan_queries(101);
-        assert_eq!(queries.len(), 505);
-        let sizes: Vec<usize> = batches(&queries).map(<[_]>::len).collect();
-        assert_eq!(sizes, [500, 5]);
-    }
-
-    #[test]
-    fn batching_exact_multiples() {
-        assert_eq!(batches(&plan_queries(100)).count(), 1);
-        assert_eq!(batches(&plan_queries(200)).count(), 2);
-        assert_eq!(batches(&plan_queries(0)).count(), 0);
+    fn by_id(queries: &[PlannedQuery]) -> HashMap<&str, &PlannedQuery> {
+        queries.iter().map(|q| (q.id.as_str(), q)).collect()
     }
 
     #[test]
     fn unknown_ids_and_failed_statuses_are_errors() {
-        let queries = plan_queries(1);
-        let by_id: HashMap<&str, &PlannedQuery> = queries.iter().map(|q| (q.id.as_str(), q)).collect();
+        let queries = plan_queries(&["orders"], None);
+        let by_id = by_id(&queries);
         let mut series = vec![FunctionSeries::default()];
         let page: MetricDataPage = serde_json::from_str(
             r#"{"MetricDataResults": [{"Id": "m7_inv", "Timestamps": [], "Values": [], "StatusCode": "Complete"}]}"#,
@@ -292,5 +276,31 @@ mod tests {
         .unwrap();
         let err = absorb_page(&page, &by_id, &mut series).unwrap_err();
         assert!(err.contains("Forbidden") && err.contains("AccessDenied"), "{err}");
+    }
+
+    #[test]
+    fn per_alias_series_combine_by_their_statistic() {
+        let catalog = MetricCatalog::from_listed(
+            [("ProvisionedConcurrencyUtilization", "api:live"), ("ProvisionedConcurrencyUtilization", "api:canary"),
+             ("ProvisionedConcurrencySpilloverInvocations", "api:live"), ("ProvisionedConcurrencySpilloverInvocations", "api:canary")]
+                .map(|(m, r)| catalog::ListedMetric::new(m, &[("FunctionName", "api"), ("Resource", r)])),
+        );
+        let queries = plan_queries(&["api"], Some(&catalog));
+        let mut series = vec![FunctionSeries::default()];
+        let page: MetricDataPage = serde_json::from_str(
+            r#"{"MetricDataResults": [
+                {"Id": "m0_pcu_0", "Timestamps": ["2026-11-26T15:00:00Z", "2026-11-26T15:05:00Z"], "Values": [0.5, 0.25], "StatusCode": "Complete"},
+                {"Id": "m0_pcu_1", "Timestamps": ["2026-11-26T15:00:00Z"], "Values": [0.75], "StatusCode": "Complete"},
+                {"Id": "m0_pcs_0", "Timestamps": ["2026-11-26T15:00:00Z"], "Values": [3.0], "StatusCode": "Complete"},
+                {"Id": "m0_pcs_1", "Timestamps": ["2026-11-26T15:00:00Z", "2026-11-26T15:05:00Z"], "Values": [4.0, 1.0], "StatusCode": "Complete"}]}"#,
+        )
+        .unwrap();
+        absorb_page(&page, &by_id(&queries), &mut series).unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let s = &series[0];
+        assert_eq!(s.get(MetricKey::ProvisionedConcurrencyUtilizationMax, &at("2026-11-26T15:00:00Z")), Some(0.75));
+        assert_eq!(s.get(MetricKey::ProvisionedConcurrencyUtilizationMax, &at("2026-11-26T15:05:00Z")), Some(0.25));
+        assert_eq!(s.get(MetricKey::ProvisionedConcurrencySpillover, &at("2026-11-26T15:00:00Z")), Some(7.0));
+        assert_eq!(s.get(MetricKey::ProvisionedConcurrencySpillover, &at("2026-11-26T15:05:00Z")), Some(1.0));
     }
 }
