@@ -51,7 +51,7 @@ def run_demo(moto, opensearch, terraform):
     work.mkdir(parents=True)
 
     say(f"simulating an organisation: {ACCOUNTS} member accounts x {FUNCTIONS} functions in {REGIONS}")
-    requests.post(moto + "/moto-api/reset", timeout=30).raise_for_status()
+    requests.post(moto + "/moto-api/reset", timeout=300).raise_for_status()
     requests.delete(opensearch + "/lfm-*", timeout=30)
     truth_path = work / "ground_truth.json"
     testbed("simulate", "--moto-url", moto, "--accounts", str(ACCOUNTS), "--functions-per-account", str(FUNCTIONS),

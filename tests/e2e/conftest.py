@@ -59,7 +59,7 @@ def binaries():
 @pytest.fixture(scope="module")
 def fleet(testbed, tf_client, tmp_path_factory):
     """A fresh simulated organisation in moto: 2 member accounts, dozens of functions, metrics (one per client)."""
-    requests.post(testbed["moto"] + "/moto-api/reset", timeout=30).raise_for_status()
+    requests.post(testbed["moto"] + "/moto-api/reset", timeout=300).raise_for_status()
     out = tmp_path_factory.mktemp("fleet") / "ground_truth.json"
     subprocess.run(
         [sys.executable, "-m", "lfm_testbed", "simulate", "--moto-url", testbed["moto"],
