@@ -103,6 +103,14 @@ impl Aws {
         aws_sdk_iam::Client::new(&with_endpoint(&self.base, self.endpoints.iam.as_deref()))
     }
 
+    /// The base session's credentials, for requests signed outside the SDK (SigV4 to OpenSearch
+    /// in `lfm_dashboard_bundle`).
+    pub async fn credentials(&self) -> Result<Credentials, AwsError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self.base.credentials_provider().ok_or_else(|| AwsError { code: None, message: "no AWS credentials provider is configured".into() })?;
+        provider.provide_credentials().await.map_err(|e| AwsError { code: None, message: DisplayErrorContext(&e).to_string() })
+    }
+
     /// The partition (`aws`, `aws-us-gov`, `aws-cn` ...) of the caller, from its identity ARN;
     /// from the region when the identity cannot be read.
     pub async fn partition(&self) -> String {

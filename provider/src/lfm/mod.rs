@@ -7,6 +7,7 @@
 //! - [`trust_policy`], [`permissions_policy`]: data sources `lfm_trust_policy` and
 //!   `lfm_permissions_policy` (the monitoring role's documents, for roles made elsewhere).
 //! - [`organization_accounts`]: data source `lfm_organization_accounts`.
+//! - [`dashboard_bundle`]: resource `lfm_dashboard_bundle` (templates, retention, Dashboards saved objects).
 //!
 //! Generic protocol work (msgpack, planning, validators, RequiresReplace) is not here but in
 //! `crate::protocol`, against the traits of `crate::framework`.
@@ -14,6 +15,7 @@
 pub mod aws;
 pub mod caller;
 pub mod config;
+pub mod dashboard_bundle;
 pub mod iam;
 pub mod monitored_account;
 pub mod org;
@@ -78,7 +80,7 @@ impl Provider for LfmProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<LfmContext>>> {
-        vec![Box::new(monitored_account::MonitoredAccount)]
+        vec![Box::new(monitored_account::MonitoredAccount), Box::new(dashboard_bundle::DashboardBundle)]
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<LfmContext>>> {

@@ -1,0 +1,368 @@
+//! The pure part of `lfm_dashboard_bundle`: the target read from a plan or state, IDs, the
+//! desired templates / ISM policy / saved objects and their hashes, template comparison, the
+//! multipart import body, and the plan's computed attributes. No I/O here; all unit-tested.
+
+use crate::framework::{AttrPath, Diagnostics, Value};
+use lfm_schema::dashboards::{bundle, BUNDLE_VERSION};
+use lfm_schema::documents::{index_templates, DEFAULT_INDEX_PREFIX};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Every attribute of the resource, in schema order (state objects carry all of them).
+pub const ATTRIBUTES: &[&str] = &[
+    "id",
+    "opensearch_url",
+    "dashboards_url",
+    "index_prefix",
+    "retention_days",
+    "ism",
+    "request_timeout_seconds",
+    "max_retries",
+    "template_names",
+    "template_hashes",
+    "saved_object_ids",
+    "saved_objects_hash",
+    "bundle_version",
+    "ism_policy_id",
+    "retention_mode",
+];
+/// Nested blocks (null when absent).
+pub const BLOCKS: &[&str] = &["basic_auth", "sigv4"];
+
+pub const RETENTION_ISM: &str = "ism";
+pub const RETENTION_COLLECTOR: &str = "collector";
+pub const RETENTION_NONE: &str = "none";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Auth {
+    None,
+    Basic { username: String, password: String },
+    SigV4 { service: String, region: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IsmMode {
+    Auto,
+    On,
+    Off,
+}
+
+/// Where the bundle goes and how to talk to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub opensearch_url: String,
+    pub dashboards_url: Option<String>,
+    pub index_prefix: String,
+    pub retention_days: Option<u32>,
+    pub ism: IsmMode,
+    pub auth: Auth,
+    pub timeout: Duration,
+    pub max_retries: u32,
+}
+
+fn url_trimmed(s: &str) -> String {
+    s.trim_end_matches('/').to_owned()
+}
+
+impl Target {
+    /// From a known plan or state object (defaults where attributes are null).
+    pub fn from_value(v: &Value) -> Result<Target, Diagnostics> {
+        let opensearch_url = v.get("opensearch_url").as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
+            Diagnostics::attribute_error(AttrPath::attr("opensearch_url"), "opensearch_url is not known", "lfm_dashboard_bundle needs a known opensearch_url at apply time.")
+        })?;
+        let basic = v.get("basic_auth");
+        let sigv4 = v.get("sigv4");
+        let auth = if !basic.is_null() {
+            Auth::Basic {
+                username: basic.get("username").as_str().unwrap_or_default().to_owned(),
+                password: basic.get("password").as_str().unwrap_or_default().to_owned(),
+            }
+        } else if !sigv4.is_null() {
+            Auth::SigV4 {
+                service: sigv4.get("service").as_str().unwrap_or("es").to_owned(),
+                region: sigv4.get("region").as_str().unwrap_or_default().to_owned(),
+            }
+        } else {
+            Auth::None
+        };
+        Ok(Target {
+            opensearch_url: url_trimmed(opensearch_url),
+            dashboards_url: v.get("dashboards_url").as_str().map(url_trimmed),
+            index_prefix: v.get("index_prefix").as_str().unwrap_or(DEFAULT_INDEX_PREFIX).to_owned(),
+            retention_days: v.get("retention_days").as_i64().map(|d| d as u32),
+            ism: match v.get("ism").as_str() {
+                Some("on") => IsmMode::On,
+                Some("off") => IsmMode::Off,
+                _ => IsmMode::Auto,
+            },
+            auth,
+            timeout: Duration::from_secs(v.get("request_timeout_seconds").as_i64().unwrap_or(30) as u64),
+            max_retries: v.get("max_retries").as_i64().unwrap_or(3) as u32,
+        })
+    }
+}
+
+/// Cross-attribute checks at plan time (per-attribute validators run first, generically).
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    if !config.get("basic_auth").is_null() && !config.get("sigv4").is_null() {
+        diags.extend(Diagnostics::attribute_error(
+            AttrPath::attr("sigv4"),
+            "Conflicting authentication: basic_auth and sigv4",
+            "Use basic_auth for the security plugin's internal users, or sigv4 for Amazon OpenSearch Service / Serverless, not both.",
+        ));
+    }
+    if config.get("ism").as_str() == Some("on") && config.get("retention_days").is_null() {
+        diags.extend(Diagnostics::attribute_error(
+            AttrPath::attr("retention_days"),
+            "ism = \"on\" needs retention_days",
+            "The ISM policy deletes indices older than retention_days: set retention_days (e.g. 30), or leave ism at \"auto\".",
+        ));
+    }
+    diags
+}
+
+/// Validator of `opensearch_url` / `dashboards_url`.
+pub fn http_url(v: &Value) -> Result<(), String> {
+    let s = v.as_str().unwrap_or_default();
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !s.contains(char::is_whitespace) && !s.contains('?') && !s.contains('|') => Ok(()),
+        _ => Err("must be an http:// or https:// URL with a host and no query, e.g. https://search-lfm.eu-west-1.es.amazonaws.com or http://127.0.0.1:9200".into()),
+    }
+}
+
+/// Validator of `index_prefix`: what OpenSearch accepts at the start of an index name.
+pub fn index_prefix(v: &Value) -> Result<(), String> {
+    let s = v.as_str().unwrap_or_default();
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && !s.starts_with(['-', '_', '+'])
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be 1 to 100 lowercase letters, digits, '-', '_' or '.', not starting with '-', '_' or '+' (index names start with it)".into())
+    }
+}
+
+/// `<opensearch_url>|<index_prefix>`, the resource ID.
+pub fn resource_id(opensearch_url: &str, prefix: &str) -> String {
+    format!("{}|{prefix}", url_trimmed(opensearch_url))
+}
+
+/// Import ID: `<opensearch_url>|<index_prefix>` or `<opensearch_url>|<index_prefix>|<dashboards_url>`.
+pub fn parse_import_id(id: &str) -> Result<(String, String, Option<String>), Diagnostics> {
+    let parts: Vec<&str> = id.split('|').collect();
+    let valid = |url: &str| http_url(&Value::string(url)).is_ok();
+    let ok = matches!(parts.len(), 2 | 3)
+        && valid(parts[0])
+        && index_prefix(&Value::string(parts[1])).is_ok()
+        && parts.get(2).map_or(true, |d| valid(d));
+    if !ok {
+        return Err(Diagnostics::error(
+            format!("Invalid import ID {id:?} for lfm_dashboard_bundle"),
+            "Accepted formats: OPENSEARCH_URL|INDEX_PREFIX or OPENSEARCH_URL|INDEX_PREFIX|DASHBOARDS_URL, e.g. \
+             `terraform import lfm_dashboard_bundle.main 'https://search.example.com|lfm|https://dashboards.example.com'`. \
+             Authentication (basic_auth, sigv4) comes from the configuration.",
+        ));
+    }
+    Ok((url_trimmed(parts[0]), parts[1].to_owned(), parts.get(2).map(|d| url_trimmed(d))))
+}
+
+/// The state object an import starts from; `read` fills in what is installed.
+pub fn import_state(opensearch_url: &str, prefix: &str, dashboards_url: Option<&str>) -> Value {
+    let mut state = Value::object(ATTRIBUTES.iter().chain(BLOCKS).map(|a| (*a, Value::Null)));
+    state.set("id", Value::string(resource_id(opensearch_url, prefix)));
+    state.set("opensearch_url", Value::string(opensearch_url));
+    state.set("dashboards_url", Value::opt_string(dashboards_url));
+    state.set("index_prefix", Value::string(prefix));
+    state.set("ism", Value::string("auto"));
+    state.set("request_timeout_seconds", Value::Number(30.0));
+    state.set("max_retries", Value::Number(3.0));
+    state
+}
+
+/// JSON with object keys sorted at every level: the text hashes are taken of.
+pub fn canonical_json(v: &Json) -> String {
+    let mut text = String::new();
+    write_canonical(v, &mut text);
+    text
+}
+
+fn write_canonical(v: &Json, out: &mut String) {
+    match v {
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Json::String((*k).clone()).to_string());
+                out.push(':');
+                write_canonical(&m[*k], out);
+            }
+            out.push('}');
+        }
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of the template body's canonical JSON.
+pub fn template_hash(body: &Json) -> String {
+    sha256_hex(canonical_json(body).as_bytes())
+}
+
+/// The templates the collector installs, by name: the same `lfm_schema` text.
+pub fn desired_templates(prefix: &str) -> Vec<(String, Json)> {
+    index_templates(prefix)
+}
+
+/// A template as OpenSearch returns it and as it was sent compare equal after this: settings
+/// flattened under `index.` with string values, an empty `composed_of` dropped.
+pub fn normalize_template(t: &Json) -> Json {
+    fn flatten(prefix: &str, v: &Json, out: &mut serde_json::Map<String, Json>) {
+        match v {
+            Json::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    flatten(&key, v, out);
+                }
+            }
+            Json::String(s) => {
+                out.insert(prefix.to_owned(), Json::String(s.clone()));
+            }
+            other => {
+                out.insert(prefix.to_owned(), Json::String(other.to_string()));
+            }
+        }
+    }
+    let mut t = t.clone();
+    if let Some(obj) = t.as_object_mut() {
+        if obj.get("composed_of").and_then(Json::as_array).is_some_and(Vec::is_empty) {
+            obj.remove("composed_of");
+        }
+    }
+    if let Some(settings) = t.pointer("/template/settings").cloned() {
+        let mut flat = serde_json::Map::new();
+        flatten("", &settings, &mut flat);
+        let flat: serde_json::Map<String, Json> =
+            flat.into_iter().map(|(k, v)| (if k.starts_with("index.") { k } else { format!("index.{k}") }, v)).collect();
+        t["template"]["settings"] = Json::Object(flat);
+    }
+    t
+}
+
+pub fn templates_equivalent(desired: &Json, installed: &Json) -> bool {
+    canonical_json(&normalize_template(desired)) == canonical_json(&normalize_template(installed))
+}
+
+/// ID of the retention ISM policy of `prefix`.
+pub fn ism_policy_id(prefix: &str) -> String {
+    format!("{prefix}-retention")
+}
+
+/// The ISM policy: indices of `prefix` (metrics, runs) are deleted `days` after creation; the
+/// `ism_template` attaches it to new indices of the pattern (ISM docs: "Policies" and
+/// "ISM template"). Inventory and state hold the latest values only and are never deleted.
+pub fn ism_policy(prefix: &str, days: u32) -> Json {
+    json!({
+        "policy": {
+            "description": format!("LFM retention: delete {prefix}-metrics-* indices {days} days after creation (managed by terraform-provider-lfm)."),
+            "default_state": "hot",
+            "states": [
+                { "name": "hot", "actions": [], "transitions": [{ "state_name": "delete", "conditions": { "min_index_age": format!("{days}d") } }] },
+                { "name": "delete", "actions": [{ "delete": {} }], "transitions": [] }
+            ],
+            "ism_template": [{ "index_patterns": [lfm_schema::documents::metrics_index_pattern(prefix)], "priority": 100 }]
+        }
+    })
+}
+
+/// A `multipart/form-data` body with one `file` part holding the ndjson, as the saved-objects
+/// import API takes it (built by hand so the exact bytes can be signed).
+pub fn multipart_body(boundary: &str, ndjson: &str) -> Vec<u8> {
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lfm-dashboards.ndjson\"\r\nContent-Type: application/ndjson\r\n\r\n{ndjson}\r\n--{boundary}--\r\n"
+    )
+    .into_bytes()
+}
+
+/// The desired `template_hashes`.
+pub fn desired_template_hashes(prefix: &str) -> BTreeMap<String, String> {
+    desired_templates(prefix).iter().map(|(name, body)| (name.clone(), template_hash(body))).collect()
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+}
+
+/// Fill the computed attributes of a plan from the configuration (and `prior` for what only
+/// apply can find out: whether the ISM plugin exists).
+pub fn plan(mut planned: Value, prior: Option<&Value>) -> Value {
+    let prior_attr = |name: &str| prior.map(|p| p.get(name).clone()).unwrap_or(Value::Null);
+    planned.set("bundle_version", Value::string(BUNDLE_VERSION));
+    let (url, prefix) = (planned.get("opensearch_url").clone(), planned.get("index_prefix").clone());
+    let Some(prefix) = prefix.as_str().map(str::to_owned) else {
+        for a in ["id", "template_names", "template_hashes", "saved_object_ids", "saved_objects_hash", "ism_policy_id"] {
+            planned.set(a, Value::Unknown);
+        }
+        return planned;
+    };
+    planned.set("id", url.as_str().map(|u| Value::string(resource_id(u, &prefix))).unwrap_or(Value::Unknown));
+    let hashes = desired_template_hashes(&prefix);
+    planned.set("template_names", Value::string_list(hashes.keys().cloned()));
+    planned.set("template_hashes", string_map(&hashes));
+    match planned.get("dashboards_url") {
+        Value::Unknown => {
+            planned.set("saved_object_ids", Value::Unknown);
+            planned.set("saved_objects_hash", Value::Unknown);
+        }
+        Value::Null => {
+            planned.set("saved_object_ids", Value::List(Vec::new()));
+            planned.set("saved_objects_hash", Value::Null);
+        }
+        _ => {
+            let b = bundle(&prefix);
+            planned.set("saved_object_ids", Value::string_list(b.objects.iter().map(|o| o.key())));
+            planned.set("saved_objects_hash", Value::string(b.content_hash));
+        }
+    }
+    let mode = match (planned.get("retention_days"), planned.get("ism").as_str()) {
+        (Value::Unknown, _) => Value::Unknown,
+        (Value::Null, _) => Value::string(RETENTION_NONE),
+        (_, Some("off")) => Value::string(RETENTION_COLLECTOR),
+        (_, Some("on")) => Value::string(RETENTION_ISM),
+        _ => match prior_attr("retention_mode").as_str() {
+            // auto: whether the plugin exists is known after the first apply.
+            Some(m) if m == RETENTION_ISM || m == RETENTION_COLLECTOR => Value::string(m),
+            _ => Value::Unknown,
+        },
+    };
+    let policy = match mode.as_str() {
+        Some(RETENTION_ISM) => Value::string(ism_policy_id(&prefix)),
+        Some(_) => Value::Null,
+        None => Value::Unknown,
+    };
+    planned.set("retention_mode", mode);
+    planned.set("ism_policy_id", policy);
+    planned
+}
