@@ -103,6 +103,20 @@ impl Aws {
         aws_sdk_iam::Client::new(&with_endpoint(&self.base, self.endpoints.iam.as_deref()))
     }
 
+    /// Lambda, CloudWatch Logs and EventBridge in the provider's own account and region
+    /// (where `lfm_collector` deploys the collector).
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&with_endpoint(&self.base, self.endpoints.lambda.as_deref()))
+    }
+
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&with_endpoint(&self.base, self.endpoints.logs.as_deref()))
+    }
+
+    pub fn events(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&with_endpoint(&self.base, self.endpoints.events.as_deref()))
+    }
+
     /// The base session's credentials, for requests signed outside the SDK (SigV4 to OpenSearch
     /// in `lfm_dashboard_bundle`).
     pub async fn credentials(&self) -> Result<Credentials, AwsError> {
