@@ -31,6 +31,10 @@ pub const ATTRIBUTES: &[&str] = &[
 /// Nested blocks (null when absent).
 pub const BLOCKS: &[&str] = &["basic_auth", "sigv4"];
 
+/// Basic-auth credentials used when the configuration or state has no auth block.
+pub const ENV_USERNAME: &str = "LFM_OPENSEARCH_USERNAME";
+pub const ENV_PASSWORD: &str = "LFM_OPENSEARCH_PASSWORD";
+
 pub const RETENTION_ISM: &str = "ism";
 pub const RETENTION_COLLECTOR: &str = "collector";
 pub const RETENTION_NONE: &str = "none";
@@ -67,8 +71,14 @@ fn url_trimmed(s: &str) -> String {
 }
 
 impl Target {
-    /// From a known plan or state object (defaults where attributes are null).
+    /// From a known plan or state object (defaults where attributes are null), with basic
+    /// auth from `LFM_OPENSEARCH_USERNAME` / `LFM_OPENSEARCH_PASSWORD` when neither auth block
+    /// is set (an imported state has no blocks: `terraform import` reads with these).
     pub fn from_value(v: &Value) -> Result<Target, Diagnostics> {
+        Self::from_value_with_env(v, |name| std::env::var(name).ok().filter(|s| !s.is_empty()))
+    }
+
+    pub fn from_value_with_env(v: &Value, env: impl Fn(&str) -> Option<String>) -> Result<Target, Diagnostics> {
         let opensearch_url = v.get("opensearch_url").as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
             Diagnostics::attribute_error(AttrPath::attr("opensearch_url"), "opensearch_url is not known", "lfm_dashboard_bundle needs a known opensearch_url at apply time.")
         })?;
@@ -84,6 +94,8 @@ impl Target {
                 service: sigv4.get("service").as_str().unwrap_or("es").to_owned(),
                 region: sigv4.get("region").as_str().unwrap_or_default().to_owned(),
             }
+        } else if let (Some(username), Some(password)) = (env(ENV_USERNAME), env(ENV_PASSWORD)) {
+            Auth::Basic { username, password }
         } else {
             Auth::None
         };

@@ -185,3 +185,18 @@ fn sigv4_matches_botocore() {
         assert!(auth.starts_with(want), "{service}: {auth}\nwant {want}");
     }
 }
+
+#[test]
+fn basic_auth_falls_back_to_the_environment_only_without_an_auth_block() {
+    let env = |name: &str| match name {
+        ENV_USERNAME => Some("env-user".to_owned()),
+        ENV_PASSWORD => Some("env-pass".to_owned()),
+        _ => None,
+    };
+    let imported = import_state("http://127.0.0.1:9200", "lfm", None);
+    let t = Target::from_value_with_env(&imported, env).unwrap();
+    assert_eq!(t.auth, Auth::Basic { username: "env-user".into(), password: "env-pass".into() });
+    let configured = config(&[("basic_auth", Value::object([("username", Value::string("u")), ("password", Value::string("p"))]))]);
+    assert_eq!(Target::from_value_with_env(&configured, env).unwrap().auth, Auth::Basic { username: "u".into(), password: "p".into() });
+    assert_eq!(Target::from_value_with_env(&imported, |_| None).unwrap().auth, Auth::None);
+}
