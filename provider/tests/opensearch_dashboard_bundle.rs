@@ -89,7 +89,8 @@ fn config(os: &str, dashboards: &str, prefix: &str, retention_days: Option<f64>)
     v.set("ism", Value::string("auto"));
     v.set("request_timeout_seconds", Value::Number(30.0));
     v.set("max_retries", Value::Number(2.0));
-    v.set("basic_auth", Value::object([("username", Value::string(USER)), ("password", Value::string(PASSWORD))]));
+    v.set("username", Value::string(USER));
+    v.set("password", Value::string(PASSWORD));
     v
 }
 
@@ -103,7 +104,7 @@ fn computed(v: &Value) -> Vec<(&'static str, Value)> {
 
 async fn plan(r: &DashboardBundle, ctx: &LfmContext, prior: &Value, config: &Value) -> Value {
     let mut proposed = prior.clone();
-    for a in ["opensearch_url", "dashboards_url", "index_prefix", "retention_days", "ism", "request_timeout_seconds", "max_retries", "basic_auth", "sigv4"] {
+    for a in ["opensearch_url", "dashboards_url", "index_prefix", "retention_days", "ism", "request_timeout_seconds", "max_retries", "username", "password", "sigv4"] {
         proposed.set(a, config.get(a).clone());
     }
     r.modify_plan(ctx, Some(prior), proposed).await.unwrap()
@@ -200,7 +201,6 @@ async fn create_read_drift_update_import_delete_against_opensearch_and_the_recor
     std::env::set_var(model::ENV_PASSWORD, PASSWORD);
     let imported = r.import(&ctx, &format!("{id}|{}", recorder.url)).await.unwrap();
     let mut imported = r.read(&ctx, &imported).await.unwrap().expect("import finds the bundle");
-    imported.set("basic_auth", cfg.get("basic_auth").clone());
     assert_eq!(imported.get("template_hashes"), state.get("template_hashes"));
     assert_eq!(imported.get("saved_object_ids"), state.get("saved_object_ids"));
     assert_eq!(imported.get("saved_objects_hash"), state.get("saved_objects_hash"));

@@ -5,11 +5,8 @@ resource "lfm_dashboard_bundle" "main" {
   opensearch_url = "https://opensearch.example.com:9200"
   dashboards_url = "https://dashboards.example.com"
   retention_days = 30
-
-  basic_auth {
-    username = "lfm-admin"
-    password = var.opensearch_password
-  }
+  username       = "lfm-admin"
+  password       = var.opensearch_password
 }
 
 variable "opensearch_password" {

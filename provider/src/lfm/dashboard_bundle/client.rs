@@ -276,7 +276,7 @@ fn expect_ok(reply: &Reply, what: &str, attribute: &str) -> Result<(), Diagnosti
 fn server_error(reply: &Reply, what: &str, attribute: &str) -> Diagnostics {
     let reason = reply.body.pointer("/error/reason").or_else(|| reply.body.get("message")).cloned().unwrap_or_else(|| reply.body.clone());
     let (attribute, fix) = match reply.status {
-        401 => ("basic_auth", "The server wants credentials: set basic_auth (username/password) or sigv4."),
+        401 => ("username", "The server wants credentials: set username and password (basic auth) or the sigv4 block."),
         403 => ("sigv4", "The identity is not allowed: check the user's roles (security plugin) or the domain's access policy for the provider's AWS identity."),
         _ => (attribute, "See the server's reason above."),
     };

@@ -37,9 +37,6 @@ impl Resource<LfmContext> for DashboardBundle {
     }
 
     fn schema(&self) -> Schema {
-        let basic = Block::new("HTTP basic authentication (the OpenSearch security plugin's internal users), for OpenSearch and Dashboards.")
-            .attr(Attribute::string("username").required().description("User name."))
-            .attr(Attribute::string("password").required().sensitive().description("Password."));
         let sigv4 = Block::new("AWS Signature Version 4 with the provider's AWS credentials (Amazon OpenSearch Service or Serverless), for OpenSearch and Dashboards.")
             .attr(Attribute::string("service").default(Value::string("es")).validate(Validator::OneOf(&["es", "aoss"])).description("`es` for Amazon OpenSearch Service domains, `aoss` for OpenSearch Serverless collections."))
             .attr(Attribute::string("region").required().validate(Validator::Regex { pattern: r"[a-z]{2}(-[a-z]+)+-\d", message: "an AWS region such as eu-west-1" }).description("Region of the domain or collection."));
@@ -50,6 +47,8 @@ impl Resource<LfmContext> for DashboardBundle {
             .attr(Attribute::string("index_prefix").default(Value::string(DEFAULT_INDEX_PREFIX)).force_new().validate(Validator::Custom(model::index_prefix)).description("Prefix of every LFM index and template; the same as the collector's."))
             .attr(Attribute::number("retention_days").optional().validate(Validator::IntRange { min: 1, max: 36_500 }).description("Delete metrics indices this many days old. Unset: keep everything."))
             .attr(Attribute::string("ism").default(Value::string("auto")).validate(Validator::OneOf(&["auto", "on", "off"])).description("Retention with an Index State Management policy: `auto` (when the ISM plugin answers, else left to the collector), `on` (required; fails without the plugin), `off` (always the collector)."))
+            .attr(Attribute::string("username").optional().description("Basic authentication (the OpenSearch security plugin's internal users) for OpenSearch and Dashboards: user name. Set with password; not with sigv4. Attributes, not a block: Terraform 1.0.x crashes rendering diffs of blocks holding sensitive values."))
+            .attr(Attribute::string("password").optional().sensitive().description("Basic authentication: password (sensitive)."))
             .attr(Attribute::number("request_timeout_seconds").default(Value::Number(30.0)).validate(Validator::IntRange { min: 1, max: 3600 }).description("Timeout of each HTTP request."))
             .attr(Attribute::number("max_retries").default(Value::Number(3.0)).validate(Validator::IntRange { min: 0, max: 20 }).description("Retries of a request answered 429/502/503/504 or not answered (exponential backoff from 0.5 s)."))
             .attr(Attribute::list_of("template_names", AttrType::String).computed().description("Names of the index templates installed."))
@@ -59,7 +58,6 @@ impl Resource<LfmContext> for DashboardBundle {
             .attr(Attribute::string("bundle_version").computed().description("Version of the dashboards bundle (the provider's version)."))
             .attr(Attribute::string("ism_policy_id").computed().description("ID of the ISM retention policy, when retention_mode is `ism`."))
             .attr(Attribute::string("retention_mode").computed().description("`ism`, `collector` (the collector deletes old indices: set its retention_days to the same value) or `none`."))
-            .block(NestedBlock::single("basic_auth", basic))
             .block(NestedBlock::single("sigv4", sigv4));
         debug_assert_eq!(block.attributes.len(), ATTRIBUTES.len());
         debug_assert_eq!(block.blocks.len(), BLOCKS.len());
@@ -130,6 +128,10 @@ impl Resource<LfmContext> for DashboardBundle {
                 state.set("ism_policy_id", if ism { Value::string(policy) } else { Value::Null });
             }
         }
+        if state.get("bundle_version").is_null() {
+            // After an import: the objects found are taken as this provider's bundle.
+            state.set("bundle_version", Value::string(lfm_schema::dashboards::BUNDLE_VERSION));
+        }
         state.set("id", Value::string(model::resource_id(&target.opensearch_url, &target.index_prefix)));
         Ok(Some(state))
     }
@@ -161,7 +163,7 @@ async fn client(ctx: &LfmContext, target: &Target) -> Result<Client, Diagnostics
             Diagnostics::attribute_error(
                 AttrPath::attr("sigv4"),
                 "No AWS credentials to sign OpenSearch requests with",
-                format!("{e}. Configure the provider's AWS credentials (environment, profile or assume_role), or use basic_auth."),
+                format!("{e}. Configure the provider's AWS credentials (environment, profile or assume_role), or use username/password."),
             )
         })?),
         _ => None,

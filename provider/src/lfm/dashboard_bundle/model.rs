@@ -18,6 +18,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "index_prefix",
     "retention_days",
     "ism",
+    "username",
+    "password",
     "request_timeout_seconds",
     "max_retries",
     "template_names",
@@ -29,7 +31,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "retention_mode",
 ];
 /// Nested blocks (null when absent).
-pub const BLOCKS: &[&str] = &["basic_auth", "sigv4"];
+pub const BLOCKS: &[&str] = &["sigv4"];
 
 /// Basic-auth credentials used when the configuration or state has no auth block.
 pub const ENV_USERNAME: &str = "LFM_OPENSEARCH_USERNAME";
@@ -73,7 +75,7 @@ fn url_trimmed(s: &str) -> String {
 impl Target {
     /// From a known plan or state object (defaults where attributes are null), with basic
     /// auth from `LFM_OPENSEARCH_USERNAME` / `LFM_OPENSEARCH_PASSWORD` when neither auth block
-    /// is set (an imported state has no blocks: `terraform import` reads with these).
+    /// is set (an imported state has none: `terraform import` reads with these).
     pub fn from_value(v: &Value) -> Result<Target, Diagnostics> {
         Self::from_value_with_env(v, |name| std::env::var(name).ok().filter(|s| !s.is_empty()))
     }
@@ -82,13 +84,9 @@ impl Target {
         let opensearch_url = v.get("opensearch_url").as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
             Diagnostics::attribute_error(AttrPath::attr("opensearch_url"), "opensearch_url is not known", "lfm_dashboard_bundle needs a known opensearch_url at apply time.")
         })?;
-        let basic = v.get("basic_auth");
         let sigv4 = v.get("sigv4");
-        let auth = if !basic.is_null() {
-            Auth::Basic {
-                username: basic.get("username").as_str().unwrap_or_default().to_owned(),
-                password: basic.get("password").as_str().unwrap_or_default().to_owned(),
-            }
+        let auth = if let Some(username) = v.get("username").as_str() {
+            Auth::Basic { username: username.to_owned(), password: v.get("password").as_str().unwrap_or_default().to_owned() }
         } else if !sigv4.is_null() {
             Auth::SigV4 {
                 service: sigv4.get("service").as_str().unwrap_or("es").to_owned(),
@@ -119,12 +117,21 @@ impl Target {
 /// Cross-attribute checks at plan time (per-attribute validators run first, generically).
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if !config.get("basic_auth").is_null() && !config.get("sigv4").is_null() {
+    if !config.get("username").is_null() && !config.get("sigv4").is_null() {
         diags.extend(Diagnostics::attribute_error(
             AttrPath::attr("sigv4"),
-            "Conflicting authentication: basic_auth and sigv4",
-            "Use basic_auth for the security plugin's internal users, or sigv4 for Amazon OpenSearch Service / Serverless, not both.",
+            "Conflicting authentication: username/password and sigv4",
+            "Use username/password (basic auth) for the security plugin's internal users, or sigv4 for Amazon OpenSearch Service / Serverless, not both.",
         ));
+    }
+    for (set, missing) in [("username", "password"), ("password", "username")] {
+        if !config.get(set).is_null() && config.get(missing).is_null() {
+            diags.extend(Diagnostics::attribute_error(
+                AttrPath::attr(missing),
+                format!("{set} needs {missing}"),
+                "Basic authentication needs both username and password.",
+            ));
+        }
     }
     if config.get("ism").as_str() == Some("on") && config.get("retention_days").is_null() {
         diags.extend(Diagnostics::attribute_error(
@@ -178,7 +185,7 @@ pub fn parse_import_id(id: &str) -> Result<(String, String, Option<String>), Dia
             format!("Invalid import ID {id:?} for lfm_dashboard_bundle"),
             "Accepted formats: OPENSEARCH_URL|INDEX_PREFIX or OPENSEARCH_URL|INDEX_PREFIX|DASHBOARDS_URL, e.g. \
              `terraform import lfm_dashboard_bundle.main 'https://search.example.com|lfm|https://dashboards.example.com'`. \
-             Authentication (basic_auth, sigv4) comes from the configuration.",
+             Authentication (username/password, sigv4) comes from the configuration, or from LFM_OPENSEARCH_USERNAME / LFM_OPENSEARCH_PASSWORD.",
         ));
     }
     Ok((url_trimmed(parts[0]), parts[1].to_owned(), parts.get(2).map(|d| url_trimmed(d))))

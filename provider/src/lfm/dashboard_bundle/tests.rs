@@ -43,10 +43,12 @@ fn plan_time_errors_name_the_attribute() {
         (config(&[("retention_days", Value::Number(0.0))]), "retention_days"),
         (config(&[("ism", Value::string("sometimes"))]), "ism"),
         (config(&[("index_prefix", Value::string("LFM"))]), "index_prefix"),
+        (config(&[("username", Value::string("u"))]), "password"),
         (config(&[("ism", Value::string("on"))]), "retention_days"),
         (
             config(&[
-                ("basic_auth", Value::object([("username", Value::string("u")), ("password", Value::string("p"))])),
+                ("username", Value::string("u")),
+                ("password", Value::string("p")),
                 ("sigv4", Value::object([("service", Value::string("es")), ("region", Value::string("eu-west-1"))])),
             ]),
             "sigv4",
@@ -196,7 +198,7 @@ fn basic_auth_falls_back_to_the_environment_only_without_an_auth_block() {
     let imported = import_state("http://127.0.0.1:9200", "lfm", None);
     let t = Target::from_value_with_env(&imported, env).unwrap();
     assert_eq!(t.auth, Auth::Basic { username: "env-user".into(), password: "env-pass".into() });
-    let configured = config(&[("basic_auth", Value::object([("username", Value::string("u")), ("password", Value::string("p"))]))]);
+    let configured = config(&[("username", Value::string("u")), ("password", Value::string("p"))]);
     assert_eq!(Target::from_value_with_env(&configured, env).unwrap().auth, Auth::Basic { username: "u".into(), password: "p".into() });
     assert_eq!(Target::from_value_with_env(&imported, |_| None).unwrap().auth, Auth::None);
 }
