@@ -4,6 +4,7 @@
 //! - [`aws`]: SDK clients, per-service endpoints, sessions inside member accounts.
 //! - [`iam`], [`org`]: the IAM role operations; the organisation and its accounts.
 //! - [`monitored_account`]: resource `lfm_monitored_account` (the monitoring role per account).
+//! - [`collector`]: resource `lfm_collector` (the collector as a scheduled Lambda function).
 //! - [`trust_policy`], [`permissions_policy`]: data sources `lfm_trust_policy` and
 //!   `lfm_permissions_policy` (the monitoring role's documents, for roles made elsewhere).
 //! - [`organization_accounts`]: data source `lfm_organization_accounts`.
@@ -14,6 +15,7 @@
 
 pub mod aws;
 pub mod caller;
+pub mod collector;
 pub mod config;
 pub mod dashboard_bundle;
 pub mod iam;
@@ -80,7 +82,7 @@ impl Provider for LfmProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<LfmContext>>> {
-        vec![Box::new(monitored_account::MonitoredAccount), Box::new(dashboard_bundle::DashboardBundle)]
+        vec![Box::new(monitored_account::MonitoredAccount), Box::new(dashboard_bundle::DashboardBundle), Box::new(collector::Collector)]
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<LfmContext>>> {
