@@ -194,6 +194,20 @@ async fn create_read_drift_update_import_delete_against_opensearch_and_the_recor
     let read2 = r.read(&ctx, &state2).await.unwrap().unwrap();
     assert_eq!(computed(&read2), computed(&state));
 
+    // A new bundle version (a state written by an older provider): the plan is an update,
+    // and applying it imports the saved objects again.
+    let mut older = read2.clone();
+    older.set("saved_objects_hash", Value::string("0000000000000000"));
+    older.set("bundle_version", Value::string("0.0.1"));
+    let planned3 = plan(&r, &ctx, &older, &cfg2).await;
+    assert_eq!(planned3.get("saved_objects_hash"), state.get("saved_objects_hash"));
+    assert_ne!(computed(&planned3), computed(&older), "a new bundle plans an update");
+    let imports = |records: &Json| records.as_array().unwrap().iter().filter(|q| q["path"] == "/api/saved_objects/_import").count();
+    let before = imports(&http.send("GET", &format!("{}/_recorder/requests", recorder.url), None).await.1);
+    let state3 = r.update(&ctx, &older, &planned3).await.unwrap();
+    assert_eq!(computed(&state3), computed(&state));
+    assert_eq!(imports(&http.send("GET", &format!("{}/_recorder/requests", recorder.url), None).await.1), before + 1);
+
     // Import by ID, then read: the same computed values.
     let id = state.get("id").as_str().unwrap().to_owned();
     // An imported state has no auth block: the read takes basic auth from the environment.
