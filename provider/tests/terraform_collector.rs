@@ -1,0 +1,374 @@
+//! Acceptance test of `lfm_collector` with Terraform 1.0.3 and the built provider binary
+//! (mTLS, plugin protocol 6) against moto: create, empty second plan, import and verify,
+//! update (memory and a rebuilt zip), function deleted outside Terraform -> create, plan-time
+//! errors naming the attribute, destroy and check every AWS object is gone.
+//!
+//! Needs `LFM_MOTO_URL` and Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
+//! `$LFM_CACHE/terraform/1.0.3/terraform`); both come with `python -m lfm_testbed up`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn moto_url() -> String {
+    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
+        panic!("LFM_MOTO_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
+    })
+}
+
+fn terraform() -> PathBuf {
+    let path = std::env::var_os("LFM_TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("LFM_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
+                });
+            cache.join("terraform/1.0.3/terraform")
+        });
+    assert!(
+        path.exists(),
+        "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)",
+        path.display()
+    );
+    path
+}
+
+struct Workdir {
+    dir: PathBuf,
+    terraform: PathBuf,
+}
+
+impl Workdir {
+    fn new(name: &str) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let plugin = dir.join(
+            "mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0",
+        );
+        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
+        std::fs::create_dir_all(dir.join("cfg")).unwrap();
+        std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
+        Workdir {
+            dir,
+            terraform: terraform(),
+        }
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.join("cfg").join(file), text).unwrap();
+    }
+
+    fn remove(&self, file: &str) {
+        std::fs::remove_file(self.dir.join("cfg").join(file)).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.terraform)
+            .args(args)
+            .current_dir(self.dir.join("cfg"))
+            .env("TF_CLI_CONFIG_FILE", self.dir.join("terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "terraform {} failed:\n{text}",
+            args.join(" ")
+        );
+        text
+    }
+
+    /// The planned change of `lfm_collector.this` (from `plan -out` + `show -json`).
+    fn planned_change(&self) -> serde_json::Value {
+        self.ok(&["plan", "-input=false", "-no-color", "-out=tf.plan"]);
+        let shown: serde_json::Value =
+            serde_json::from_str(&self.ok(&["show", "-json", "tf.plan"])).unwrap();
+        let changes = shown["resource_changes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        changes
+            .into_iter()
+            .find(|c| c["address"] == "lfm_collector.this")
+            .map(|c| c["change"].clone())
+            .unwrap_or_default()
+    }
+
+    fn assert_empty_plan(&self, when: &str) {
+        let plan = self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "plan {when} is empty:\n{}{}",
+            String::from_utf8_lossy(&plan.stdout),
+            String::from_utf8_lossy(&plan.stderr)
+        );
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn stored_zip(content: &[u8]) -> Vec<u8> {
+    let (name, crc, len) = (b"bootstrap", crc32fast::hash(content), content.len() as u32);
+    let mut local = b"PK\x03\x04".to_vec();
+    [20u16, 0, 0, 0, 0]
+        .iter()
+        .for_each(|v| local.extend(v.to_le_bytes()));
+    [crc, len, len]
+        .iter()
+        .for_each(|v| local.extend(v.to_le_bytes()));
+    [name.len() as u16, 0]
+        .iter()
+        .for_each(|v| local.extend(v.to_le_bytes()));
+    local.extend(name);
+    local.extend(content);
+    let mut central = b"PK\x01\x02".to_vec();
+    [20u16, 20, 0, 0, 0, 0]
+        .iter()
+        .for_each(|v| central.extend(v.to_le_bytes()));
+    [crc, len, len]
+        .iter()
+        .for_each(|v| central.extend(v.to_le_bytes()));
+    [name.len() as u16, 0, 0, 0, 0]
+        .iter()
+        .for_each(|v| central.extend(v.to_le_bytes()));
+    [0o100755u32 << 16, 0]
+        .iter()
+        .for_each(|v| central.extend(v.to_le_bytes()));
+    central.extend(name);
+    let mut end = b"PK\x05\x06".to_vec();
+    [0u16, 0, 1, 1]
+        .iter()
+        .for_each(|v| end.extend(v.to_le_bytes()));
+    [central.len() as u32, local.len() as u32]
+        .iter()
+        .for_each(|v| end.extend(v.to_le_bytes()));
+    end.extend(0u16.to_le_bytes());
+    [local, central, end].concat()
+}
+
+fn config(url: &str, name: &str, package: &str, memory: u32) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    lfm = {{ source = "lfm/lfm", version = "0.1.0" }}
+  }}
+}}
+provider "lfm" {{
+  region = "us-east-1"
+  endpoints {{
+    sts    = "{url}"
+    iam    = "{url}"
+    lambda = "{url}"
+    logs   = "{url}"
+    events = "{url}"
+  }}
+}}
+resource "lfm_collector" "this" {{
+  name                  = "{name}"
+  package_path          = "{package}"
+  memory_mb             = {memory}
+  monitored_account_ids = ["111122223333"]
+  regions               = ["us-east-1"]
+  opensearch_url        = "https://search.example.com"
+  opensearch_password   = "s3cret"
+  extra_environment     = {{ LFM_SETTLE = "2m" }}
+}}
+output "function_arn" {{ value = lfm_collector.this.function_arn }}
+"#
+    )
+}
+
+#[tokio::test]
+async fn collector_with_terraform_1_0_3() {
+    let url = moto_url();
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&url)
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    let (lambda, events, iam) = (
+        aws_sdk_lambda::Client::new(&aws),
+        aws_sdk_eventbridge::Client::new(&aws),
+        aws_sdk_iam::Client::new(&aws),
+    );
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    let name = format!("lfm-tfc-{nanos}");
+    let w = Workdir::new("collector");
+    let zip = w.dir.join("collector.zip");
+    let package = zip.to_str().unwrap().to_owned();
+    std::fs::write(&zip, stored_zip(b"v1")).unwrap();
+
+    // Create, then the second plan is empty.
+    w.write("main.tf", &config(&url, &name, &package, 256));
+    let plugin_dir = format!("-plugin-dir={}", w.dir.join("mirror").display());
+    w.ok(&["init", "-input=false", "-no-color", &plugin_dir]);
+    w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    let c = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(c.memory_size(), Some(256));
+    assert_eq!(
+        c.environment().unwrap().variables().unwrap()["LFM_SETTLE"],
+        "2m"
+    );
+    let arn: String = serde_json::from_str(&w.ok(&["output", "-json", "function_arn"])).unwrap();
+    assert_eq!(Some(arn.as_str()), c.function_arn());
+    w.assert_empty_plan("after create");
+
+    // Import by function name: the same object; only package_path (not readable from Lambda)
+    // is set by the next apply, in place, after which the plan is empty again.
+    w.ok(&["state", "rm", "lfm_collector.this"]);
+    w.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "lfm_collector.this",
+        &name,
+    ]);
+    let change = w.planned_change();
+    assert_eq!(change["actions"], serde_json::json!(["update"]), "{change}");
+    assert!(change["before"]["package_path"].is_null());
+    for attr in [
+        "memory_mb",
+        "package_sha256",
+        "monitored_account_ids",
+        "regions",
+        "opensearch_url",
+        "extra_environment",
+        "schedule_expression",
+        "function_arn",
+        "policy_json",
+    ] {
+        assert_eq!(
+            change["before"][attr], change["after"][attr],
+            "{attr} after import"
+        );
+    }
+    w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    w.assert_empty_plan("after import");
+
+    // Update: more memory and a rebuilt zip, in place.
+    std::fs::write(&zip, stored_zip(b"v2")).unwrap();
+    w.write("main.tf", &config(&url, &name, &package, 512));
+    let change = w.planned_change();
+    assert_eq!(change["actions"], serde_json::json!(["update"]), "{change}");
+    assert_ne!(
+        change["before"]["package_sha256"],
+        change["after"]["package_sha256"]
+    );
+    w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    let c = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(c.memory_size(), Some(512));
+    assert_eq!(
+        c.code_sha256(),
+        Some(
+            terraform_provider_lfm::lfm::collector::model::package_sha256(&stored_zip(b"v2"))
+                .as_str()
+        )
+    );
+    w.assert_empty_plan("after update");
+
+    // Deleted outside Terraform: the plan creates it again.
+    lambda
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let change = w.planned_change();
+    assert_eq!(change["actions"], serde_json::json!(["create"]), "{change}");
+    w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    assert!(lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .is_ok());
+    w.assert_empty_plan("after recreate");
+
+    // Invalid input: plan-time errors that name the attribute and the file line.
+    w.write(
+        "bad.tf",
+        &format!(
+            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n}}\n"
+        ),
+    );
+    let bad = w.run(&["plan", "-input=false", "-no-color"]);
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("extra_environment") && text.contains("AWS_REGION"),
+        "{text}"
+    );
+    assert!(
+        text.contains("schedule_expression") && text.contains("rate("),
+        "{text}"
+    );
+    assert!(text.contains("on bad.tf line"), "{text}");
+    w.remove("bad.tf");
+
+    // Destroy: every object gone.
+    w.ok(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
+    assert!(lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .is_err());
+    assert!(events
+        .describe_rule()
+        .name(format!("{name}-schedule"))
+        .send()
+        .await
+        .is_err());
+    assert!(iam.get_role().role_name(&name).send().await.is_err());
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&aws);
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/lambda/{name}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty());
+}
