@@ -24,13 +24,21 @@ fn opensearch_url() -> String {
 }
 
 fn terraform() -> PathBuf {
-    let path = std::env::var_os("LFM_TERRAFORM").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("LFM_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
-        cache.join("terraform/1.0.3/terraform")
-    });
-    assert!(path.exists(), "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)", path.display());
+    let path = std::env::var_os("LFM_TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("LFM_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
+                });
+            cache.join("terraform/1.0.3/terraform")
+        });
+    assert!(
+        path.exists(),
+        "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)",
+        path.display()
+    );
     path
 }
 
@@ -41,17 +49,36 @@ struct Recorder {
 
 impl Recorder {
     fn start() -> Recorder {
-        let python = std::env::var("LFM_PY").unwrap_or_else(|_| panic!("LFM_PY is not set: `source scripts/env.sh`."));
+        let python = std::env::var("LFM_PY")
+            .unwrap_or_else(|_| panic!("LFM_PY is not set: `source scripts/env.sh`."));
         let mut child = Command::new(python)
-            .args(["-m", "lfm_testbed.dashboards_recorder", "--port", "0", "--username", USER, "--password", PASSWORD])
-            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed"))
+            .args([
+                "-m",
+                "lfm_testbed.dashboards_recorder",
+                "--port",
+                "0",
+                "--username",
+                USER,
+                "--password",
+                PASSWORD,
+            ])
+            .env(
+                "PYTHONPATH",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed"),
+            )
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the Dashboards recorder");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let info: Json = serde_json::from_str(&line).unwrap_or_else(|e| panic!("recorder said {line:?}: {e}"));
-        Recorder { child, url: info["url"].as_str().unwrap().to_owned() }
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info: Json =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("recorder said {line:?}: {e}"));
+        Recorder {
+            child,
+            url: info["url"].as_str().unwrap().to_owned(),
+        }
     }
 }
 
@@ -71,12 +98,17 @@ impl Workdir {
     fn new(name: &str) -> Workdir {
         let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let plugin = dir.join("mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0");
+        let plugin = dir.join(
+            "mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0",
+        );
         std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
         std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
         std::fs::create_dir_all(dir.join("cfg")).unwrap();
         std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
-        Workdir { dir, terraform: terraform() }
+        Workdir {
+            dir,
+            terraform: terraform(),
+        }
     }
 
     fn write(&self, file: &str, text: &str) {
@@ -108,8 +140,16 @@ impl Workdir {
 
     fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
         let out = self.run_env(args, env);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "terraform {} failed:\n{text}", args.join(" "));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "terraform {} failed:\n{text}",
+            args.join(" ")
+        );
         text
     }
 
@@ -120,8 +160,15 @@ impl Workdir {
     /// The bundle's attributes in state.
     fn state(&self) -> Json {
         let show: Json = serde_json::from_str(&self.ok(&["show", "-json"])).unwrap();
-        let resources = show["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
-        resources.into_iter().find(|r| r["type"] == "lfm_dashboard_bundle").map(|r| r["values"].clone()).unwrap_or(Json::Null)
+        let resources = show["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        resources
+            .into_iter()
+            .find(|r| r["type"] == "lfm_dashboard_bundle")
+            .map(|r| r["values"].clone())
+            .unwrap_or(Json::Null)
     }
 
     /// Actions `terraform plan` would take on the bundle (`[]` = nothing to do).
@@ -133,7 +180,12 @@ impl Workdir {
             .into_iter()
             .flatten()
             .filter(|c| c["type"] == "lfm_dashboard_bundle")
-            .flat_map(|c| c["change"]["actions"].as_array().cloned().unwrap_or_default())
+            .flat_map(|c| {
+                c["change"]["actions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .filter_map(|a| a.as_str().map(str::to_owned))
             .filter(|a| a != "no-op")
             .collect()
@@ -178,7 +230,13 @@ output "retention_mode" {{ value = lfm_dashboard_bundle.main.retention_mode }}
 }
 
 async fn status(http: &reqwest::Client, url: &str) -> u16 {
-    http.get(url).basic_auth(USER, Some(PASSWORD)).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}")).status().as_u16()
+    http.get(url)
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -187,8 +245,15 @@ async fn dashboard_bundle_with_terraform_1_0_3() {
     let recorder = Recorder::start();
     let http = reqwest::Client::new();
     let prefix = format!("lfmtfbundle{}", std::process::id());
-    let templates: Vec<String> = lfm_schema::documents::index_templates(&prefix).into_iter().map(|(n, _)| n).collect();
-    let objects: Vec<String> = lfm_schema::dashboards::bundle(&prefix).objects.iter().map(|o| o.key()).collect();
+    let templates: Vec<String> = lfm_schema::documents::index_templates(&prefix)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let objects: Vec<String> = lfm_schema::dashboards::bundle(&prefix)
+        .objects
+        .iter()
+        .map(|o| o.key())
+        .collect();
 
     let w = Workdir::new("dashboard-bundle");
     w.write("main.tf", &main_tf(&os, &recorder.url, &prefix, 7));
@@ -200,32 +265,74 @@ async fn dashboard_bundle_with_terraform_1_0_3() {
     assert!(!applied.contains(PASSWORD), "the password is never shown");
     let state = w.state();
     assert_eq!(state["retention_mode"], "collector", "{state}");
-    assert_eq!(state["saved_object_ids"].as_array().unwrap().len(), objects.len());
+    assert_eq!(
+        state["saved_object_ids"].as_array().unwrap().len(),
+        objects.len()
+    );
     for t in &templates {
-        assert_eq!(status(&http, &format!("{os}/_index_template/{t}")).await, 200, "{t}");
+        assert_eq!(
+            status(&http, &format!("{os}/_index_template/{t}")).await,
+            200,
+            "{t}"
+        );
     }
     for o in &objects {
-        assert_eq!(status(&http, &format!("{}/api/saved_objects/{o}", recorder.url)).await, 200, "{o}");
+        assert_eq!(
+            status(&http, &format!("{}/api/saved_objects/{o}", recorder.url)).await,
+            200,
+            "{o}"
+        );
     }
 
     // Second plan: empty.
     let plan = w.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(0), "plan after apply is empty:\n{}", String::from_utf8_lossy(&plan.stdout));
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "plan after apply is empty:\n{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
 
     // Import (credentials from the environment, as import.sh documents) and verify.
     w.ok(&["state", "rm", "lfm_dashboard_bundle.main"]);
     let import_id = format!("{os}|{prefix}|{}", recorder.url);
     w.ok_env(
-        &["import", "-input=false", "-no-color", "lfm_dashboard_bundle.main", &import_id],
-        &[("LFM_OPENSEARCH_USERNAME", USER), ("LFM_OPENSEARCH_PASSWORD", PASSWORD)],
+        &[
+            "import",
+            "-input=false",
+            "-no-color",
+            "lfm_dashboard_bundle.main",
+            &import_id,
+        ],
+        &[
+            ("LFM_OPENSEARCH_USERNAME", USER),
+            ("LFM_OPENSEARCH_PASSWORD", PASSWORD),
+        ],
     );
     let imported = w.state();
-    for attr in ["id", "template_hashes", "template_names", "saved_object_ids", "saved_objects_hash", "bundle_version"] {
+    for attr in [
+        "id",
+        "template_hashes",
+        "template_names",
+        "saved_object_ids",
+        "saved_objects_hash",
+        "bundle_version",
+    ] {
         assert_eq!(imported[attr], state[attr], "{attr} after import");
     }
     // The first apply after import refreshes the imported state, which has no auth block yet.
-    w.ok_env(&["apply", "-input=false", "-no-color", "-auto-approve"], &[("LFM_OPENSEARCH_USERNAME", USER), ("LFM_OPENSEARCH_PASSWORD", PASSWORD)]);
-    assert_eq!(w.planned_actions(), Vec::<String>::new(), "converged after import");
+    w.ok_env(
+        &["apply", "-input=false", "-no-color", "-auto-approve"],
+        &[
+            ("LFM_OPENSEARCH_USERNAME", USER),
+            ("LFM_OPENSEARCH_PASSWORD", PASSWORD),
+        ],
+    );
+    assert_eq!(
+        w.planned_actions(),
+        Vec::<String>::new(),
+        "converged after import"
+    );
 
     // Update: retention_days.
     w.write("main.tf", &main_tf(&os, &recorder.url, &prefix, 14));
@@ -236,27 +343,53 @@ async fn dashboard_bundle_with_terraform_1_0_3() {
 
     // A template deleted outside Terraform: planned as an update, restored by apply.
     let metrics = format!("{os}/_index_template/{prefix}-metrics");
-    assert_eq!(http.delete(&metrics).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        http.delete(&metrics)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
     assert_eq!(w.planned_actions(), ["update"]);
     w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
     assert_eq!(status(&http, &metrics).await, 200, "restored");
     assert_eq!(w.planned_actions(), Vec::<String>::new());
 
     // Invalid input: plan-time errors naming the attribute.
-    w.write("main.tf", &main_tf(&os, &recorder.url, &prefix, 0).replace(&format!("\"{os}\""), "\"opensearch.example.com\""));
+    w.write(
+        "main.tf",
+        &main_tf(&os, &recorder.url, &prefix, 0)
+            .replace(&format!("\"{os}\""), "\"opensearch.example.com\""),
+    );
     let bad = w.run(&["plan", "-input=false", "-no-color"]);
     let text = String::from_utf8_lossy(&bad.stderr).to_string();
     assert_eq!(bad.status.code(), Some(1), "{text}");
-    assert!(text.contains("Invalid value for \"retention_days\""), "{text}");
-    assert!(text.contains("Invalid value for \"opensearch_url\": must be an http:// or https:// URL"), "{text}");
+    assert!(
+        text.contains("Invalid value for \"retention_days\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Invalid value for \"opensearch_url\": must be an http:// or https:// URL"),
+        "{text}"
+    );
     w.write("main.tf", &main_tf(&os, &recorder.url, &prefix, 14));
 
     // Destroy: templates and saved objects gone.
     w.ok(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
     for t in &templates {
-        assert_eq!(status(&http, &format!("{os}/_index_template/{t}")).await, 404, "{t} removed");
+        assert_eq!(
+            status(&http, &format!("{os}/_index_template/{t}")).await,
+            404,
+            "{t} removed"
+        );
     }
     for o in &objects {
-        assert_eq!(status(&http, &format!("{}/api/saved_objects/{o}", recorder.url)).await, 404, "{o} removed");
+        assert_eq!(
+            status(&http, &format!("{}/api/saved_objects/{o}", recorder.url)).await,
+            404,
+            "{o} removed"
+        );
     }
 }

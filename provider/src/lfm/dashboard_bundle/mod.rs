@@ -19,9 +19,14 @@ pub mod sigv4;
 mod tests;
 
 use self::client::Client;
-use self::model::{Auth, IsmMode, Target, ATTRIBUTES, BLOCKS, RETENTION_COLLECTOR, RETENTION_ISM, RETENTION_NONE};
+use self::model::{
+    Auth, IsmMode, Target, ATTRIBUTES, BLOCKS, RETENTION_COLLECTOR, RETENTION_ISM, RETENTION_NONE,
+};
 use super::LfmContext;
-use crate::framework::{AttrPath, AttrType, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema, Validator, Value};
+use crate::framework::{
+    AttrPath, AttrType, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema, Validator,
+    Value,
+};
 use async_trait::async_trait;
 use lfm_schema::dashboards::bundle;
 use lfm_schema::documents::DEFAULT_INDEX_PREFIX;
@@ -68,7 +73,12 @@ impl Resource<LfmContext> for DashboardBundle {
         model::validate(config)
     }
 
-    async fn modify_plan(&self, _ctx: &LfmContext, prior: Option<&Value>, planned: Value) -> Result<Value, Diagnostics> {
+    async fn modify_plan(
+        &self,
+        _ctx: &LfmContext,
+        prior: Option<&Value>,
+        planned: Value,
+    ) -> Result<Value, Diagnostics> {
         if planned.is_null() {
             return Ok(planned);
         }
@@ -91,15 +101,30 @@ impl Resource<LfmContext> for DashboardBundle {
         let templates = client.read_templates().await?;
         let expected_objects: Vec<String> = match state.get("saved_object_ids") {
             Value::List(ids) if !ids.is_empty() => state.get("saved_object_ids").strings(),
-            _ if target.dashboards_url.is_some() => bundle(&target.index_prefix).objects.iter().map(|o| o.key()).collect(),
+            _ if target.dashboards_url.is_some() => bundle(&target.index_prefix)
+                .objects
+                .iter()
+                .map(|o| o.key())
+                .collect(),
             _ => Vec::new(),
         };
         let existing = client.existing_saved_objects(&expected_objects).await?;
         if templates.is_empty() && existing.is_empty() {
             return Ok(None);
         }
-        state.set("template_names", Value::string_list(templates.keys().cloned()));
-        state.set("template_hashes", Value::Map(templates.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
+        state.set(
+            "template_names",
+            Value::string_list(templates.keys().cloned()),
+        );
+        state.set(
+            "template_hashes",
+            Value::Map(
+                templates
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ),
+        );
         if target.dashboards_url.is_some() {
             let complete = existing.len() == expected_objects.len();
             let hash = match (complete, state.get("saved_objects_hash").as_str()) {
@@ -123,27 +148,54 @@ impl Resource<LfmContext> for DashboardBundle {
             Some(_) => {}
             None => {
                 // After an import: what retention is in place.
-                let ism = client.ism_available().await? && client.ism_policy_exists(&policy).await?;
-                state.set("retention_mode", Value::string(if ism { RETENTION_ISM } else { RETENTION_NONE }));
-                state.set("ism_policy_id", if ism { Value::string(policy) } else { Value::Null });
+                let ism =
+                    client.ism_available().await? && client.ism_policy_exists(&policy).await?;
+                state.set(
+                    "retention_mode",
+                    Value::string(if ism { RETENTION_ISM } else { RETENTION_NONE }),
+                );
+                state.set(
+                    "ism_policy_id",
+                    if ism {
+                        Value::string(policy)
+                    } else {
+                        Value::Null
+                    },
+                );
             }
         }
         if state.get("bundle_version").is_null() {
             // After an import: the objects found are taken as this provider's bundle.
-            state.set("bundle_version", Value::string(lfm_schema::dashboards::BUNDLE_VERSION));
+            state.set(
+                "bundle_version",
+                Value::string(lfm_schema::dashboards::BUNDLE_VERSION),
+            );
         }
-        state.set("id", Value::string(model::resource_id(&target.opensearch_url, &target.index_prefix)));
+        state.set(
+            "id",
+            Value::string(model::resource_id(
+                &target.opensearch_url,
+                &target.index_prefix,
+            )),
+        );
         Ok(Some(state))
     }
 
-    async fn update(&self, ctx: &LfmContext, prior: &Value, planned: &Value) -> Result<Value, Diagnostics> {
+    async fn update(
+        &self,
+        ctx: &LfmContext,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
         apply(ctx, Some(prior), planned).await
     }
 
     async fn delete(&self, ctx: &LfmContext, prior: &Value) -> Result<(), Diagnostics> {
         let target = Target::from_value(prior)?;
         let client = client(ctx, &target).await?;
-        client.delete_saved_objects(&prior.get("saved_object_ids").strings()).await?;
+        client
+            .delete_saved_objects(&prior.get("saved_object_ids").strings())
+            .await?;
         if let Some(policy) = prior.get("ism_policy_id").as_str() {
             client.delete_ism_policy(policy).await?;
         }
@@ -172,7 +224,11 @@ async fn client(ctx: &LfmContext, target: &Target) -> Result<Client, Diagnostics
 }
 
 /// Create or update: templates, retention, saved objects; returns the new state.
-async fn apply(ctx: &LfmContext, prior: Option<&Value>, planned: &Value) -> Result<Value, Diagnostics> {
+async fn apply(
+    ctx: &LfmContext,
+    prior: Option<&Value>,
+    planned: &Value,
+) -> Result<Value, Diagnostics> {
     let target = Target::from_value(planned)?;
     let client = client(ctx, &target).await?;
     client.put_templates().await?;
@@ -201,7 +257,9 @@ async fn apply(ctx: &LfmContext, prior: Option<&Value>, planned: &Value) -> Resu
         }
     };
     if mode == RETENTION_ISM {
-        client.put_ism_policy(&policy, target.retention_days.unwrap_or(1)).await?;
+        client
+            .put_ism_policy(&policy, target.retention_days.unwrap_or(1))
+            .await?;
     } else if let Some(old) = prior_policy {
         client.delete_ism_policy(&old).await?;
     }
@@ -209,9 +267,12 @@ async fn apply(ctx: &LfmContext, prior: Option<&Value>, planned: &Value) -> Resu
     // Saved objects: a removed or moved Dashboards loses what this resource put there.
     if let Some(prior) = prior {
         let prior_target = Target::from_value(prior)?;
-        if prior_target.dashboards_url.is_some() && prior_target.dashboards_url != target.dashboards_url {
+        if prior_target.dashboards_url.is_some()
+            && prior_target.dashboards_url != target.dashboards_url
+        {
             let old = self::client(ctx, &prior_target).await?;
-            old.delete_saved_objects(&prior.get("saved_object_ids").strings()).await?;
+            old.delete_saved_objects(&prior.get("saved_object_ids").strings())
+                .await?;
         }
     }
     let b = bundle(&target.index_prefix);
@@ -223,9 +284,27 @@ async fn apply(ctx: &LfmContext, prior: Option<&Value>, planned: &Value) -> Resu
     planned.set("retention_mode", Value::Unknown);
     let mut state = model::plan(planned, None);
     state.set("retention_mode", Value::string(mode));
-    state.set("ism_policy_id", if mode == RETENTION_ISM { Value::string(policy) } else { Value::Null });
+    state.set(
+        "ism_policy_id",
+        if mode == RETENTION_ISM {
+            Value::string(policy)
+        } else {
+            Value::Null
+        },
+    );
     let installed = client.read_templates().await?;
-    state.set("template_names", Value::string_list(installed.keys().cloned()));
-    state.set("template_hashes", Value::Map(installed.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
+    state.set(
+        "template_names",
+        Value::string_list(installed.keys().cloned()),
+    );
+    state.set(
+        "template_hashes",
+        Value::Map(
+            installed
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ),
+    );
     Ok(state)
 }

@@ -80,13 +80,27 @@ impl Target {
         Self::from_value_with_env(v, |name| std::env::var(name).ok().filter(|s| !s.is_empty()))
     }
 
-    pub fn from_value_with_env(v: &Value, env: impl Fn(&str) -> Option<String>) -> Result<Target, Diagnostics> {
-        let opensearch_url = v.get("opensearch_url").as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
-            Diagnostics::attribute_error(AttrPath::attr("opensearch_url"), "opensearch_url is not known", "lfm_dashboard_bundle needs a known opensearch_url at apply time.")
-        })?;
+    pub fn from_value_with_env(
+        v: &Value,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Target, Diagnostics> {
+        let opensearch_url = v
+            .get("opensearch_url")
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Diagnostics::attribute_error(
+                    AttrPath::attr("opensearch_url"),
+                    "opensearch_url is not known",
+                    "lfm_dashboard_bundle needs a known opensearch_url at apply time.",
+                )
+            })?;
         let sigv4 = v.get("sigv4");
         let auth = if let Some(username) = v.get("username").as_str() {
-            Auth::Basic { username: username.to_owned(), password: v.get("password").as_str().unwrap_or_default().to_owned() }
+            Auth::Basic {
+                username: username.to_owned(),
+                password: v.get("password").as_str().unwrap_or_default().to_owned(),
+            }
         } else if !sigv4.is_null() {
             Auth::SigV4 {
                 service: sigv4.get("service").as_str().unwrap_or("es").to_owned(),
@@ -100,7 +114,11 @@ impl Target {
         Ok(Target {
             opensearch_url: url_trimmed(opensearch_url),
             dashboards_url: v.get("dashboards_url").as_str().map(url_trimmed),
-            index_prefix: v.get("index_prefix").as_str().unwrap_or(DEFAULT_INDEX_PREFIX).to_owned(),
+            index_prefix: v
+                .get("index_prefix")
+                .as_str()
+                .unwrap_or(DEFAULT_INDEX_PREFIX)
+                .to_owned(),
             retention_days: v.get("retention_days").as_i64().map(|d| d as u32),
             ism: match v.get("ism").as_str() {
                 Some("on") => IsmMode::On,
@@ -108,7 +126,9 @@ impl Target {
                 _ => IsmMode::Auto,
             },
             auth,
-            timeout: Duration::from_secs(v.get("request_timeout_seconds").as_i64().unwrap_or(30) as u64),
+            timeout: Duration::from_secs(
+                v.get("request_timeout_seconds").as_i64().unwrap_or(30) as u64
+            ),
             max_retries: v.get("max_retries").as_i64().unwrap_or(3) as u32,
         })
     }
@@ -146,7 +166,9 @@ pub fn validate(config: &Value) -> Diagnostics {
 /// Validator of `opensearch_url` / `dashboards_url`.
 pub fn http_url(v: &Value) -> Result<(), String> {
     let s = v.as_str().unwrap_or_default();
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') && !s.contains(char::is_whitespace) && !s.contains('?') && !s.contains('|') => Ok(()),
         _ => Err("must be an http:// or https:// URL with a host and no query, e.g. https://search-lfm.eu-west-1.es.amazonaws.com or http://127.0.0.1:9200".into()),
@@ -159,7 +181,8 @@ pub fn index_prefix(v: &Value) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 100
         && !s.starts_with(['-', '_', '+'])
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
     if ok {
         Ok(())
     } else {
@@ -179,7 +202,7 @@ pub fn parse_import_id(id: &str) -> Result<(String, String, Option<String>), Dia
     let ok = matches!(parts.len(), 2 | 3)
         && valid(parts[0])
         && index_prefix(&Value::string(parts[1])).is_ok()
-        && parts.get(2).map_or(true, |d| valid(d));
+        && parts.get(2).into_iter().all(|d| valid(d));
     if !ok {
         return Err(Diagnostics::error(
             format!("Invalid import ID {id:?} for lfm_dashboard_bundle"),
@@ -188,7 +211,11 @@ pub fn parse_import_id(id: &str) -> Result<(String, String, Option<String>), Dia
              Authentication (username/password, sigv4) comes from the configuration, or from LFM_OPENSEARCH_USERNAME / LFM_OPENSEARCH_PASSWORD.",
         ));
     }
-    Ok((url_trimmed(parts[0]), parts[1].to_owned(), parts.get(2).map(|d| url_trimmed(d))))
+    Ok((
+        url_trimmed(parts[0]),
+        parts[1].to_owned(),
+        parts.get(2).map(|d| url_trimmed(d)),
+    ))
 }
 
 /// The state object an import starts from; `read` fills in what is installed.
@@ -242,7 +269,10 @@ fn write_canonical(v: &Json, out: &mut String) {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// SHA-256 of the template body's canonical JSON.
@@ -262,7 +292,11 @@ pub fn normalize_template(t: &Json) -> Json {
         match v {
             Json::Object(m) => {
                 for (k, v) in m {
-                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
                     flatten(&key, v, out);
                 }
             }
@@ -276,15 +310,30 @@ pub fn normalize_template(t: &Json) -> Json {
     }
     let mut t = t.clone();
     if let Some(obj) = t.as_object_mut() {
-        if obj.get("composed_of").and_then(Json::as_array).is_some_and(Vec::is_empty) {
+        if obj
+            .get("composed_of")
+            .and_then(Json::as_array)
+            .is_some_and(Vec::is_empty)
+        {
             obj.remove("composed_of");
         }
     }
     if let Some(settings) = t.pointer("/template/settings").cloned() {
         let mut flat = serde_json::Map::new();
         flatten("", &settings, &mut flat);
-        let flat: serde_json::Map<String, Json> =
-            flat.into_iter().map(|(k, v)| (if k.starts_with("index.") { k } else { format!("index.{k}") }, v)).collect();
+        let flat: serde_json::Map<String, Json> = flat
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    if k.starts_with("index.") {
+                        k
+                    } else {
+                        format!("index.{k}")
+                    },
+                    v,
+                )
+            })
+            .collect();
         t["template"]["settings"] = Json::Object(flat);
     }
     t
@@ -327,11 +376,18 @@ pub fn multipart_body(boundary: &str, ndjson: &str) -> Vec<u8> {
 
 /// The desired `template_hashes`.
 pub fn desired_template_hashes(prefix: &str) -> BTreeMap<String, String> {
-    desired_templates(prefix).iter().map(|(name, body)| (name.clone(), template_hash(body))).collect()
+    desired_templates(prefix)
+        .iter()
+        .map(|(name, body)| (name.clone(), template_hash(body)))
+        .collect()
 }
 
 fn string_map(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
 }
 
 /// Fill the computed attributes of a plan from the configuration (and `prior` for what only
@@ -339,14 +395,29 @@ fn string_map(m: &BTreeMap<String, String>) -> Value {
 pub fn plan(mut planned: Value, prior: Option<&Value>) -> Value {
     let prior_attr = |name: &str| prior.map(|p| p.get(name).clone()).unwrap_or(Value::Null);
     planned.set("bundle_version", Value::string(BUNDLE_VERSION));
-    let (url, prefix) = (planned.get("opensearch_url").clone(), planned.get("index_prefix").clone());
+    let (url, prefix) = (
+        planned.get("opensearch_url").clone(),
+        planned.get("index_prefix").clone(),
+    );
     let Some(prefix) = prefix.as_str().map(str::to_owned) else {
-        for a in ["id", "template_names", "template_hashes", "saved_object_ids", "saved_objects_hash", "ism_policy_id"] {
+        for a in [
+            "id",
+            "template_names",
+            "template_hashes",
+            "saved_object_ids",
+            "saved_objects_hash",
+            "ism_policy_id",
+        ] {
             planned.set(a, Value::Unknown);
         }
         return planned;
     };
-    planned.set("id", url.as_str().map(|u| Value::string(resource_id(u, &prefix))).unwrap_or(Value::Unknown));
+    planned.set(
+        "id",
+        url.as_str()
+            .map(|u| Value::string(resource_id(u, &prefix)))
+            .unwrap_or(Value::Unknown),
+    );
     let hashes = desired_template_hashes(&prefix);
     planned.set("template_names", Value::string_list(hashes.keys().cloned()));
     planned.set("template_hashes", string_map(&hashes));
@@ -361,7 +432,10 @@ pub fn plan(mut planned: Value, prior: Option<&Value>) -> Value {
         }
         _ => {
             let b = bundle(&prefix);
-            planned.set("saved_object_ids", Value::string_list(b.objects.iter().map(|o| o.key())));
+            planned.set(
+                "saved_object_ids",
+                Value::string_list(b.objects.iter().map(|o| o.key())),
+            );
             planned.set("saved_objects_hash", Value::string(b.content_hash));
         }
     }

@@ -7,13 +7,16 @@
 //! `x-amz-content-sha256` header; the managed service accepts it too, so it is sent for both.
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
+};
 use aws_sigv4::sign::v4;
 use std::time::SystemTime;
 
 /// The headers to add to a request: `x-amz-date`, `authorization`, `x-amz-content-sha256`
 /// and, with temporary credentials, `x-amz-security-token`. `url` must be percent-encoded;
 /// `headers` are the ones sent with it (`host` is taken from the URL).
+#[allow(clippy::too_many_arguments)] // one request: method, URL, headers, body, and who signs it when
 pub fn signed_headers(
     credentials: &Credentials,
     service: &str,
@@ -36,8 +39,18 @@ pub fn signed_headers(
         .build()
         .map_err(|e| format!("SigV4 parameters: {e}"))?
         .into();
-    let request = SignableRequest::new(method, url, headers.iter().copied(), SignableBody::Bytes(body))
-        .map_err(|e| format!("SigV4 cannot sign {method} {url}: {e}"))?;
-    let (instructions, _signature) = sign(request, &params).map_err(|e| format!("SigV4 signing failed: {e}"))?.into_parts();
-    Ok(instructions.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    let request = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| format!("SigV4 cannot sign {method} {url}: {e}"))?;
+    let (instructions, _signature) = sign(request, &params)
+        .map_err(|e| format!("SigV4 signing failed: {e}"))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
 }

@@ -28,9 +28,21 @@ fn errors_on(config: &Value) -> Vec<(String, String)> {
         .iter()
         .map(|d| {
             let path = d.attribute.as_ref().map(|p| {
-                p.0.iter().map(|s| if let PathStep::Attr(a) = s { a.clone() } else { String::new() }).collect::<Vec<_>>().join(".")
+                p.0.iter()
+                    .map(|s| {
+                        if let PathStep::Attr(a) = s {
+                            a.clone()
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(".")
             });
-            (path.unwrap_or_default(), format!("{} {}", d.summary, d.detail))
+            (
+                path.unwrap_or_default(),
+                format!("{} {}", d.summary, d.detail),
+            )
         })
         .collect()
 }
@@ -38,29 +50,72 @@ fn errors_on(config: &Value) -> Vec<(String, String)> {
 #[test]
 fn plan_time_errors_name_the_attribute() {
     let cases = [
-        (config(&[("opensearch_url", Value::string("search.example.com"))]), "opensearch_url"),
-        (config(&[("dashboards_url", Value::string("ftp://x"))]), "dashboards_url"),
-        (config(&[("retention_days", Value::Number(0.0))]), "retention_days"),
+        (
+            config(&[("opensearch_url", Value::string("search.example.com"))]),
+            "opensearch_url",
+        ),
+        (
+            config(&[("dashboards_url", Value::string("ftp://x"))]),
+            "dashboards_url",
+        ),
+        (
+            config(&[("retention_days", Value::Number(0.0))]),
+            "retention_days",
+        ),
         (config(&[("ism", Value::string("sometimes"))]), "ism"),
-        (config(&[("index_prefix", Value::string("LFM"))]), "index_prefix"),
+        (
+            config(&[("index_prefix", Value::string("LFM"))]),
+            "index_prefix",
+        ),
         (config(&[("username", Value::string("u"))]), "password"),
         (config(&[("ism", Value::string("on"))]), "retention_days"),
         (
             config(&[
                 ("username", Value::string("u")),
                 ("password", Value::string("p")),
-                ("sigv4", Value::object([("service", Value::string("es")), ("region", Value::string("eu-west-1"))])),
+                (
+                    "sigv4",
+                    Value::object([
+                        ("service", Value::string("es")),
+                        ("region", Value::string("eu-west-1")),
+                    ]),
+                ),
             ]),
             "sigv4",
         ),
-        (config(&[("sigv4", Value::object([("service", Value::string("es")), ("region", Value::Null)]))]), "sigv4.region"),
-        (config(&[("sigv4", Value::object([("service", Value::string("s3")), ("region", Value::string("eu-west-1"))]))]), "sigv4.service"),
+        (
+            config(&[(
+                "sigv4",
+                Value::object([("service", Value::string("es")), ("region", Value::Null)]),
+            )]),
+            "sigv4.region",
+        ),
+        (
+            config(&[(
+                "sigv4",
+                Value::object([
+                    ("service", Value::string("s3")),
+                    ("region", Value::string("eu-west-1")),
+                ]),
+            )]),
+            "sigv4.service",
+        ),
     ];
     for (cfg, attr) in cases {
         let errors = errors_on(&cfg);
-        assert!(errors.iter().any(|(path, _)| path == attr), "expected an error on {attr}, got {errors:?}");
+        assert!(
+            errors.iter().any(|(path, _)| path == attr),
+            "expected an error on {attr}, got {errors:?}"
+        );
     }
-    assert!(errors_on(&config(&[("retention_days", Value::Number(30.0)), ("dashboards_url", Value::string("https://d.example.com/_dashboards"))])).is_empty());
+    assert!(errors_on(&config(&[
+        ("retention_days", Value::Number(30.0)),
+        (
+            "dashboards_url",
+            Value::string("https://d.example.com/_dashboards")
+        )
+    ]))
+    .is_empty());
 }
 
 #[test]
@@ -71,11 +126,24 @@ fn import_ids_round_trip_and_bad_ones_say_the_format() {
     );
     assert_eq!(
         parse_import_id("http://127.0.0.1:9200|t1|http://127.0.0.1:5601").unwrap(),
-        ("http://127.0.0.1:9200".to_owned(), "t1".to_owned(), Some("http://127.0.0.1:5601".to_owned()))
+        (
+            "http://127.0.0.1:9200".to_owned(),
+            "t1".to_owned(),
+            Some("http://127.0.0.1:5601".to_owned())
+        )
     );
-    for bad in ["lfm", "https://s.example.com", "https://s|LFM", "s.example.com|lfm", "https://s|lfm|nope"] {
+    for bad in [
+        "lfm",
+        "https://s.example.com",
+        "https://s|LFM",
+        "s.example.com|lfm",
+        "https://s|lfm|nope",
+    ] {
         let err = parse_import_id(bad).unwrap_err();
-        assert!(err.0[0].detail.contains("OPENSEARCH_URL|INDEX_PREFIX"), "{bad}: {err:?}");
+        assert!(
+            err.0[0].detail.contains("OPENSEARCH_URL|INDEX_PREFIX"),
+            "{bad}: {err:?}"
+        );
     }
     let state = import_state("http://127.0.0.1:9200", "t1", None);
     assert_eq!(state.get("id").as_str(), Some("http://127.0.0.1:9200|t1"));
@@ -83,28 +151,78 @@ fn import_ids_round_trip_and_bad_ones_say_the_format() {
 
 #[test]
 fn plan_fills_hashes_ids_and_retention() {
-    let planned = plan(config(&[("index_prefix", Value::string("p1")), ("dashboards_url", Value::string("http://d")), ("ism", Value::string("auto"))]), None);
+    let planned = plan(
+        config(&[
+            ("index_prefix", Value::string("p1")),
+            ("dashboards_url", Value::string("http://d")),
+            ("ism", Value::string("auto")),
+        ]),
+        None,
+    );
     assert_eq!(planned.get("id").as_str(), Some("http://127.0.0.1:9200|p1"));
     assert_eq!(planned.get("bundle_version").as_str(), Some(BUNDLE_VERSION));
     let b = bundle("p1");
-    assert_eq!(planned.get("saved_objects_hash").as_str(), Some(b.content_hash.as_str()));
-    assert_eq!(planned.get("saved_object_ids").strings(), b.objects.iter().map(|o| o.key()).collect::<Vec<_>>());
-    assert!(planned.get("saved_object_ids").strings().contains(&"index-pattern/p1-metrics".to_owned()));
+    assert_eq!(
+        planned.get("saved_objects_hash").as_str(),
+        Some(b.content_hash.as_str())
+    );
+    assert_eq!(
+        planned.get("saved_object_ids").strings(),
+        b.objects.iter().map(|o| o.key()).collect::<Vec<_>>()
+    );
+    assert!(planned
+        .get("saved_object_ids")
+        .strings()
+        .contains(&"index-pattern/p1-metrics".to_owned()));
     let names = planned.get("template_names").strings();
-    assert_eq!(names, ["p1-checkpoints", "p1-inventory", "p1-metrics", "p1-runs"]);
-    assert_eq!(planned.get("template_hashes").get("p1-metrics").as_str().map(str::len), Some(64));
+    assert_eq!(
+        names,
+        ["p1-checkpoints", "p1-inventory", "p1-metrics", "p1-runs"]
+    );
+    assert_eq!(
+        planned
+            .get("template_hashes")
+            .get("p1-metrics")
+            .as_str()
+            .map(str::len),
+        Some(64)
+    );
     assert_eq!(planned.get("retention_mode").as_str(), Some(RETENTION_NONE));
     assert!(planned.get("ism_policy_id").is_null());
 
     // auto with retention: unknown until the first apply probes for ISM, then kept.
-    let auto = plan(config(&[("index_prefix", Value::string("p1")), ("retention_days", Value::Number(7.0)), ("ism", Value::string("auto"))]), None);
+    let auto = plan(
+        config(&[
+            ("index_prefix", Value::string("p1")),
+            ("retention_days", Value::Number(7.0)),
+            ("ism", Value::string("auto")),
+        ]),
+        None,
+    );
     assert!(auto.get("retention_mode").is_unknown() && auto.get("ism_policy_id").is_unknown());
     let mut prior = auto.clone();
     prior.set("retention_mode", Value::string(RETENTION_COLLECTOR));
-    let again = plan(config(&[("index_prefix", Value::string("p1")), ("retention_days", Value::Number(9.0)), ("ism", Value::string("auto"))]), Some(&prior));
-    assert_eq!(again.get("retention_mode").as_str(), Some(RETENTION_COLLECTOR));
+    let again = plan(
+        config(&[
+            ("index_prefix", Value::string("p1")),
+            ("retention_days", Value::Number(9.0)),
+            ("ism", Value::string("auto")),
+        ]),
+        Some(&prior),
+    );
+    assert_eq!(
+        again.get("retention_mode").as_str(),
+        Some(RETENTION_COLLECTOR)
+    );
     assert!(again.get("ism_policy_id").is_null());
-    let on = plan(config(&[("index_prefix", Value::string("p1")), ("retention_days", Value::Number(7.0)), ("ism", Value::string("on"))]), None);
+    let on = plan(
+        config(&[
+            ("index_prefix", Value::string("p1")),
+            ("retention_days", Value::Number(7.0)),
+            ("ism", Value::string("on")),
+        ]),
+        None,
+    );
     assert_eq!(on.get("ism_policy_id").as_str(), Some("p1-retention"));
     // Without Dashboards: no saved objects.
     let plain = plan(config(&[("index_prefix", Value::string("p1"))]), None);
@@ -114,16 +232,23 @@ fn plan_fills_hashes_ids_and_retention() {
 
 #[test]
 fn templates_compare_as_opensearch_returns_them() {
-    let (_, desired) = desired_templates("t").into_iter().find(|(n, _)| n == "t-inventory").unwrap();
+    let (_, desired) = desired_templates("t")
+        .into_iter()
+        .find(|(n, _)| n == "t-inventory")
+        .unwrap();
     // What GET _index_template answers for it: settings nested under index, as strings.
     let mut installed = desired.clone();
-    installed["template"]["settings"] = json!({ "index": { "number_of_shards": "1", "number_of_replicas": "0" } });
+    installed["template"]["settings"] =
+        json!({ "index": { "number_of_shards": "1", "number_of_replicas": "0" } });
     installed["composed_of"] = json!([]);
     assert!(templates_equivalent(&desired, &installed));
     installed["template"]["mappings"]["properties"]["runtime"]["type"] = json!("text");
     assert!(!templates_equivalent(&desired, &installed));
     assert_ne!(template_hash(&desired), template_hash(&installed));
-    assert_eq!(canonical_json(&json!({"b": 1, "a": {"d": [2, {"f": 1, "e": 0}], "c": null}})), r#"{"a":{"c":null,"d":[2,{"e":0,"f":1}]},"b":1}"#);
+    assert_eq!(
+        canonical_json(&json!({"b": 1, "a": {"d": [2, {"f": 1, "e": 0}], "c": null}})),
+        r#"{"a":{"c":null,"d":[2,{"e":0,"f":1}]},"b":1}"#
+    );
 }
 
 #[test]
@@ -138,18 +263,38 @@ fn multipart_body_has_one_file_part_with_the_ndjson() {
 #[test]
 fn ism_policy_deletes_metrics_indices_after_the_retention() {
     let p = ism_policy("lfm", 30);
-    assert_eq!(p["policy"]["states"][0]["transitions"][0]["conditions"]["min_index_age"], "30d");
-    assert_eq!(p["policy"]["states"][1]["actions"][0], json!({ "delete": {} }));
-    assert_eq!(p["policy"]["ism_template"][0]["index_patterns"], json!(["lfm-metrics-*"]));
+    assert_eq!(
+        p["policy"]["states"][0]["transitions"][0]["conditions"]["min_index_age"],
+        "30d"
+    );
+    assert_eq!(
+        p["policy"]["states"][1]["actions"][0],
+        json!({ "delete": {} })
+    );
+    assert_eq!(
+        p["policy"]["ism_template"][0]["index_patterns"],
+        json!(["lfm-metrics-*"])
+    );
     assert_eq!(ism_policy_id("lfm"), "lfm-retention");
 }
 
 #[test]
 fn url_and_prefix_validators() {
-    for ok in ["http://127.0.0.1:9200", "https://search-x.eu-west-1.es.amazonaws.com", "https://h/_dashboards"] {
+    for ok in [
+        "http://127.0.0.1:9200",
+        "https://search-x.eu-west-1.es.amazonaws.com",
+        "https://h/_dashboards",
+    ] {
         assert!(model::http_url(&Value::string(ok)).is_ok(), "{ok}");
     }
-    for bad in ["", "127.0.0.1:9200", "http://", "https:///x", "http://h?x=1", "http://a b"] {
+    for bad in [
+        "",
+        "127.0.0.1:9200",
+        "http://",
+        "https:///x",
+        "http://h?x=1",
+        "http://a b",
+    ] {
         assert!(model::http_url(&Value::string(bad)).is_err(), "{bad}");
     }
     for bad in ["", "-x", "_x", "Upper", "a*b"] {
@@ -168,21 +313,51 @@ fn url_and_prefix_validators() {
 /// ```
 #[test]
 fn sigv4_matches_botocore() {
-    let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", Some("session-token-1".into()), None, "test");
+    let creds = Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        Some("session-token-1".into()),
+        None,
+        "test",
+    );
     let time = UNIX_EPOCH + Duration::from_secs(1_795_694_400); // 2026-11-26T12:00:00Z
     let body = br#"{"index_patterns":["lfm-metrics-*"]}"#;
     let url = "https://search-lfm.us-east-1.es.amazonaws.com/_index_template/lfm-metrics?pretty=true&a=b%20c";
-    let headers = [("content-type", "application/json"), ("host", "search-lfm.us-east-1.es.amazonaws.com")];
+    let headers = [
+        ("content-type", "application/json"),
+        ("host", "search-lfm.us-east-1.es.amazonaws.com"),
+    ];
     let expected = [
         ("es", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/es/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=000151a560493310670783545759eb495b5ca66d4273f6ec1cbdb529fd2241ee"),
         ("aoss", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/aoss/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=0115b50073295d9bef1702591abe1c27cc5c71672631e17d80e405ec1169a7d8"),
     ];
     for (service, want) in expected {
-        let signed = sigv4::signed_headers(&creds, service, "us-east-1", "PUT", url, &headers, body, time).unwrap();
-        let get = |name: &str| signed.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        let signed = sigv4::signed_headers(
+            &creds,
+            service,
+            "us-east-1",
+            "PUT",
+            url,
+            &headers,
+            body,
+            time,
+        )
+        .unwrap();
+        let get = |name: &str| {
+            signed
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
         assert_eq!(get("x-amz-date").as_deref(), Some("20261126T120000Z"));
-        assert_eq!(get("x-amz-security-token").as_deref(), Some("session-token-1"));
-        assert_eq!(get("x-amz-content-sha256").as_deref(), Some("b00ca9e360b04194d347908b39391d9c460002d92886fdb0326245fc2a7c3762"));
+        assert_eq!(
+            get("x-amz-security-token").as_deref(),
+            Some("session-token-1")
+        );
+        assert_eq!(
+            get("x-amz-content-sha256").as_deref(),
+            Some("b00ca9e360b04194d347908b39391d9c460002d92886fdb0326245fc2a7c3762")
+        );
         let auth = get("authorization").unwrap();
         assert!(auth.starts_with(want), "{service}: {auth}\nwant {want}");
     }
@@ -197,8 +372,28 @@ fn basic_auth_falls_back_to_the_environment_only_without_an_auth_block() {
     };
     let imported = import_state("http://127.0.0.1:9200", "lfm", None);
     let t = Target::from_value_with_env(&imported, env).unwrap();
-    assert_eq!(t.auth, Auth::Basic { username: "env-user".into(), password: "env-pass".into() });
-    let configured = config(&[("username", Value::string("u")), ("password", Value::string("p"))]);
-    assert_eq!(Target::from_value_with_env(&configured, env).unwrap().auth, Auth::Basic { username: "u".into(), password: "p".into() });
-    assert_eq!(Target::from_value_with_env(&imported, |_| None).unwrap().auth, Auth::None);
+    assert_eq!(
+        t.auth,
+        Auth::Basic {
+            username: "env-user".into(),
+            password: "env-pass".into()
+        }
+    );
+    let configured = config(&[
+        ("username", Value::string("u")),
+        ("password", Value::string("p")),
+    ]);
+    assert_eq!(
+        Target::from_value_with_env(&configured, env).unwrap().auth,
+        Auth::Basic {
+            username: "u".into(),
+            password: "p".into()
+        }
+    );
+    assert_eq!(
+        Target::from_value_with_env(&imported, |_| None)
+            .unwrap()
+            .auth,
+        Auth::None
+    );
 }
