@@ -109,9 +109,12 @@ fn nested_to_proto(b: &NestedBlock) -> pb::schema::NestedBlock {
         Nesting::List => NestingMode::List,
         Nesting::Set => NestingMode::Set,
     };
-    // Terraform accepts only 0 or 1 for min/max of a SINGLE block.
+    // A SINGLE block must have min_items == max_items, both 0 (optional) or both 1 (required):
+    // OpenTofu (and newer Terraform) reject the provider's whole schema otherwise ("MinItems
+    // and MaxItems must match in NestingSingle mode"); terraform-plugin-framework sends 0/0.
     let (min_items, max_items) = match b.nesting {
-        Nesting::Single => (b.min_items.clamp(0, 1), b.max_items.clamp(0, 1)),
+        Nesting::Single if b.min_items >= 1 => (1, 1),
+        Nesting::Single => (0, 0),
         _ => (b.min_items, b.max_items),
     };
     pb::schema::NestedBlock {
@@ -233,7 +236,7 @@ mod tests {
             role.nesting,
             pb::schema::nested_block::NestingMode::Single as i32
         );
-        assert_eq!((role.min_items, role.max_items), (0, 1));
+        assert_eq!((role.min_items, role.max_items), (0, 0));
     }
 
     #[test]
