@@ -24,3 +24,13 @@ output "collector_config" {
     index_prefix      = var.opensearch_index_prefix
   }
 }
+
+output "collector_function_arn" {
+  description = "The collector function (null when collector_package_path is not given)."
+  value       = try(lfm_collector.this[0].function_arn, null)
+}
+
+output "collector_role_arn" {
+  description = "The collector's execution role, trusted by every monitoring role (null without a collector)."
+  value       = try(lfm_collector.this[0].role_arn, null)
+}

@@ -32,8 +32,9 @@ variable "bootstrap_role_name" {
 }
 
 variable "monitoring_principal_arns" {
-  description = "Principals allowed to assume the monitoring role: the collector's execution role, or the monitoring account's root."
+  description = "Principals allowed to assume the monitoring role besides the collector deployed here (its execution role is added): e.g. the monitoring account's root for a collector run elsewhere."
   type        = list(string)
+  default     = []
 }
 
 variable "external_id" {
@@ -73,4 +74,28 @@ variable "aws_endpoints" {
   description = "Per-service endpoint overrides (sts, iam, organizations, ...): for LocalStack, moto or private endpoints. Empty for real AWS."
   type        = map(string)
   default     = {}
+}
+
+variable "opensearch_domain_arn" {
+  description = "ARN of the Amazon OpenSearch Service domain: the collector's role may then call es:ESHttp* on it only. null for a self-managed cluster."
+  type        = string
+  default     = null
+}
+
+variable "collector_package_path" {
+  description = "Path of the collector zip (scripts/package-collector prints it). null: deploy no collector, only the monitoring roles and collector_config."
+  type        = string
+  default     = null
+}
+
+variable "collector_architecture" {
+  description = "arm64 or x86_64; must match the package."
+  type        = string
+  default     = "arm64"
+}
+
+variable "collector_schedule" {
+  description = "EventBridge schedule of the collector."
+  type        = string
+  default     = "rate(5 minutes)"
 }

@@ -1,0 +1,65 @@
+# LFM for one AWS organisation: a monitoring role in every member account, the collector as a
+# scheduled Lambda function in the account and region of the `lfm` provider it is given, and
+# (optionally) the OpenSearch templates, retention and dashboards.
+#
+# Instantiate it once per organisation, with a provider configured for that organisation's
+# management (or delegated monitoring) account.
+
+data "lfm_organization_accounts" "members" {
+  count       = var.monitored_accounts == null ? 1 : 0
+  exclude_ids = var.exclude_account_ids
+}
+
+locals {
+  accounts = var.monitored_accounts != null ? var.monitored_accounts : data.lfm_organization_accounts.members[0].ids
+}
+
+resource "lfm_collector" "this" {
+  name                  = var.collector_name
+  package_path          = var.collector_package_path
+  architecture          = var.collector_architecture
+  schedule_expression   = var.collector_schedule
+  memory_mb             = var.collector_memory_mb
+  timeout_s             = var.collector_timeout_s
+  monitored_account_ids = local.accounts
+  role_name             = var.monitoring_role_name
+  external_id           = var.external_id
+  regions               = var.monitored_regions
+  opensearch_url        = var.opensearch_url
+  opensearch_domain_arn = var.opensearch_domain_arn
+  opensearch_username   = var.opensearch_username
+  opensearch_password   = var.opensearch_password
+  index_prefix          = var.index_prefix
+  extra_environment     = length(var.collector_extra_environment) > 0 ? var.collector_extra_environment : null
+  log_retention_days    = var.log_retention_days
+}
+
+# The monitoring roles trust exactly the collector's execution role (plus any extras).
+resource "lfm_monitored_account" "this" {
+  for_each = toset(local.accounts)
+
+  account_id                = each.value
+  role_name                 = var.monitoring_role_name
+  bootstrap_role_name       = var.bootstrap_role_name
+  monitoring_principal_arns = concat([lfm_collector.this.role_arn], var.extra_monitoring_principal_arns)
+  external_id               = var.external_id
+}
+
+resource "lfm_dashboard_bundle" "this" {
+  count = var.install_dashboards ? 1 : 0
+
+  opensearch_url = var.opensearch_url
+  dashboards_url = var.dashboards_url
+  index_prefix   = var.index_prefix
+  retention_days = var.retention_days
+  username       = var.opensearch_username
+  password       = var.opensearch_password
+
+  # Amazon OpenSearch Service: sign with the provider's AWS credentials instead of basic auth.
+  dynamic "sigv4" {
+    for_each = var.opensearch_sigv4_region == null ? [] : [var.opensearch_sigv4_region]
+    content {
+      region = sigv4.value
+    }
+  }
+}

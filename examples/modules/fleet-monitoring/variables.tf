@@ -1,0 +1,149 @@
+# Accounts ----------------------------------------------------------------------------------
+
+variable "monitored_accounts" {
+  description = "12-digit IDs of the member accounts to monitor. null: every active member account of the organisation (lfm_organization_accounts), minus exclude_account_ids."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.monitored_accounts == null || alltrue([for a in coalesce(var.monitored_accounts, []) : can(regex("^[0-9]{12}$", a))])
+    error_message = "Each entry of monitored_accounts must be a 12-digit AWS account ID, e.g. \"111122223333\"."
+  }
+}
+
+variable "exclude_account_ids" {
+  description = "Accounts left out when monitored_accounts is null (e.g. the log archive)."
+  type        = list(string)
+  default     = []
+}
+
+variable "monitored_regions" {
+  description = "Regions the collector scans in every monitored account."
+  type        = list(string)
+}
+
+variable "monitoring_role_name" {
+  description = "Name of the role created in each member account for the collector to assume."
+  type        = string
+  default     = "LambdaMonitoringRole"
+}
+
+variable "bootstrap_role_name" {
+  description = "Role Terraform assumes to enter each member account (created by AWS Organizations for new accounts)."
+  type        = string
+  default     = "OrganizationAccountAccessRole"
+}
+
+variable "extra_monitoring_principal_arns" {
+  description = "Principals besides the collector's execution role that may assume the monitoring roles (e.g. a collector run elsewhere)."
+  type        = list(string)
+  default     = []
+}
+
+variable "external_id" {
+  description = "Optional sts:ExternalId the collector presents to the monitoring roles."
+  type        = string
+  default     = null
+}
+
+# Collector ---------------------------------------------------------------------------------
+
+variable "collector_name" {
+  description = "Name of the collector function (also its execution role, rule <name>-schedule and log group)."
+  type        = string
+  default     = "lfm-collector"
+}
+
+variable "collector_package_path" {
+  description = "Path of the collector zip built by scripts/package-collector --arch <collector_architecture>."
+  type        = string
+}
+
+variable "collector_architecture" {
+  description = "arm64 or x86_64; must match the package."
+  type        = string
+  default     = "arm64"
+}
+
+variable "collector_schedule" {
+  description = "EventBridge schedule of the collector."
+  type        = string
+  default     = "rate(5 minutes)"
+}
+
+variable "collector_memory_mb" {
+  type    = number
+  default = 256
+}
+
+variable "collector_timeout_s" {
+  type    = number
+  default = 300
+}
+
+variable "collector_extra_environment" {
+  description = "More collector settings as environment variables (LFM_SETTLE, LFM_BACKFILL, RUST_LOG ...). Lambda's reserved keys are rejected at plan time."
+  type        = map(string)
+  default     = {}
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 30
+}
+
+# OpenSearch --------------------------------------------------------------------------------
+
+variable "opensearch_url" {
+  description = "OpenSearch URL the collector writes to."
+  type        = string
+}
+
+variable "opensearch_domain_arn" {
+  description = "ARN of the Amazon OpenSearch Service domain (scopes the collector's es:ESHttp* permissions). null for a self-managed cluster."
+  type        = string
+  default     = null
+}
+
+variable "opensearch_username" {
+  description = "Basic-auth user for OpenSearch (null for none)."
+  type        = string
+  default     = null
+}
+
+variable "opensearch_password" {
+  description = "Basic-auth password; lands in the collector function's environment (LFM_OPENSEARCH_PASSWORD)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "index_prefix" {
+  description = "Prefix of every LFM index."
+  type        = string
+  default     = "lfm"
+}
+
+variable "opensearch_sigv4_region" {
+  description = "Region of an Amazon OpenSearch Service domain: lfm_dashboard_bundle then signs its requests (SigV4) instead of basic auth. null for basic auth."
+  type        = string
+  default     = null
+}
+
+variable "install_dashboards" {
+  description = "Install the index templates, retention and dashboards with lfm_dashboard_bundle (the cluster must be reachable from where Terraform runs)."
+  type        = bool
+  default     = true
+}
+
+variable "dashboards_url" {
+  description = "OpenSearch Dashboards URL for the saved objects (null: templates and retention only)."
+  type        = string
+  default     = null
+}
+
+variable "retention_days" {
+  description = "Delete metrics indices this many days old (null: keep everything)."
+  type        = number
+  default     = null
+}
