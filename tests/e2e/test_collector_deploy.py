@@ -125,3 +125,97 @@ def test_destroy_removes_every_object(deployed, testbed):
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_role(RoleName=NAME)
     assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{NAME}")["logGroups"] == []
+
+
+# The reusable module, instantiated once for the simulated organisation: accounts found with
+# lfm_organization_accounts (one excluded), the collector, and the dashboards bundle on the
+# real OpenSearch node under a prefix of its own.
+
+MODULE_ROOT = """
+terraform {{
+  required_providers {{
+    lfm = {{ source = "lfm/lfm" }}
+  }}
+}}
+provider "lfm" {{
+  region = "us-east-1"
+  endpoints {{
+    sts           = "{moto}"
+    iam           = "{moto}"
+    organizations = "{moto}"
+    lambda        = "{moto}"
+    logs          = "{moto}"
+    events        = "{moto}"
+  }}
+}}
+module "org" {{
+  source = "../modules/fleet-monitoring"
+
+  exclude_account_ids    = ["{excluded}"]
+  monitored_regions      = ["us-east-1"]
+  collector_name         = "{name}"
+  collector_package_path = "{package}"
+  opensearch_url         = "{opensearch}"
+  index_prefix           = "{prefix}"
+  retention_days         = 7
+}}
+output "accounts" {{ value = module.org.monitored_account_ids }}
+output "roles" {{ value = module.org.monitoring_role_arns }}
+output "collector_role_arn" {{ value = module.org.collector_role_arn }}
+"""
+
+
+@pytest.fixture(scope="module")
+def fleet_module(deployed, fleet, testbed, tf_client, plugin_dir, tmp_path_factory):
+    """The module applied after the quickstart's collector was destroyed (same fleet)."""
+    import shutil
+    import time
+
+    from lfm_e2e import ROOT, Terraform
+
+    work = tmp_path_factory.mktemp("module")
+    shutil.copytree(ROOT / "examples" / "modules", work / "modules")
+    (work / "root").mkdir()
+    zip_path = work / "collector.zip"
+    zip_path.write_bytes(package(b"#!/bin/sh\necho module\n"))
+    prefix = f"lfm-e2e-module-{tf_client['name']}-{int(time.time())}"
+    excluded = fleet["accounts"][0]["account_id"]
+    tf = Terraform(tf_client["binary"], work / "root", plugin_dir, testbed["moto"], name=tf_client["name"])
+    (work / "root" / "main.tf").write_text(MODULE_ROOT.format(
+        moto=testbed["moto"], opensearch=testbed["opensearch"], excluded=excluded, name="lfm-collector-org",
+        package=zip_path, prefix=prefix))
+    tf.init()
+    tf.apply()
+    tf.prefix = prefix
+    tf.excluded = excluded
+    return tf
+
+
+def test_module_monitors_the_organisation_with_the_collector(fleet_module, fleet, testbed):
+    import requests
+
+    moto = testbed["moto"]
+    expected = [a["account_id"] for a in fleet["accounts"] if a["account_id"] != fleet_module.excluded]
+    assert sorted(fleet_module.output("accounts")) == sorted(expected)
+    collector_role = fleet_module.output("collector_role_arn")
+    assert sorted(fleet_module.output("roles")) == sorted(expected)
+    for account in expected:
+        trust = decoded(client("iam", moto, account).get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"])
+        principals = [p for s in trust["Statement"] for p in as_list(s["Principal"]["AWS"])]
+        assert principals == [collector_role], "the module's monitoring roles trust exactly its collector"
+    excluded_iam = client("iam", moto, fleet_module.excluded)
+    with pytest.raises(excluded_iam.exceptions.NoSuchEntityException):
+        excluded_iam.get_role(RoleName=ROLE)
+    env = client("lambda", moto).get_function(FunctionName="lfm-collector-org")["Configuration"]["Environment"]["Variables"]
+    assert env["LFM_ACCOUNTS"].split(",") == expected and env["LFM_INDEX_PREFIX"] == fleet_module.prefix
+    templates = requests.get(f"{testbed['opensearch']}/_index_template/{fleet_module.prefix}*", timeout=30)
+    assert templates.ok and templates.json()["index_templates"], templates.text
+
+    code, changes, text = fleet_module.plan_changes()
+    assert code == 0 and changes == {}, text
+
+    fleet_module.destroy()
+    with pytest.raises(client("lambda", moto).exceptions.ResourceNotFoundException):
+        client("lambda", moto).get_function(FunctionName="lfm-collector-org")
+    left = requests.get(f"{testbed['opensearch']}/_index_template/{fleet_module.prefix}*", timeout=30)
+    assert left.status_code == 404 or not left.json().get("index_templates"), left.text

@@ -54,12 +54,4 @@ resource "lfm_dashboard_bundle" "this" {
   retention_days = var.retention_days
   username       = var.opensearch_username
   password       = var.opensearch_password
-
-  # Amazon OpenSearch Service: sign with the provider's AWS credentials instead of basic auth.
-  dynamic "sigv4" {
-    for_each = var.opensearch_sigv4_region == null ? [] : [var.opensearch_sigv4_region]
-    content {
-      region = sigv4.value
-    }
-  }
 }

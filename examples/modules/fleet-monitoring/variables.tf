@@ -124,12 +124,6 @@ variable "index_prefix" {
   default     = "lfm"
 }
 
-variable "opensearch_sigv4_region" {
-  description = "Region of an Amazon OpenSearch Service domain: lfm_dashboard_bundle then signs its requests (SigV4) instead of basic auth. null for basic auth."
-  type        = string
-  default     = null
-}
-
 variable "install_dashboards" {
   description = "Install the index templates, retention and dashboards with lfm_dashboard_bundle (the cluster must be reachable from where Terraform runs)."
   type        = bool
