@@ -286,7 +286,7 @@ async fn collector_lifecycle_against_moto() {
         assert_eq!(imported.get(attr), state.get(attr), "{attr} after import");
     }
 
-    // Drift: policy edited, target and permission removed outside Terraform.
+    // Drift: policy edited, target and permission removed, environment replaced outside Terraform.
     iam.put_role_policy()
         .role_name(&name)
         .policy_name("LfmCollectorPolicy")
@@ -308,7 +308,25 @@ async fn collector_lifecycle_against_moto() {
         .send()
         .await
         .unwrap();
+    let foreign_env = [("LFM_ACCOUNTS".to_owned(), "999999999999".to_owned())]
+        .into_iter()
+        .collect();
+    lambda
+        .update_function_configuration()
+        .function_name(&name)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .set_variables(Some(foreign_env))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     let drifted = r.read(&ctx, &state).await.unwrap().unwrap();
+    assert_eq!(
+        drifted.get("environment").get("LFM_ACCOUNTS").as_str(),
+        Some("999999999999")
+    );
     assert!(drifted
         .get("policy_json")
         .as_str()
@@ -327,6 +345,11 @@ async fn collector_lifecycle_against_moto() {
     let read = r.read(&ctx, &repaired).await.unwrap().unwrap();
     assert_eq!(read, repaired);
     assert_eq!(read.get("schedule_target_arn"), state.get("function_arn"));
+    assert_eq!(
+        read.get("environment"),
+        state.get("environment"),
+        "environment restored"
+    );
     assert_eq!(
         r.modify_plan(&ctx, Some(&read), read.clone())
             .await

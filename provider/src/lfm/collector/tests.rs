@@ -222,8 +222,8 @@ fn names_and_arns_follow_from_the_name() {
         n.rule_arn(&home()),
         "arn:aws:events:eu-west-1:123456789012:rule/lfm-collector-schedule"
     );
-    assert!(valid_name(&Value::string(&"x".repeat(55))).is_ok());
-    assert!(valid_name(&Value::string(&"x".repeat(56))).is_err());
+    assert!(valid_name(&Value::string("x".repeat(55))).is_ok());
+    assert!(valid_name(&Value::string("x".repeat(56))).is_err());
     assert!(valid_name(&Value::string("bad name")).is_err());
 }
 
