@@ -444,6 +444,26 @@ async fn plan_time_errors_name_the_attribute() {
         .await
         .unwrap_err();
     assert_eq!(err.0[0].attribute, Some(AttrPath::attr("package_path")));
+    // An x86_64 executable planned as arm64: the plan says which --arch to build.
+    let dir = std::env::temp_dir().join(format!("lfm-aws-collector-arch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut elf = vec![0u8; 64];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    elf[4] = 2;
+    elf[5] = 1;
+    elf[18..20].copy_from_slice(&0x3Eu16.to_le_bytes());
+    let x86 = dir.join("x86.zip");
+    std::fs::write(&x86, stored_zip("bootstrap", &elf)).unwrap();
+    let err = r
+        .modify_plan(&ctx, None, proposed("lfm-arch", x86.to_str().unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.0[0].attribute, Some(AttrPath::attr("package_path")));
+    assert!(
+        err.0[0].detail.contains("built for x86_64") && err.0[0].detail.contains("--arch arm64"),
+        "{err:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     // The reserved AWS_REGION in extra_environment, through the generic validation.
     let mut config = proposed("lfm-reserved", "/tmp/x.zip");
     config.set(

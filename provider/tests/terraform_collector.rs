@@ -229,7 +229,7 @@ async fn collector_with_terraform_1_0_3() {
     let w = Workdir::new("collector");
     let zip = w.dir.join("collector.zip");
     let package = zip.to_str().unwrap().to_owned();
-    std::fs::write(&zip, stored_zip(b"v1")).unwrap();
+    std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v1\n")).unwrap();
 
     // Create, then the second plan is empty.
     w.write("main.tf", &config(&url, &name, &package, 256));
@@ -284,7 +284,7 @@ async fn collector_with_terraform_1_0_3() {
     w.assert_empty_plan("after import");
 
     // Update: more memory and a rebuilt zip, in place.
-    std::fs::write(&zip, stored_zip(b"v2")).unwrap();
+    std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v2\n")).unwrap();
     w.write("main.tf", &config(&url, &name, &package, 512));
     let change = w.planned_change();
     assert_eq!(change["actions"], serde_json::json!(["update"]), "{change}");
@@ -303,8 +303,10 @@ async fn collector_with_terraform_1_0_3() {
     assert_eq!(
         c.code_sha256(),
         Some(
-            terraform_provider_lfm::lfm::collector::model::package_sha256(&stored_zip(b"v2"))
-                .as_str()
+            terraform_provider_lfm::lfm::collector::model::package_sha256(&stored_zip(
+                b"#!/bin/sh\necho v2\n"
+            ))
+            .as_str()
         )
     );
     w.assert_empty_plan("after update");

@@ -17,6 +17,7 @@
 
 pub mod deploy;
 pub mod model;
+pub mod package;
 #[cfg(test)]
 mod tests;
 
@@ -101,7 +102,10 @@ impl Resource<LfmContext> for Collector {
             return Ok(planned);
         }
         let sha = match planned.get("package_path").as_str() {
-            Some(path) => Some(model::package_sha256(&model::read_package(path)?)),
+            Some(path) => Some(model::package_sha256(&model::read_package(
+                path,
+                planned.get("architecture").as_str(),
+            )?)),
             None => None,
         };
         let home = match ctx.configured() {
@@ -165,7 +169,7 @@ impl Collector {
             )
         })?;
         let path = planned.get("package_path").as_str().unwrap_or_default();
-        let package = model::read_package(path)?;
+        let package = model::read_package(path, planned.get("architecture").as_str())?;
         let sha = model::package_sha256(&package);
         if let Some(planned_sha) = planned.get("package_sha256").as_str() {
             if planned_sha != sha {

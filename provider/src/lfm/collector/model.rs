@@ -334,8 +334,9 @@ pub fn package_sha256(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
 }
 
-/// Read and check the package: a zip with a `bootstrap` entry, small enough for a direct upload.
-pub fn read_package(path: &str) -> Result<Vec<u8>, Diagnostics> {
+/// Read and check the package: a zip with a `bootstrap` entry the provided.al2023 runtime can
+/// start on `architecture` (when known; see [`super::package`]), small enough for a direct upload.
+pub fn read_package(path: &str, architecture: Option<&str>) -> Result<Vec<u8>, Diagnostics> {
     let bad = |summary: String, detail: String| {
         Diagnostics::attribute_error(AttrPath::attr("package_path"), summary, detail)
     };
@@ -360,31 +361,19 @@ pub fn read_package(path: &str) -> Result<Vec<u8>, Diagnostics> {
     if !bytes.starts_with(b"PK\x03\x04") {
         return Err(bad(format!("{path} is not a zip file"), "package_path must be the zip built by scripts/package-collector (a `bootstrap` executable at the top level).".into()));
     }
-    if !has_top_level_entry(&bytes, "bootstrap") {
+    let Some(bootstrap) = super::package::inspect(&bytes, "bootstrap") else {
         return Err(bad(
             format!("{path} has no `bootstrap` entry"),
             "The provided.al2023 runtime starts the executable named `bootstrap` at the top of the zip; build the package with scripts/package-collector.".into(),
         ));
+    };
+    if let Some(problem) = architecture.and_then(|a| super::package::problem(&bootstrap, a)) {
+        return Err(bad(
+            format!("The collector package {path} cannot run on provided.al2023"),
+            problem,
+        ));
     }
     Ok(bytes)
-}
-
-/// True when the zip's central directory names `name` (a file at the top level).
-fn has_top_level_entry(zip: &[u8], name: &str) -> bool {
-    const CENTRAL: &[u8] = b"PK\x01\x02";
-    let mut i = 0;
-    while let Some(pos) = zip[i..].windows(4).position(|w| w == CENTRAL) {
-        let at = i + pos;
-        let header = &zip[at..];
-        if header.len() >= 46 {
-            let len = u16::from_le_bytes([header[28], header[29]]) as usize;
-            if header.len() >= 46 + len && &header[46..46 + len] == name.as_bytes() {
-                return true;
-            }
-        }
-        i = at + 4;
-    }
-    false
 }
 
 /// Fill the computed attributes of a plan. `package_sha256` is the hash of the file at

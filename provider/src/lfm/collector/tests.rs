@@ -272,7 +272,7 @@ fn package_checks_name_package_path_and_hash_matches_lambdas_code_sha256() {
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.zip");
     std::fs::write(&good, stored_zip("bootstrap", b"#!/bin/sh\n")).unwrap();
-    let bytes = read_package(good.to_str().unwrap()).unwrap();
+    let bytes = read_package(good.to_str().unwrap(), Some("arm64")).unwrap();
     // Lambda's CodeSha256: base64 of the SHA-256 of the zip (this value checked against moto).
     assert_eq!(
         package_sha256(b"abc"),
@@ -281,20 +281,22 @@ fn package_checks_name_package_path_and_hash_matches_lambdas_code_sha256() {
     assert_eq!(package_sha256(&bytes).len(), 44);
     let other = dir.join("other.zip");
     std::fs::write(&other, stored_zip("main", b"x")).unwrap();
-    let err = read_package(other.to_str().unwrap()).unwrap_err();
+    let err = read_package(other.to_str().unwrap(), Some("arm64")).unwrap_err();
     assert_eq!(
         err.0[0].attribute,
         Some(crate::framework::AttrPath::attr("package_path"))
     );
     assert!(err.0[0].summary.contains("no `bootstrap` entry"));
-    let missing = read_package(dir.join("none.zip").to_str().unwrap()).unwrap_err();
+    let missing = read_package(dir.join("none.zip").to_str().unwrap(), Some("arm64")).unwrap_err();
     assert!(missing.0[0].detail.contains("scripts/package-collector"));
     std::fs::write(dir.join("text.zip"), "not a zip").unwrap();
-    assert!(read_package(dir.join("text.zip").to_str().unwrap())
-        .unwrap_err()
-        .0[0]
-        .summary
-        .contains("not a zip"));
+    assert!(
+        read_package(dir.join("text.zip").to_str().unwrap(), Some("arm64"))
+            .unwrap_err()
+            .0[0]
+            .summary
+            .contains("not a zip")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
