@@ -515,3 +515,47 @@ async fn lambdas_answer_for_an_unassumable_role_is_what_the_provider_retries() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_role_of_that_name_made_by_someone_else_is_left_alone() {
+    let url = moto_url();
+    use_test_credentials();
+    let ctx = configure(&url).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&url).await);
+    let suffix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    let name = format!("lfm-foreign-{suffix}");
+    let foreign_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name(&name)
+        .assume_role_policy_document(foreign_trust)
+        .description("someone else's")
+        .send()
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("lfm-aws-collector-foreign-{suffix}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let zip = dir.join("collector.zip");
+    std::fs::write(&zip, stored_zip("bootstrap", b"#!/bin/sh\n")).unwrap();
+    let r = Collector;
+    let planned = r
+        .modify_plan(&ctx, None, proposed(&name, zip.to_str().unwrap()))
+        .await
+        .unwrap();
+    let err = r.create(&ctx, &planned).await.unwrap_err();
+    assert_eq!(err.0[0].attribute, Some(AttrPath::attr("name")), "{err:?}");
+    assert!(err.0[0].detail.contains("did not make"), "{err:?}");
+    let role = iam.get_role().role_name(&name).send().await.unwrap();
+    let trust = terraform_provider_lfm::lfm::iam::url_decode(
+        role.role().unwrap().assume_role_policy_document().unwrap(),
+    );
+    assert!(
+        trust.contains("ec2.amazonaws.com"),
+        "the foreign role's trust policy is untouched: {trust}"
+    );
+    iam.delete_role().role_name(&name).send().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -82,13 +82,8 @@ async fn ensure_role(aws: &Aws, d: &Desired<'_>) -> Result<String, StepError> {
     let arn = match created {
         Ok(out) => out.role().map(|r| r.arn().to_owned()).unwrap_or_default(),
         Err(e) if e.is("EntityAlreadyExists") => {
-            iam.update_assume_role_policy()
-                .role_name(&d.names.role)
-                .policy_document(&trust)
-                .send()
-                .await
-                .map_err(AwsError::from_sdk)
-                .at("update the execution role's trust policy")?;
+            // Ours from an earlier apply (its function deleted outside Terraform): take it
+            // back. Anyone else's role of that name is left alone.
             let role = iam
                 .get_role()
                 .role_name(&d.names.role)
@@ -96,7 +91,27 @@ async fn ensure_role(aws: &Aws, d: &Desired<'_>) -> Result<String, StepError> {
                 .await
                 .map_err(AwsError::from_sdk)
                 .at("read the execution role")?;
-            role.role().map(|r| r.arn().to_owned()).unwrap_or_default()
+            let role = role.role().cloned();
+            if role.as_ref().and_then(|r| r.description()) != Some(DESCRIPTION) {
+                return Err(StepError {
+                    step: "create the execution role",
+                    error: AwsError {
+                        code: Some("EntityAlreadyExists".into()),
+                        message: format!(
+                            "Role with name {} already exists and was not made by lfm_collector",
+                            d.names.role
+                        ),
+                    },
+                });
+            }
+            iam.update_assume_role_policy()
+                .role_name(&d.names.role)
+                .policy_document(&trust)
+                .send()
+                .await
+                .map_err(AwsError::from_sdk)
+                .at("update the execution role's trust policy")?;
+            role.map(|r| r.arn().to_owned()).unwrap_or_default()
         }
         Err(e) => {
             return Err(StepError {

@@ -261,6 +261,10 @@ fn step_error(names: &Names, e: StepError) -> Diagnostics {
             Some("name"),
             format!("A function with this name already exists. Bring it under Terraform with `terraform import <address> {}`, or choose another name.", names.function),
         ),
+        "EntityAlreadyExists" => (
+            Some("name"),
+            format!("An IAM role named {} exists that lfm_collector did not make (its description differs). Choose another name, or delete that role.", names.role),
+        ),
         "InvalidParameterValueException" if deploy::is_role_propagation_error(&e.error) => (
             Some("role_propagation_timeout_s"),
             "The execution role was still not assumable by Lambda when role_propagation_timeout_s ran out; raise it, or apply again.".to_owned(),
