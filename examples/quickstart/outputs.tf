@@ -16,12 +16,12 @@ output "monitoring_role_actions" {
 output "collector_config" {
   description = "Configuration for `lfm-collector run --config FILE` (write it with `terraform output -json collector_config > lfm.json`). The OpenSearch password is not in it: pass LFM_OPENSEARCH_PASSWORD."
   value = {
-    accounts          = var.monitored_accounts
-    role_name         = var.monitoring_role_name
-    regions           = length(var.monitored_regions) > 0 ? var.monitored_regions : [var.aws_region]
-    opensearch_url    = var.opensearch_endpoint
-    opensearch_user   = var.opensearch_master_user_name != "" ? var.opensearch_master_user_name : null
-    index_prefix      = var.opensearch_index_prefix
+    accounts        = var.monitored_accounts
+    role_name       = var.monitoring_role_name
+    regions         = length(var.monitored_regions) > 0 ? var.monitored_regions : [var.aws_region]
+    opensearch_url  = var.opensearch_endpoint
+    opensearch_user = var.opensearch_master_user_name != "" ? var.opensearch_master_user_name : null
+    index_prefix    = var.opensearch_index_prefix
   }
 }
 
