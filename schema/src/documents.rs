@@ -53,6 +53,27 @@ pub mod fields {
     pub const DEAD_LETTER_ERRORS: &str = "dead_letter_errors";
     pub const DESTINATION_DELIVERY_FAILURES: &str = "destination_delivery_failures";
 
+    // Metrics from REPORT log records (Logs Insights), and cost.
+    pub const COLD_STARTS: &str = "cold_starts";
+    pub const COLD_START_RATE: &str = "cold_start_rate";
+    pub const INIT_DURATION_AVG_MS: &str = "init_duration_avg_ms";
+    pub const INIT_DURATION_MAX_MS: &str = "init_duration_max_ms";
+    pub const SNAPSTART_RESTORES: &str = "snapstart_restores";
+    pub const MAX_MEMORY_USED_MB: &str = "max_memory_used_mb";
+    pub const MEMORY_UTILIZATION: &str = "memory_utilization";
+    pub const TIMEOUTS: &str = "timeouts";
+    pub const TIMEOUT_PROXIMITY_MAX: &str = "timeout_proximity_max";
+    pub const TIMEOUT_PROXIMITY_P99: &str = "timeout_proximity_p99";
+    pub const BILLED_DURATION_MS_SUM: &str = "billed_duration_ms_sum";
+    pub const GB_SECONDS: &str = "gb_seconds";
+    pub const REQUEST_COST_USD: &str = "request_cost_usd";
+    pub const COMPUTE_COST_USD: &str = "compute_cost_usd";
+    pub const COST_USD: &str = "cost_usd";
+    /// `billed` (from REPORT billed durations) or `estimated` (from CloudWatch metrics).
+    pub const COST_BASIS: &str = "cost_basis";
+    /// `logs_insights`, `lambda_insights`, or null when no log-derived number is present.
+    pub const LOGS_SOURCE: &str = "logs_source";
+
     // Inventory.
     pub const RUNTIME: &str = "runtime";
     pub const MEMORY_MB: &str = "memory_mb";
@@ -61,6 +82,29 @@ pub mod fields {
     pub const PACKAGE_TYPE: &str = "package_type";
     pub const LAST_MODIFIED: &str = "last_modified";
     pub const CODE_SIZE_BYTES: &str = "code_size_bytes";
+
+    // Inventory: runtime deprecation and recommendations.
+    /// `supported`, `deprecating`, `deprecated`, `unknown` or `image`.
+    pub const RUNTIME_STATUS: &str = "runtime_status";
+    pub const RUNTIME_DEPRECATION_DATE: &str = "runtime_deprecation_date";
+    pub const RUNTIME_DAYS_TO_DEPRECATION: &str = "runtime_days_to_deprecation";
+    /// Object array (not nested): `recommendations.kind` aggregates directly in Dashboards.
+    pub const RECOMMENDATIONS: &str = "recommendations";
+    pub const RECOMMENDATIONS_KIND: &str = "recommendations.kind";
+    /// Keyword array of the kinds above, for terms aggregations and filters.
+    pub const RECOMMENDATION_KINDS: &str = "recommendation_kinds";
+}
+
+/// Values of [`fields::COST_BASIS`].
+pub mod cost_basis {
+    pub const BILLED: &str = "billed";
+    pub const ESTIMATED: &str = "estimated";
+}
+
+/// Values of [`fields::LOGS_SOURCE`].
+pub mod logs_source {
+    pub const LOGS_INSIGHTS: &str = "logs_insights";
+    pub const LAMBDA_INSIGHTS: &str = "lambda_insights";
 }
 
 /// Numbers of one function over one period (`@timestamp` = period start).
@@ -102,7 +146,61 @@ pub struct MetricDocument {
     pub dead_letter_errors: Option<u64>,
     pub destination_delivery_failures: Option<u64>,
     // --- end CloudWatch block ---
+
+    // --- REPORT log records (Logs Insights) and cost (derive::report, derive::cost) ---
+    /// Log-derived fields are `null` when the logs were not read (query failed, no log group)
+    /// or the period had no REPORT record; `logs_source` says where they came from.
+    pub cold_starts: Option<u64>,
+    /// `cold_starts / invocations`; `null` without invocations or logs.
+    pub cold_start_rate: Option<f64>,
+    pub init_duration_avg_ms: Option<f64>,
+    pub init_duration_max_ms: Option<f64>,
+    pub snapstart_restores: Option<u64>,
+    pub max_memory_used_mb: Option<f64>,
+    /// `max_memory_used_mb / configured memory`.
+    pub memory_utilization: Option<f64>,
+    pub timeouts: Option<u64>,
+    /// `duration_max_ms / (timeout_s * 1000)` and the same with `duration_p99_ms`.
+    pub timeout_proximity_max: Option<f64>,
+    pub timeout_proximity_p99: Option<f64>,
+    /// Sum of REPORT "Billed Duration" (ms); `null` when the cost is estimated.
+    pub billed_duration_ms_sum: Option<u64>,
+    pub gb_seconds: Option<f64>,
+    pub request_cost_usd: Option<f64>,
+    pub compute_cost_usd: Option<f64>,
+    pub cost_usd: Option<f64>,
+    /// [`cost_basis::BILLED`] or [`cost_basis::ESTIMATED`]; `null` without a price.
+    pub cost_basis: Option<String>,
+    /// [`logs_source::LOGS_INSIGHTS`], [`logs_source::LAMBDA_INSIGHTS`] or `null`.
+    pub logs_source: Option<String>,
+    // --- end REPORT block ---
     pub collected_at: String,
+}
+
+/// One recommendation on an inventory document, with the window's numbers behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationEntry {
+    /// `memory_decrease`, `memory_increase`, `timeout_decrease`, `timeout_at_risk`,
+    /// `arm64_candidate`, `runtime_upgrade`.
+    pub kind: String,
+    pub message: String,
+    pub suggested_memory_mb: Option<u32>,
+    pub suggested_timeout_s: Option<u32>,
+    pub evidence: RecommendationEvidence,
+}
+
+/// The evidence window of a recommendation (the run's collection window).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationEvidence {
+    pub window_start: String,
+    pub window_end: String,
+    pub invocations: u64,
+    pub max_memory_used_mb: Option<f64>,
+    pub memory_utilization: Option<f64>,
+    pub duration_max_ms: Option<f64>,
+    pub duration_p99_ms: Option<f64>,
+    pub timeouts: Option<u64>,
+    pub compute_cost_usd: Option<f64>,
 }
 
 /// The configuration of one function as the last collection saw it.
@@ -124,6 +222,17 @@ pub struct InventoryDocument {
     pub package_type: Option<String>,
     pub last_modified: Option<String>,
     pub code_size_bytes: Option<u64>,
+    /// `supported`, `deprecating` (within the configured warning days), `deprecated`,
+    /// `unknown` (not in the runtime table) or `image` (container image).
+    pub runtime_status: Option<String>,
+    /// `YYYY-MM-DD` from the runtime table; `null` for images and unknown runtimes.
+    pub runtime_deprecation_date: Option<String>,
+    /// Days from the collection date to the deprecation date (negative once deprecated).
+    pub runtime_days_to_deprecation: Option<i64>,
+    #[serde(default)]
+    pub recommendations: Vec<RecommendationEntry>,
+    #[serde(default)]
+    pub recommendation_kinds: Vec<String>,
 }
 
 /// Daily metrics index for a period starting on the UTC date `year-month-day`.
@@ -421,7 +530,44 @@ mod tests {
             async_event_age_max_ms: None,
             dead_letter_errors: None,
             destination_delivery_failures: None,
+            cold_starts: Some(1),
+            cold_start_rate: Some(0.1),
+            init_duration_avg_ms: Some(180.5),
+            init_duration_max_ms: Some(180.5),
+            snapstart_restores: Some(0),
+            max_memory_used_mb: Some(64.0),
+            memory_utilization: Some(0.5),
+            timeouts: Some(0),
+            timeout_proximity_max: Some(40.0 / 3000.0),
+            timeout_proximity_p99: Some(40.0 / 3000.0),
+            billed_duration_ms_sum: Some(126),
+            gb_seconds: Some(0.01575),
+            request_cost_usd: Some(0.000002),
+            compute_cost_usd: Some(0.0000002625),
+            cost_usd: Some(0.0000022625),
+            cost_basis: Some(cost_basis::BILLED.into()),
+            logs_source: Some(logs_source::LOGS_INSIGHTS.into()),
             collected_at: "2026-11-26T16:00:05Z".into(),
+        }
+    }
+
+    fn sample_recommendation() -> RecommendationEntry {
+        RecommendationEntry {
+            kind: "memory_decrease".into(),
+            message: "peak memory use 64 MB is 25% of the configured 256 MB over 120 invocations".into(),
+            suggested_memory_mb: Some(128),
+            suggested_timeout_s: None,
+            evidence: RecommendationEvidence {
+                window_start: "2026-11-26T15:00:00Z".into(),
+                window_end: "2026-11-26T16:00:00Z".into(),
+                invocations: 120,
+                max_memory_used_mb: Some(64.0),
+                memory_utilization: Some(0.25),
+                duration_max_ms: Some(40.0),
+                duration_p99_ms: Some(38.0),
+                timeouts: Some(0),
+                compute_cost_usd: Some(0.0001),
+            },
         }
     }
 
@@ -440,7 +586,52 @@ mod tests {
             package_type: Some("Image".into()),
             last_modified: Some("2026-11-01T10:00:00Z".into()),
             code_size_bytes: Some(0),
+            runtime_status: Some("image".into()),
+            runtime_deprecation_date: None,
+            runtime_days_to_deprecation: None,
+            recommendations: vec![sample_recommendation()],
+            recommendation_kinds: vec!["memory_decrease".into()],
         }
+    }
+
+    fn properties(template: &serde_json::Value, path: &[&str]) -> BTreeSet<String> {
+        let mut node = &template["template"]["mappings"];
+        for p in path {
+            node = &node["properties"][*p];
+        }
+        node["properties"].as_object().unwrap_or_else(|| panic!("{path:?} has properties")).keys().cloned().collect()
+    }
+
+    #[test]
+    fn recommendation_objects_match_the_template_mapping() {
+        let t = template("lfm", "lfm-inventory");
+        let entry = sample_recommendation();
+        assert_eq!(serialized_fields(&entry), properties(&t, &[fields::RECOMMENDATIONS]));
+        assert_eq!(serialized_fields(&entry.evidence), properties(&t, &[fields::RECOMMENDATIONS, "evidence"]));
+        // Object (not nested), so a terms aggregation on recommendations.kind works in Dashboards.
+        let mapping = &t["template"]["mappings"]["properties"][fields::RECOMMENDATIONS];
+        assert_eq!(mapping["type"], "object");
+        assert_eq!(mapping["properties"]["kind"]["type"], "keyword");
+        assert_eq!(t["template"]["mappings"]["properties"][fields::RECOMMENDATION_KINDS]["type"], "keyword");
+    }
+
+    #[test]
+    fn templates_carry_the_version_of_the_log_derived_fields() {
+        // Bumped with the REPORT/cost/runtime fields so existing installs are upgraded.
+        assert!(template("lfm", "lfm-metrics")["version"].as_u64().unwrap() >= 3);
+        assert!(template("lfm", "lfm-inventory")["version"].as_u64().unwrap() >= 2);
+    }
+
+    #[test]
+    fn documents_written_before_the_log_fields_still_deserialize() {
+        let old = serde_json::json!({
+            "@timestamp": "2026-11-26T16:00:05Z", "collected_at": "2026-11-26T16:00:05Z",
+            "account_id": "1", "region": "r", "function_name": "f", "function_arn": "a",
+            "runtime": null, "memory_mb": 128, "timeout_s": 3, "architecture": null,
+            "package_type": null, "last_modified": null, "code_size_bytes": null
+        });
+        let doc: InventoryDocument = serde_json::from_value(old).unwrap();
+        assert!(doc.recommendations.is_empty() && doc.runtime_status.is_none());
     }
 
     #[test]
@@ -482,9 +673,34 @@ mod tests {
         ] {
             assert!(metrics.contains(f), "{f}");
         }
+        for f in [
+            COLD_STARTS,
+            COLD_START_RATE,
+            INIT_DURATION_AVG_MS,
+            INIT_DURATION_MAX_MS,
+            SNAPSTART_RESTORES,
+            MAX_MEMORY_USED_MB,
+            MEMORY_UTILIZATION,
+            TIMEOUTS,
+            TIMEOUT_PROXIMITY_MAX,
+            TIMEOUT_PROXIMITY_P99,
+            BILLED_DURATION_MS_SUM,
+            GB_SECONDS,
+            REQUEST_COST_USD,
+            COMPUTE_COST_USD,
+            COST_USD,
+            COST_BASIS,
+            LOGS_SOURCE,
+        ] {
+            assert!(metrics.contains(f), "{f}");
+        }
         for f in [RUNTIME, MEMORY_MB, TIMEOUT_S, ARCHITECTURE, PACKAGE_TYPE, LAST_MODIFIED, CODE_SIZE_BYTES] {
             assert!(inventory.contains(f), "{f}");
         }
+        for f in [RUNTIME_STATUS, RUNTIME_DEPRECATION_DATE, RUNTIME_DAYS_TO_DEPRECATION, RECOMMENDATIONS, RECOMMENDATION_KINDS] {
+            assert!(inventory.contains(f), "{f}");
+        }
+        assert_eq!(RECOMMENDATIONS_KIND, format!("{RECOMMENDATIONS}.kind"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use lfm_schema::dashboards::{bundle, implied::{has_results, implied_search}};
 use lfm_schema::documents::{
     index_templates, inventory_document_id, inventory_index, metric_document_id, metrics_index, InventoryDocument,
-    MetricDocument,
+    MetricDocument, RecommendationEntry, RecommendationEvidence,
 };
 use serde_json::{json, Value};
 
@@ -78,18 +78,46 @@ fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
             let errors = if (period + f_index as i64) % 3 == 0 { 1 + f_index as u64 } else { 0 };
             let throttles = if f_index == 1 && period % 2 == 0 { 2 } else { 0 };
             let avg = 20.0 + 35.0 * f_index as f64 + period as f64;
+            let cold_starts = if (period + f_index as i64) % 3 == 0 { 1 } else { 0 };
+            let init = (cold_starts > 0).then_some(150.0 + 20.0 * f_index as f64);
+            let timeouts = if f_index == 3 && period % 4 == 0 { 1 } else { 0 };
+            let max_memory_used = f.memory_mb as f64 * (0.2 + 0.15 * f_index as f64);
+            let gb_seconds = avg / 1000.0 * invocations as f64 * f.memory_mb as f64 / 1024.0;
+            let request_cost = invocations as f64 * 0.000_000_2;
+            let compute_cost = gb_seconds * 0.000_016_666_7;
             // Through JSON so that metric fields added later (all optional) start as null.
             let doc: MetricDocument = serde_json::from_value(json!({
                 "@timestamp": rfc3339(start), "period_seconds": PERIOD, "account_id": f.account, "region": f.region,
                 "function_name": f.name, "function_arn": arn, "invocations": invocations, "errors": errors,
                 "throttles": throttles, "error_rate": errors as f64 / invocations as f64, "duration_avg_ms": avg,
                 "duration_max_ms": avg * 3.5, "collected_at": collected_at,
+                "duration_p50_ms": avg * 0.9, "duration_p90_ms": avg * 2.0, "duration_p99_ms": avg * 3.0,
+                // From REPORT records: a cold start every third period, a timeout now and then.
+                "cold_starts": cold_starts, "cold_start_rate": cold_starts as f64 / invocations as f64,
+                "init_duration_avg_ms": init, "init_duration_max_ms": init.map(|i| i * 1.4),
+                "max_memory_used_mb": max_memory_used, "memory_utilization": max_memory_used / f.memory_mb as f64,
+                "timeouts": timeouts, "timeout_proximity_max": avg * 3.5 / (f.timeout_s as f64 * 1000.0),
+                "timeout_proximity_p99": avg * 3.0 / (f.timeout_s as f64 * 1000.0),
+                "billed_duration_ms_sum": (avg * invocations as f64).ceil() as u64, "gb_seconds": gb_seconds,
+                "request_cost_usd": request_cost, "compute_cost_usd": compute_cost, "cost_usd": request_cost + compute_cost,
+                "cost_basis": if f_index % 2 == 0 { "billed" } else { "estimated" }, "logs_source": "logs_insights",
             }))
             .expect("seed metric document");
             let (y, m, d) = civil_from_days(start.div_euclid(86_400));
             let id = metric_document_id(f.account, f.region, f.name, start, PERIOD as u32);
             docs.push((metrics_index(prefix, y, m, d), id, serde_json::to_value(doc).unwrap()));
         }
+        let (status, deprecation) = match f.runtime {
+            None => ("image", None),
+            Some("python3.9") => ("deprecated", Some(("2025-12-15", -346_i64))),
+            Some("nodejs20.x") => ("deprecating", Some(("2026-04-30", 155))),
+            Some(_) => ("supported", Some(("2028-10-31", 705))),
+        };
+        let recommendation_kinds: &[&str] = match f_index {
+            0 => &["memory_decrease"],
+            3 => &["runtime_upgrade", "arm64_candidate"],
+            _ => &[],
+        };
         let inventory = InventoryDocument {
             timestamp: collected_at.clone(),
             collected_at: collected_at.clone(),
@@ -104,6 +132,20 @@ fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
             package_type: Some(if f.runtime.is_some() { "Zip" } else { "Image" }.into()),
             last_modified: Some("2026-11-01T10:00:00Z".into()),
             code_size_bytes: Some(4096 * (1 + f_index as u64)),
+            runtime_status: Some(status.into()),
+            runtime_deprecation_date: deprecation.map(|(date, _)| date.into()),
+            runtime_days_to_deprecation: deprecation.map(|(_, days)| days),
+            recommendations: recommendation_kinds
+                .iter()
+                .map(|kind| RecommendationEntry {
+                    kind: kind.to_string(),
+                    message: format!("{kind} for {}", f.name),
+                    suggested_memory_mb: (*kind == "memory_decrease").then_some(f.memory_mb / 2),
+                    suggested_timeout_s: None,
+                    evidence: RecommendationEvidence { window_start: rfc3339(now - 3600), window_end: collected_at.clone(), invocations: 120, ..Default::default() },
+                })
+                .collect(),
+            recommendation_kinds: recommendation_kinds.iter().map(|k| k.to_string()).collect(),
         };
         let id = inventory_document_id(f.account, f.region, f.name);
         docs.push((inventory_index(prefix), id, serde_json::to_value(inventory).unwrap()));
@@ -222,8 +264,9 @@ async fn check_bundle(node: &Node, prefix: &str, bulk_status: u16, bulk: &Value,
         }
         checked += 1;
     }
-    if checked < 10 {
-        failures.push(format!("only {checked} visualisations checked"));
+    let total = bundle.visualizations().count();
+    if checked != total || total < 30 {
+        failures.push(format!("{checked} of {total} visualisations checked"));
     }
     if failures.is_empty() {
         Ok(())

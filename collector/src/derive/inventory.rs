@@ -22,6 +22,11 @@ pub fn inventory_document(prefix: &str, function: &FunctionRecord, collected_at:
         package_type: function.package_type.clone(),
         last_modified: function.last_modified.as_ref().map(rfc3339),
         code_size_bytes: function.code_size_bytes,
+        runtime_status: None,
+        runtime_deprecation_date: None,
+        runtime_days_to_deprecation: None,
+        recommendations: Vec::new(),
+        recommendation_kinds: Vec::new(),
     };
     IndexedDocument::new(
         inventory_index(prefix),
