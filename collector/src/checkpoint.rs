@@ -335,6 +335,9 @@ mod tests {
             dry_run: true,
             account_concurrency: 1,
             progress: false,
+            prices: lfm_schema::reference::PriceTable::shipped(),
+            runtimes: lfm_schema::reference::RuntimeTable::shipped(),
+            deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         }
     }
 

@@ -18,12 +18,14 @@ use aws_types::region::Region;
 use aws_types::SdkConfig;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
+use lfm_schema::documents::MetricDocument;
 
 use crate::checkpoint::{self, RunPlan, ScheduleReport};
 use crate::config::{Config, Window};
-use crate::derive::{inventory_document, metric_documents};
+use crate::derive::enrich::{apply_logs_and_cost, apply_runtime_and_recommendations, window_evidence, PeriodLogs};
+use crate::derive::{indexed_inventory_document, indexed_metric_document, inventory_struct, metric_rows, rfc3339};
 use crate::discover::{assume_role, assume_role::role_arn, list_functions, AccountSession};
-use crate::harvest::cloudwatch;
+use crate::harvest::{cloudwatch, logs_insights};
 use crate::progress::Progress;
 use crate::runrecord::{self, CostEstimate};
 use crate::store::opensearch::OpenSearchStore;
@@ -40,6 +42,7 @@ struct AccountHarvest {
     outcome: AccountOutcome,
     active: usize,
     metric_queries: usize,
+    logs_bytes_scanned: f64,
     documents: Vec<IndexedDocument>,
     /// Regions not collected in full (their checkpoints stay).
     failed_regions: Vec<String>,
@@ -121,7 +124,7 @@ pub async fn run(config: &Config) -> RunSummary {
     };
     let consume = async {
         let mut outcomes = Vec::new();
-        let (mut active, mut metric_queries) = (0, 0);
+        let (mut active, mut metric_queries, mut logs_bytes) = (0, 0, 0.0);
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
         let mut failed_pairs = BTreeSet::new();
@@ -139,11 +142,14 @@ pub async fn run(config: &Config) -> RunSummary {
             progress.account_done(&harvest.outcome, harvest.documents.len());
             active += harvest.active;
             metric_queries += harvest.metric_queries;
+            logs_bytes += harvest.logs_bytes_scanned;
             outcomes.push(harvest.outcome);
         }
-        (outcomes, active, metric_queries, prepared, report, failed_pairs)
+        (outcomes, active, metric_queries, logs_bytes, prepared, report, failed_pairs)
     };
-    let ((), (mut outcomes, active, metric_queries, prepared, report, failed_pairs)) = tokio::join!(produce, consume);
+    let ((), (mut outcomes, active, metric_queries, logs_bytes, prepared, report, failed_pairs)) =
+        tokio::join!(produce, consume);
+    summary.logs_insights_bytes_scanned = logs_bytes.round().max(0.0) as u64;
 
     outcomes.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     summary.accounts_ok = outcomes.iter().filter(|a| a.status == AccountStatus::Ok).count();
@@ -202,6 +208,7 @@ async fn collect_account(
                 },
                 active: 0,
                 metric_queries: 0,
+                logs_bytes_scanned: 0.0,
                 documents: Vec::new(),
                 failed_regions: config.regions.clone(),
             };
@@ -211,6 +218,7 @@ async fn collect_account(
     let mut functions = 0;
     let mut active = 0;
     let mut metric_queries = 0;
+    let mut logs_bytes_scanned = 0.0;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let mut failed_regions = Vec::new();
@@ -220,6 +228,7 @@ async fn collect_account(
         functions += region_harvest.functions;
         active += region_harvest.active;
         metric_queries += region_harvest.metric_queries;
+        logs_bytes_scanned += region_harvest.logs_bytes_scanned;
         documents.extend(region_harvest.documents);
         if let Some(error) = region_harvest.error {
             tracing::warn!("{error}");
@@ -236,6 +245,7 @@ async fn collect_account(
         outcome: AccountOutcome { account_id: account_id.to_string(), status, functions, errors },
         active,
         metric_queries,
+        logs_bytes_scanned,
         documents,
         failed_regions,
     }
@@ -246,12 +256,18 @@ struct RegionHarvest {
     /// Functions with CloudWatch activity in the window, and the metric queries they took.
     active: usize,
     metric_queries: usize,
+    /// Logs Insights bytes scanned (billed per GB).
+    logs_bytes_scanned: f64,
     documents: Vec<IndexedDocument>,
     error: Option<String>,
 }
 
 /// Inventory documents are kept even when the metrics of the region cannot be fetched.
 /// `windows` (ascending chunks) are harvested in order; the first failure stops the region.
+/// After CloudWatch, the log groups of the functions active in a chunk are read with Logs
+/// Insights; when that fails the metrics are still written (log-derived fields null, cost
+/// estimated), the error is reported and the region's checkpoint stays, so the next run
+/// collects the window again with its logs.
 async fn collect_region(
     config: &Config,
     session: &AccountSession,
@@ -263,30 +279,87 @@ async fn collect_region(
     let functions = match list_functions(session, region, calls).await {
         Ok(functions) => functions,
         Err(e) => {
-            return RegionHarvest { functions: 0, active: 0, metric_queries: 0, documents: Vec::new(), error: Some(e.to_string()) }
+            return RegionHarvest {
+                functions: 0,
+                active: 0,
+                metric_queries: 0,
+                logs_bytes_scanned: 0.0,
+                documents: Vec::new(),
+                error: Some(e.to_string()),
+            }
         }
     };
     let prefix = &config.index_prefix;
-    let mut documents: Vec<IndexedDocument> =
-        functions.iter().map(|f| inventory_document(prefix, f, collected_at)).collect();
+    let mut metrics: Vec<Vec<MetricDocument>> = vec![Vec::new(); functions.len()];
+    let mut documents = Vec::new();
     let mut active = 0;
     let mut metric_queries = 0;
+    let mut logs_bytes_scanned = 0.0;
     let mut error = None;
     for window in windows {
-        match cloudwatch::harvest(session, region, &functions, window, *collected_at, calls).await {
-            Ok(region_series) => {
-                for (function, series) in functions.iter().zip(&region_series.series) {
-                    documents.extend(metric_documents(prefix, function, series, window.period_seconds, collected_at));
-                }
-                // Active in any chunk; every chunk's queries are billed.
-                active = active.max(region_series.active_functions);
-                metric_queries += region_series.metric_queries;
-            }
+        let region_series = match cloudwatch::harvest(session, region, &functions, window, *collected_at, calls).await {
+            Ok(region_series) => region_series,
             Err(e) => {
                 error = Some(e.to_string());
                 break;
             }
+        };
+        // Active in any chunk; every chunk's queries are billed.
+        active = active.max(region_series.active_functions);
+        metric_queries += region_series.metric_queries;
+        let rows: Vec<Vec<(DateTime<Utc>, MetricDocument)>> = functions
+            .iter()
+            .zip(&region_series.series)
+            .map(|(function, series)| metric_rows(function, series, window.period_seconds, collected_at))
+            .collect();
+        // Idle functions (no CloudWatch row in the chunk) cost no Logs Insights query.
+        let is_active: Vec<bool> = rows.iter().map(|r| !r.is_empty()).collect();
+        let logs = if is_active.iter().any(|a| *a) {
+            match logs_insights::harvest(session, region, &functions, &is_active, window, calls).await {
+                Ok(logs) => {
+                    logs_bytes_scanned += logs.bytes_scanned;
+                    Some(logs)
+                }
+                Err(e) => {
+                    error.get_or_insert_with(|| e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        for (i, (function, rows)) in functions.iter().zip(rows).enumerate() {
+            let read = logs.as_ref().filter(|l| l.queried.get(i).copied().unwrap_or(false));
+            for (start, mut doc) in rows {
+                let period_logs = match read {
+                    Some(l) => PeriodLogs::Read(l.stats[i].get(&start)),
+                    None => PeriodLogs::NotRead,
+                };
+                apply_logs_and_cost(&mut doc, function, &start, period_logs, &config.prices);
+                documents.push(indexed_metric_document(prefix, function, &start, window.period_seconds, &doc));
+                metrics[i].push(doc);
+            }
         }
     }
-    RegionHarvest { functions: functions.len(), active, metric_queries, documents, error }
+    let (window_start, window_end) = match (windows.first(), windows.last()) {
+        (Some(first), Some(last)) => (rfc3339(&first.start), rfc3339(&last.end)),
+        // Nothing to collect for this pair in this run: an empty window at collection time.
+        _ => (rfc3339(collected_at), rfc3339(collected_at)),
+    };
+    let today = collected_at.date_naive();
+    for (function, docs) in functions.iter().zip(&metrics) {
+        let refs: Vec<&MetricDocument> = docs.iter().collect();
+        let evidence = window_evidence(function, &window_start, &window_end, &refs);
+        let mut inventory = inventory_struct(function, collected_at);
+        apply_runtime_and_recommendations(
+            &mut inventory,
+            function,
+            &config.runtimes,
+            today,
+            config.deprecation_warning_days,
+            &evidence,
+        );
+        documents.push(indexed_inventory_document(prefix, function, &inventory));
+    }
+    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, documents, error }
 }

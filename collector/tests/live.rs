@@ -221,6 +221,9 @@ async fn collects_seeded_fleet_into_opensearch() {
         dry_run: false,
         account_concurrency: 2,
         progress: false,
+        prices: lfm_schema::reference::PriceTable::shipped(),
+        runtimes: lfm_schema::reference::RuntimeTable::shipped(),
+        deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -273,6 +276,19 @@ async fn collects_seeded_fleet_into_opensearch() {
     );
     assert_eq!(first["_index"], format!("{prefix}-metrics-{}", window.start.format("%Y.%m.%d")));
 
+    // No log groups in this fleet: log-derived fields are null, the cost is estimated from
+    // the metrics (10 x 200 ms x 256 MB), timeout proximity from the max duration (300 ms / 30 s).
+    let orders_first = metrics
+        .iter()
+        .find(|h| h["_source"]["function_name"] == "orders" && h["_source"]["@timestamp"] == at(0))
+        .unwrap();
+    let source = &orders_first["_source"];
+    assert!(source["cold_starts"].is_null() && source["logs_source"].is_null() && source["billed_duration_ms_sum"].is_null());
+    assert_eq!(source["cost_basis"], "estimated");
+    assert!((source["gb_seconds"].as_f64().unwrap() - 0.5).abs() < 1e-9, "{source}");
+    assert!(source["cost_usd"].as_f64().unwrap() > 0.0);
+    assert!((source["timeout_proximity_max"].as_f64().unwrap() - 0.01).abs() < 1e-12);
+
     let inventory = search(&http, &opensearch, &format!("{prefix}-inventory")).await;
     assert_eq!(inventory.len(), 3);
     let resize = inventory.iter().find(|h| h["_source"]["function_name"] == "resize").unwrap();
@@ -284,6 +300,9 @@ async fn collects_seeded_fleet_into_opensearch() {
     assert_eq!(orders["_source"]["runtime"], "python3.12");
     assert_eq!(orders["_source"]["memory_mb"], 256);
     assert_eq!(orders["_source"]["timeout_s"], 30);
+    assert_eq!(orders["_source"]["runtime_status"], "supported");
+    assert_eq!(resize["_source"]["runtime_status"], "image");
+    assert!(resize["_source"]["recommendation_kinds"].is_array());
 
     // The templates were installed before writing: strict mappings, one shard, no replicas.
     let mapping: Value = http
@@ -311,7 +330,7 @@ async fn collects_seeded_fleet_into_opensearch() {
     let index = format!("{prefix}-metrics-{}", window.start.format("%Y.%m.%d"));
     let good = IndexedDocument { index: index.clone(), id: first["_id"].as_str().unwrap().into(), body: first["_source"].clone() };
     let mut bad_body = first["_source"].clone();
-    bad_body["cold_starts"] = json!(1);
+    bad_body["not_a_mapped_field"] = json!(1);
     let bad = IndexedDocument { index: index.clone(), id: "bad".into(), body: bad_body };
     let report = store.write(&[good, bad]).await;
     assert_eq!(report.bulk_requests, 1);
@@ -395,6 +414,9 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         dry_run: true,
         account_concurrency: 1,
         progress: false,
+        prices: lfm_schema::reference::PriceTable::shipped(),
+        runtimes: lfm_schema::reference::RuntimeTable::shipped(),
+        deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -429,6 +451,9 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         dry_run: false,
         account_concurrency: 1,
         progress: false,
+        prices: lfm_schema::reference::PriceTable::shipped(),
+        runtimes: lfm_schema::reference::RuntimeTable::shipped(),
+        deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");

@@ -177,6 +177,9 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
             .unwrap_or(DEFAULT_ACCOUNT_CONCURRENCY)
             .max(1),
         progress: false,
+        prices: lfm_schema::reference::PriceTable::shipped(),
+        runtimes: lfm_schema::reference::RuntimeTable::shipped(),
+        deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
     })
 }
 

@@ -54,7 +54,15 @@ pub struct Config {
     pub account_concurrency: usize,
     /// One progress line per account on stderr (the CLI sets it when stderr is a terminal).
     pub progress: bool,
+    /// Lambda prices and runtime deprecation dates (shipped in lfm-schema unless overridden).
+    pub prices: lfm_schema::reference::PriceTable,
+    pub runtimes: lfm_schema::reference::RuntimeTable,
+    /// A runtime deprecated within this many days of the collection counts as `deprecating`.
+    pub deprecation_warning_days: u32,
 }
+
+/// Default of [`Config::deprecation_warning_days`].
+pub const DEFAULT_DEPRECATION_WARNING_DAYS: u32 = 180;
 
 #[derive(Clone)]
 pub struct OpenSearchConfig {

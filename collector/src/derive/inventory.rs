@@ -8,7 +8,20 @@ use crate::discover::FunctionRecord;
 use crate::store::IndexedDocument;
 
 pub fn inventory_document(prefix: &str, function: &FunctionRecord, collected_at: &DateTime<Utc>) -> IndexedDocument {
-    let document = InventoryDocument {
+    indexed_inventory_document(prefix, function, &inventory_struct(function, collected_at))
+}
+
+pub fn indexed_inventory_document(prefix: &str, function: &FunctionRecord, document: &InventoryDocument) -> IndexedDocument {
+    IndexedDocument::new(
+        inventory_index(prefix),
+        inventory_document_id(&function.account_id, &function.region, &function.name),
+        document,
+    )
+}
+
+/// The configuration fields; runtime status and recommendations empty (see [`super::enrich`]).
+pub fn inventory_struct(function: &FunctionRecord, collected_at: &DateTime<Utc>) -> InventoryDocument {
+    InventoryDocument {
         timestamp: rfc3339(collected_at),
         collected_at: rfc3339(collected_at),
         account_id: function.account_id.clone(),
@@ -27,12 +40,7 @@ pub fn inventory_document(prefix: &str, function: &FunctionRecord, collected_at:
         runtime_days_to_deprecation: None,
         recommendations: Vec::new(),
         recommendation_kinds: Vec::new(),
-    };
-    IndexedDocument::new(
-        inventory_index(prefix),
-        inventory_document_id(&function.account_id, &function.region, &function.name),
-        &document,
-    )
+    }
 }
 
 #[cfg(test)]

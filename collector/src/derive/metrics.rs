@@ -96,6 +96,35 @@ pub fn metric_documents(
     period_seconds: u32,
     collected_at: &DateTime<Utc>,
 ) -> Vec<IndexedDocument> {
+    metric_rows(function, series, period_seconds, collected_at)
+        .into_iter()
+        .map(|(start, document)| indexed_metric_document(prefix, function, &start, period_seconds, &document))
+        .collect()
+}
+
+/// The daily index and ID of a metrics document of `function` for the period at `start`.
+pub fn indexed_metric_document(
+    prefix: &str,
+    function: &FunctionRecord,
+    start: &DateTime<Utc>,
+    period_seconds: u32,
+    document: &MetricDocument,
+) -> IndexedDocument {
+    IndexedDocument::new(
+        metrics_index(prefix, start.year(), start.month(), start.day()),
+        metric_document_id(&function.account_id, &function.region, &function.name, start.timestamp(), period_seconds),
+        document,
+    )
+}
+
+/// The metrics documents of one function with their period starts, log-derived and cost
+/// fields null (see [`super::enrich`]).
+pub fn metric_rows(
+    function: &FunctionRecord,
+    series: &FunctionSeries,
+    period_seconds: u32,
+    collected_at: &DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, MetricDocument)> {
     period_metrics(series)
         .into_iter()
         .map(|row| {
@@ -143,11 +172,7 @@ pub fn metric_documents(
                 logs_source: None,
                 collected_at: rfc3339(collected_at),
             };
-            IndexedDocument::new(
-                metrics_index(prefix, start.year(), start.month(), start.day()),
-                metric_document_id(&function.account_id, &function.region, &function.name, start.timestamp(), period_seconds),
-                &document,
-            )
+            (start, document)
         })
         .collect()
 }

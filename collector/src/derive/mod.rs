@@ -3,21 +3,23 @@
 //! responses, REPORT lines).
 //!
 //! One file per document kind or derived number: [`metrics`] (CloudWatch numbers per period),
-//! [`inventory`] (function configuration).
+//! [`inventory`] (function configuration), [`enrich`] (REPORT numbers, cost, runtime status and
+//! recommendations put on those documents).
 
 pub mod inventory;
 pub mod metrics;
 
 // Numbers AWS/Lambda metrics lack: REPORT records, runtime status, cost, recommendations.
 pub mod cost;
+pub mod enrich;
 pub mod recommend;
 pub mod report;
 pub mod runtime;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-pub use inventory::inventory_document;
-pub use metrics::{error_rate, metric_documents, period_metrics, PeriodMetrics};
+pub use inventory::{indexed_inventory_document, inventory_document, inventory_struct};
+pub use metrics::{error_rate, indexed_metric_document, metric_documents, metric_rows, period_metrics, PeriodMetrics};
 
 /// Timestamps in documents: RFC 3339, UTC, whole seconds (`2026-11-26T15:05:00Z`).
 pub fn rfc3339(t: &DateTime<Utc>) -> String {
