@@ -74,9 +74,39 @@ impl OpenSearchStore {
                 let text = response.text().await.unwrap_or_default();
                 return Err(failed(format!("HTTP {status}: {}", bulk::truncate(&text, 500))));
             }
+            self.upgrade_existing_mappings(&body).await.map_err(failed)?;
             installed.push(name);
         }
         Ok(installed)
+    }
+
+    /// A template applies only to indices created after it: an index created under an older
+    /// template version (today's daily metrics index, the inventory) keeps its strict mapping
+    /// and would reject documents with the new fields. Puts the template's mapping (new fields
+    /// are added; existing ones are never changed) on the open indices its patterns match.
+    async fn upgrade_existing_mappings(&self, template: &serde_json::Value) -> Result<(), String> {
+        let patterns: Vec<&str> = template["index_patterns"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
+        let mappings = &template["template"]["mappings"];
+        if patterns.is_empty() || mappings.is_null() {
+            return Ok(());
+        }
+        let path = format!("{}/_mapping?allow_no_indices=true&expand_wildcards=open", patterns.join(","));
+        let response = self
+            .request(reqwest::Method::PUT, &path)
+            .json(mappings)
+            .send()
+            .await
+            .map_err(|e| format!("PUT {path}: {}", error_chain(&e)))?;
+        let status = response.status();
+        // 404: no index exists yet (nothing to upgrade).
+        if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(format!(
+            "PUT {path} (upgrading the mapping of existing indices): HTTP {status}: {}",
+            bulk::truncate(&text, 500)
+        ))
     }
 
     /// Writes `documents` in `_bulk` requests of at most `bulk_max_docs`. Every document ends up
