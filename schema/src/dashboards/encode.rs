@@ -48,6 +48,7 @@ fn metric_agg(id: usize, metric: &Metric) -> Value {
         Metric::Sum(f) => ("sum", json!({ "field": f })),
         Metric::Avg(f) => ("avg", json!({ "field": f })),
         Metric::Max(f) => ("max", json!({ "field": f })),
+        Metric::Min(f) => ("min", json!({ "field": f })),
         Metric::Percentiles(f, percents) => ("percentiles", json!({ "field": f, "percents": percents })),
     };
     json!({ "id": id.to_string(), "enabled": true, "type": kind, "schema": "metric", "params": params })

@@ -2,8 +2,9 @@
 //! [`crate::documents::fields`], so renaming a field breaks the build here, and dropping it from
 //! a template fails `dashboards::tests` (mapping check) and the live test against OpenSearch.
 //!
-//! Panels for numbers the templates do not map yet (cold starts, memory used, timeouts, cost,
-//! runtime deprecation status) are left out until those fields land; see [`NOT_YET_SHOWN`].
+//! Dashboards: fleet overview, errors and throttles, duration and timeout proximity, cold starts,
+//! memory right-sizing (with recommendations), cost by account and function, runtime
+//! distribution and deprecation. What is still not shown is listed in [`NOT_YET_SHOWN`].
 
 use crate::documents::fields::*;
 
@@ -23,6 +24,7 @@ pub enum Metric {
     Sum(&'static str),
     Avg(&'static str),
     Max(&'static str),
+    Min(&'static str),
     Percentiles(&'static str, &'static [f64]),
 }
 
@@ -80,14 +82,11 @@ pub struct Dashboard {
     pub panels: Vec<&'static str>,
 }
 
-/// Panels the issue asks for that need fields the templates do not map yet.
+/// Numbers the collector writes that no panel shows yet.
 pub const NOT_YET_SHOWN: &[&str] = &[
-    "cold starts (count, rate, init duration): no cold-start fields in the metrics template yet",
-    "memory right-sizing by utilisation: no max_memory_used_mb / memory_utilization fields yet (only configured memory is shown)",
-    "timeout proximity (max or p99 duration / timeout) and timeout counts: no per-period timeout field yet (durations and configured timeouts are shown side by side)",
-    "cost by account and function: no cost field yet",
-    "runtime deprecation status: no runtime_status field yet (the runtime distribution is shown)",
-    "p50/p90/p99 duration from CloudWatch percentile statistics: not mapped yet (percentiles of the per-period maxima are shown)",
+    "concurrency, provisioned-concurrency utilisation and spillover, iterator age, async events and DLQ/destination failures",
+    "SnapStart restores",
+    "recommendation evidence (recommendations.evidence.*): the kinds and functions are shown",
 ];
 
 fn vis(slug: &'static str, title: &'static str, description: &'static str, chart: Chart, source: Source) -> Visualization {
@@ -191,6 +190,79 @@ pub fn visualizations() -> Vec<Visualization> {
         vis("package-types", "LFM: package types", "Zip or container image.", Pie, Inventory)
             .metric(Count)
             .bucket(Terms { field: PACKAGE_TYPE, size: 5 }),
+        // CloudWatch percentiles of Duration, and timeout proximity from REPORT records.
+        vis("duration-cloudwatch-percentiles", "LFM: duration p50 / p90 / p99 over time", "CloudWatch percentile statistics of Duration (ms): mean p50 and p90, highest p99 of the interval.", Line, Metrics)
+            .metric(Avg(DURATION_P50_MS))
+            .metric(Avg(DURATION_P90_MS))
+            .metric(Max(DURATION_P99_MS))
+            .bucket(DateHistogram),
+        vis("timeout-proximity-top-functions", "LFM: closest to their timeout", "Highest per-period maximum and p99 duration as a fraction of the configured timeout (1 = timed out), with timeouts counted from REPORT records.", Table, Metrics)
+            .metric(Max(TIMEOUT_PROXIMITY_MAX))
+            .metric(Max(TIMEOUT_PROXIMITY_P99))
+            .metric(Sum(TIMEOUTS))
+            .bucket(Terms { field: FUNCTION_NAME, size: 20 }),
+        vis("timeouts-over-time", "LFM: timeouts over time", "Invocations that hit their timeout (REPORT records with Status: timeout), only periods with timeouts.", Bars, Metrics)
+            .metric(Sum(TIMEOUTS))
+            .bucket(DateHistogram)
+            .filter(Filter::GreaterThan(TIMEOUTS, 0.0)),
+        // Cold starts.
+        vis("cold-starts-over-time", "LFM: cold starts over time by account", "REPORT records with an Init Duration, per interval.", Line, Metrics)
+            .metric(Sum(COLD_STARTS))
+            .bucket(DateHistogram)
+            .bucket(Terms { field: ACCOUNT_ID, size: TOP }),
+        vis("cold-starts-top-functions", "LFM: functions with the most cold starts", "Only periods with cold starts: count, worst cold-start rate, init duration (ms).", Table, Metrics)
+            .metric(Sum(COLD_STARTS))
+            .metric(Max(COLD_START_RATE))
+            .metric(Avg(INIT_DURATION_AVG_MS))
+            .metric(Max(INIT_DURATION_MAX_MS))
+            .bucket(Terms { field: FUNCTION_NAME, size: 20 })
+            .filter(Filter::GreaterThan(COLD_STARTS, 0.0)),
+        vis("init-duration-over-time", "LFM: init duration over time", "Mean and highest init duration of cold starts (ms).", Line, Metrics)
+            .metric(Avg(INIT_DURATION_AVG_MS))
+            .metric(Max(INIT_DURATION_MAX_MS))
+            .bucket(DateHistogram),
+        // Memory right-sizing from REPORT "Max Memory Used".
+        vis("memory-utilization-by-function", "LFM: memory utilisation per function", "Highest share of configured memory used in a period, and the most memory used (MB): low values are candidates for less memory.", Table, Metrics)
+            .metric(Max(MEMORY_UTILIZATION))
+            .metric(Max(MAX_MEMORY_USED_MB))
+            .bucket(Terms { field: FUNCTION_NAME, size: 50 }),
+        vis("memory-used", "LFM: memory used", "Periods by the most memory used (MB, REPORT Max Memory Used).", Bars, Metrics)
+            .metric(Count)
+            .bucket(Histogram { field: MAX_MEMORY_USED_MB, interval: 128 }),
+        vis("recommendations", "LFM: recommendations", "Functions per recommendation kind (memory, timeout, arm64, runtime upgrade).", Pie, Inventory)
+            .metric(Count)
+            .bucket(Terms { field: RECOMMENDATION_KINDS, size: 10 }),
+        vis("recommendations-by-function", "LFM: recommendations per function", "Which functions have which recommendations.", Table, Inventory)
+            .metric(Count)
+            .bucket(Terms { field: RECOMMENDATION_KINDS, size: 10 })
+            .bucket(Terms { field: FUNCTION_NAME, size: 50 }),
+        // Cost.
+        vis("cost-over-time", "LFM: cost over time by account (USD)", "Lambda request and compute cost per interval, billed from REPORT durations or estimated from metrics (see cost basis).", Bars, Metrics)
+            .metric(Sum(COST_USD))
+            .bucket(DateHistogram)
+            .bucket(Terms { field: ACCOUNT_ID, size: TOP }),
+        vis("cost-by-account", "LFM: cost by account (USD)", "Total cost over the time range per account.", Pie, Metrics)
+            .metric(Sum(COST_USD))
+            .bucket(Terms { field: ACCOUNT_ID, size: 20 }),
+        vis("cost-top-functions", "LFM: most expensive functions (USD)", "Cost, compute and request parts, and GB-seconds per function.", Table, Metrics)
+            .metric(Sum(COST_USD))
+            .metric(Sum(COMPUTE_COST_USD))
+            .metric(Sum(REQUEST_COST_USD))
+            .metric(Sum(GB_SECONDS))
+            .bucket(Terms { field: FUNCTION_NAME, size: 20 })
+            .bucket(Terms { field: ACCOUNT_ID, size: 1 }),
+        vis("cost-basis", "LFM: billed or estimated cost", "Share of the cost computed from REPORT billed durations (billed) or from CloudWatch metrics (estimated).", Pie, Metrics)
+            .metric(Sum(COST_USD))
+            .bucket(Terms { field: COST_BASIS, size: 2 }),
+        // Runtime deprecation.
+        vis("runtime-status", "LFM: runtime deprecation status", "Functions by status of their runtime: supported, deprecating, deprecated, unknown, image.", Pie, Inventory)
+            .metric(Count)
+            .bucket(Terms { field: RUNTIME_STATUS, size: 5 }),
+        vis("runtime-deprecation", "LFM: runtimes and days to deprecation", "Functions per runtime and status, with the days left until the runtime's deprecation (negative: past).", Table, Inventory)
+            .metric(Count)
+            .metric(Min(RUNTIME_DAYS_TO_DEPRECATION))
+            .bucket(Terms { field: RUNTIME, size: 30 })
+            .bucket(Terms { field: RUNTIME_STATUS, size: 5 }),
     ]
 }
 
@@ -212,20 +284,41 @@ pub fn dashboards() -> Vec<Dashboard> {
         Dashboard {
             slug: "duration-and-timeouts",
             title: "LFM: duration and timeout proximity",
-            description: "Durations against configured timeouts. The ratio itself needs a per-period timeout field not mapped yet.",
-            panels: vec!["duration-over-time", "duration-percentiles", "duration-slowest-functions", "timeouts-by-function", "timeouts-configured"],
+            description: "Durations against configured timeouts: how close each function runs to its timeout, and the timeouts it hit.",
+            panels: vec![
+                "timeout-proximity-top-functions",
+                "timeouts-over-time",
+                "duration-cloudwatch-percentiles",
+                "duration-over-time",
+                "duration-percentiles",
+                "duration-slowest-functions",
+                "timeouts-by-function",
+                "timeouts-configured",
+            ],
+        },
+        Dashboard {
+            slug: "cold-starts",
+            title: "LFM: cold starts",
+            description: "Cold starts and their init durations, from REPORT log records.",
+            panels: vec!["cold-starts-over-time", "init-duration-over-time", "cold-starts-top-functions"],
         },
         Dashboard {
             slug: "memory",
             title: "LFM: memory right-sizing",
-            description: "Configured memory. Utilisation needs max memory used, not mapped yet.",
-            panels: vec!["memory-configured", "memory-by-architecture"],
+            description: "Memory used against configured memory, and the collector's recommendations.",
+            panels: vec!["memory-utilization-by-function", "memory-used", "recommendations", "recommendations-by-function", "memory-configured", "memory-by-architecture"],
+        },
+        Dashboard {
+            slug: "cost",
+            title: "LFM: cost by account and function",
+            description: "Lambda request and compute cost at list prices (USD).",
+            panels: vec!["cost-over-time", "cost-by-account", "cost-top-functions", "cost-basis"],
         },
         Dashboard {
             slug: "runtimes",
-            title: "LFM: runtime distribution",
-            description: "Runtimes and package types. Deprecation status needs a runtime_status field, not mapped yet.",
-            panels: vec!["runtime-distribution", "package-types", "runtime-by-account"],
+            title: "LFM: runtime distribution and deprecation",
+            description: "Runtimes, their deprecation status and package types.",
+            panels: vec!["runtime-status", "runtime-deprecation", "runtime-distribution", "package-types", "runtime-by-account"],
         },
     ]
 }

@@ -153,3 +153,30 @@ fn results_need_documents_and_values_on_some_path() {
     let null_metric = serde_json::json!({ "hits": { "total": hit(3) }, "aggregations": { "2": { "buckets": [{ "doc_count": 3, "1": { "value": null } }] } } });
     assert!(!has_results(&null_metric, &body));
 }
+
+#[test]
+fn every_dashboard_the_issue_asks_for_exists_and_shows_its_numbers() {
+    let b = bundle("lfm");
+    let dashboards: BTreeMap<&str, &SavedObject> = b.objects.iter().filter(|o| o.object_type == "dashboard").map(|o| (o.id.as_str(), o)).collect();
+    let wanted: &[(&str, &[&str])] = &[
+        ("lfm-dashboard-fleet-overview", &["invocations"]),
+        ("lfm-dashboard-errors-and-throttles", &["errors", "throttles"]),
+        ("lfm-dashboard-duration-and-timeouts", &["timeout_proximity_max", "timeouts", "duration_p99_ms"]),
+        ("lfm-dashboard-cold-starts", &["cold_starts", "init_duration_max_ms"]),
+        ("lfm-dashboard-memory", &["memory_utilization", "max_memory_used_mb", "recommendation_kinds"]),
+        ("lfm-dashboard-cost", &["cost_usd", "account_id", "function_name"]),
+        ("lfm-dashboard-runtimes", &["runtime", "runtime_status", "runtime_days_to_deprecation"]),
+    ];
+    for (id, fields) in wanted {
+        let dashboard = dashboards.get(id).unwrap_or_else(|| panic!("dashboard {id} missing"));
+        let used: BTreeSet<String> = dashboard
+            .references
+            .iter()
+            .flat_map(|r| implied_search(b.get(&r.object_type, &r.id).unwrap()).unwrap().fields)
+            .map(|f| f.field)
+            .collect();
+        for field in *fields {
+            assert!(used.contains(*field), "{id} shows no panel using {field}: {used:?}");
+        }
+    }
+}
