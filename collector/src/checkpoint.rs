@@ -338,6 +338,7 @@ mod tests {
             prices: lfm_schema::reference::PriceTable::shipped(),
             runtimes: lfm_schema::reference::RuntimeTable::shipped(),
             deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
+            retention_days: None,
         }
     }
 

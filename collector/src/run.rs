@@ -166,6 +166,13 @@ pub async fn run(config: &Config) -> RunSummary {
     summary.documents_failed = report.failed.into_iter().take(FAILED_DOCUMENTS_LISTED).collect();
     summary.bulk_requests = report.bulk_requests;
     checkpoint::commit(config, store.as_ref(), &plan, &failed_pairs, &summary.run_id, &mut summary.schedule).await;
+    if let (Some(store), Some(days)) = (&store, config.retention_days) {
+        match store.apply_retention(&config.index_prefix, started_at.date_naive(), days).await {
+            Ok(deleted) if !deleted.is_empty() => tracing::info!("retention {days} days: deleted {}", deleted.join(", ")),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("retention {days} days: {e}. The indices stay; the next run tries again"),
+        }
+    }
     summary.estimated_cost =
         CostEstimate::of(summary.metric_queries, &summary.api_calls, summary.logs_insights_bytes_scanned);
     summary.duration_ms = started.elapsed().as_millis() as u64;

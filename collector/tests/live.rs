@@ -224,6 +224,7 @@ async fn collects_seeded_fleet_into_opensearch() {
         prices: lfm_schema::reference::PriceTable::shipped(),
         runtimes: lfm_schema::reference::RuntimeTable::shipped(),
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
+        retention_days: None,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -417,6 +418,7 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         prices: lfm_schema::reference::PriceTable::shipped(),
         runtimes: lfm_schema::reference::RuntimeTable::shipped(),
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
+        retention_days: None,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -454,6 +456,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         prices: lfm_schema::reference::PriceTable::shipped(),
         runtimes: lfm_schema::reference::RuntimeTable::shipped(),
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
+        retention_days: None,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");

@@ -82,6 +82,20 @@ pub struct RunArgs {
     /// Accounts collected at the same time [default: 4].
     #[arg(long, env = "LFM_ACCOUNT_CONCURRENCY")]
     pub account_concurrency: Option<usize>,
+    /// Lambda price table (JSON, the layout of lfm-schema's data/lambda_prices.json) instead
+    /// of the shipped one.
+    #[arg(long = "prices", env = "LFM_PRICES_FILE")]
+    pub prices_file: Option<std::path::PathBuf>,
+    /// Runtime deprecation table (JSON, the layout of lfm-schema's data/runtimes.json)
+    /// instead of the shipped one.
+    #[arg(long = "runtimes", env = "LFM_RUNTIMES_FILE")]
+    pub runtimes_file: Option<std::path::PathBuf>,
+    /// A runtime deprecated within this many days counts as deprecating [default: 180].
+    #[arg(long, env = "LFM_DEPRECATION_WARNING_DAYS")]
+    pub deprecation_warning_days: Option<u32>,
+    /// Delete daily metrics indices older than this many days after each run [default: keep all].
+    #[arg(long, env = "LFM_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
     /// Summary format.
     #[arg(long, env = "LFM_OUTPUT", value_enum, default_value = "human")]
     pub output: OutputFormat,
@@ -155,6 +169,46 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         )));
     }
 
+    let reference_file = |flag: &str, key: &str, path: &std::path::Path| -> Result<String, ConfigError> {
+        std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            reason: format!("{flag} / {key}: cannot read it: {e}"),
+        })
+    };
+    let prices = match args.prices_file.clone().or(file.prices_file) {
+        Some(path) => lfm_schema::reference::PriceTable::from_json(&reference_file("--prices", "prices_file", &path)?).map_err(|e| {
+            ConfigError::File {
+                path: path.display().to_string(),
+                reason: format!("--prices / prices_file: not a price table ({e}); follow the layout of lfm-schema's data/lambda_prices.json"),
+            }
+        })?,
+        None => lfm_schema::reference::PriceTable::shipped(),
+    };
+    let runtimes = match args.runtimes_file.clone().or(file.runtimes_file) {
+        Some(path) => lfm_schema::reference::RuntimeTable::from_json(&reference_file("--runtimes", "runtimes_file", &path)?).map_err(|e| {
+            ConfigError::File {
+                path: path.display().to_string(),
+                reason: format!("--runtimes / runtimes_file: not a runtime table ({e}); follow the layout of lfm-schema's data/runtimes.json"),
+            }
+        })?,
+        None => lfm_schema::reference::RuntimeTable::shipped(),
+    };
+    let deprecation_warning_days = args
+        .deprecation_warning_days
+        .or(file.deprecation_warning_days)
+        .unwrap_or(crate::config::DEFAULT_DEPRECATION_WARNING_DAYS);
+    if deprecation_warning_days > 3650 {
+        return Err(ConfigError::Invalid(format!(
+            "deprecation_warning_days {deprecation_warning_days}: at most 3650 (ten years); AWS announces deprecations months ahead"
+        )));
+    }
+    let retention_days = args.retention_days.or(file.retention_days);
+    if retention_days == Some(0) {
+        return Err(ConfigError::Invalid(
+            "retention_days 0 would delete today's metrics: use at least 1, or leave it unset to keep everything".into(),
+        ));
+    }
+
     Ok(Config {
         accounts,
         role_name: args.role_name.clone().or(file.role_name).unwrap_or_else(|| DEFAULT_ROLE_NAME.into()),
@@ -177,9 +231,10 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
             .unwrap_or(DEFAULT_ACCOUNT_CONCURRENCY)
             .max(1),
         progress: false,
-        prices: lfm_schema::reference::PriceTable::shipped(),
-        runtimes: lfm_schema::reference::RuntimeTable::shipped(),
-        deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
+        prices,
+        runtimes,
+        deprecation_warning_days,
+        retention_days,
     })
 }
 
@@ -217,6 +272,46 @@ mod tests {
         assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
         assert_eq!(config.index_prefix, "lfm");
         assert_eq!(config.partition, "aws");
+    }
+
+    #[test]
+    fn reference_tables_warning_days_and_retention() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200"];
+        let config = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!(config.deprecation_warning_days, crate::config::DEFAULT_DEPRECATION_WARNING_DAYS);
+        assert_eq!(config.retention_days, None, "keep everything unless asked");
+        assert_eq!(config.prices, lfm_schema::reference::PriceTable::shipped());
+
+        let dir = std::env::temp_dir().join(format!("lfm-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let prices = dir.join("prices.json");
+        let mut table = serde_json::to_value(lfm_schema::reference::PriceTable::shipped()).unwrap();
+        table["regions"]["us-east-1"]["request_usd_per_million"] = serde_json::json!(0.25);
+        std::fs::write(&prices, table.to_string()).unwrap();
+        let file = FileConfig::from_toml(&format!(
+            "prices_file = {:?}\ndeprecation_warning_days = 30\nretention_days = 90\n",
+            prices.display().to_string()
+        ))
+        .unwrap();
+        let config = merge(&parse(&base), file, None, now()).unwrap();
+        assert_eq!(config.prices.lookup("us-east-1", "x86_64").unwrap().0, 0.25 / 1e6);
+        assert_eq!((config.deprecation_warning_days, config.retention_days), (30, Some(90)));
+
+        let garbage = dir.join("runtimes.json");
+        std::fs::write(&garbage, "{\"not\": \"a table\"}").unwrap();
+        let mut args = parse(&base);
+        args.runtimes_file = Some(garbage);
+        let err = merge(&args, FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(err.contains("--runtimes / runtimes_file") && err.contains("runtimes.json"), "{err}");
+        let mut args = parse(&base);
+        args.prices_file = Some(dir.join("missing.json"));
+        let err = merge(&args, FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(err.contains("--prices / prices_file: cannot read it"), "{err}");
+        let mut args = parse(&base);
+        args.retention_days = Some(0);
+        let err = merge(&args, FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(err.contains("retention_days 0"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

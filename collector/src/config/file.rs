@@ -39,6 +39,11 @@ pub struct FileConfig {
     pub backfill_horizon: Option<String>,
     /// A duration like "5m" (see `--settle`).
     pub settle_delay: Option<String>,
+    /// See `--prices`, `--runtimes`, `--deprecation-warning-days`, `--retention-days`.
+    pub prices_file: Option<std::path::PathBuf>,
+    pub runtimes_file: Option<std::path::PathBuf>,
+    pub deprecation_warning_days: Option<u32>,
+    pub retention_days: Option<u32>,
 }
 
 impl FileConfig {

@@ -59,6 +59,9 @@ pub struct Config {
     pub runtimes: lfm_schema::reference::RuntimeTable,
     /// A runtime deprecated within this many days of the collection counts as `deprecating`.
     pub deprecation_warning_days: u32,
+    /// After each run, delete `{prefix}-metrics-YYYY.MM.DD` indices older than this many
+    /// days (`None`: keep everything).
+    pub retention_days: Option<u32>,
 }
 
 /// Default of [`Config::deprecation_warning_days`].

@@ -5,6 +5,7 @@
 //! reason. Nothing is dropped silently.
 
 pub mod opensearch;
+pub mod retention;
 
 use std::collections::BTreeMap;
 

@@ -109,6 +109,38 @@ impl OpenSearchStore {
         ))
     }
 
+    /// Deletes the daily metrics indices of `prefix` older than `retention_days` before
+    /// `today` ([`crate::store::retention`]); returns the names deleted.
+    pub async fn apply_retention(&self, prefix: &str, today: chrono::NaiveDate, retention_days: u32) -> Result<Vec<String>, String> {
+        let pattern = lfm_schema::documents::metrics_index_pattern(prefix);
+        let path = format!("_cat/indices/{pattern}?format=json&h=index&expand_wildcards=open,closed");
+        let response = self.request(reqwest::Method::GET, &path).send().await.map_err(|e| format!("GET {path}: {}", error_chain(&e)))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!("GET {path}: HTTP {status}: {}", bulk::truncate(&text, 500)));
+        }
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| format!("GET {path}: {e}"))?;
+        let names = rows.iter().filter_map(|r| r["index"].as_str());
+        let expired = crate::store::retention::expired_metrics_indices(prefix, names, today, retention_days);
+        for index in &expired {
+            let response = self
+                .request(reqwest::Method::DELETE, index)
+                .send()
+                .await
+                .map_err(|e| format!("DELETE {index}: {}", error_chain(&e)))?;
+            let status = response.status();
+            if !status.is_success() && status != reqwest::StatusCode::NOT_FOUND {
+                let text = response.text().await.unwrap_or_default();
+                return Err(format!("DELETE {index}: HTTP {status}: {}", bulk::truncate(&text, 500)));
+            }
+        }
+        Ok(expired)
+    }
+
     /// Writes `documents` in `_bulk` requests of at most `bulk_max_docs`. Every document ends up
     /// in the report, written or failed with a reason.
     pub async fn write(&self, documents: &[IndexedDocument]) -> StoreReport {
