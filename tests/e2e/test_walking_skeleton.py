@@ -10,8 +10,10 @@ The steps share one deployment and run in file order, once per client: Terraform
 OpenTofu (conftest's tf_client), each with its own fleet.
 """
 
+import datetime
 import json
 import math
+import pathlib
 import subprocess
 import urllib.parse
 
@@ -21,6 +23,7 @@ import requests
 from lfm_e2e import aws_env, client, quickstart_tfvars
 
 ROLE = "LambdaMonitoringRole"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +107,7 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
         assert doc["period_seconds"] == fleet["window"]["period_seconds"]
         expected_rate = want["errors"] / want["invocations"] if want["invocations"] else None
         assert doc["error_rate"] == pytest.approx(expected_rate) if expected_rate is not None else doc["error_rate"] is None
+        assert_log_fields_equal_truth(key, doc, want)
 
     inventory = {d["_source"]["function_arn"]: d["_source"] for d in search_all(testbed["opensearch"], "lfm-inventory")}
     assert set(inventory) == {f["function_arn"] for f in fleet["functions"]}
@@ -113,12 +117,62 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
                       "architecture", "package_type"):
             assert doc.get(field) == f[field], (f["function_arn"], field, doc.get(field), f[field])
 
+    today = datetime.date.fromisoformat(summary_day(summary))
+    runtimes = {r["id"]: r for r in json.loads((ROOT / "schema" / "data" / "runtimes.json").read_text())["runtimes"]}
+    for f in fleet["functions"]:
+        doc = inventory[f["function_arn"]]
+        assert doc["runtime_status"] == expected_runtime_status(f, runtimes, today), (f["function_arn"], doc["runtime_status"])
+        assert doc["recommendation_kinds"] == [r["kind"] for r in doc["recommendations"]]
+        assert set(doc["recommendation_kinds"]) <= RECOMMENDATION_KINDS, doc["recommendation_kinds"]
+        if doc["runtime_status"] in ("deprecated", "deprecating"):
+            assert "runtime_upgrade" in doc["recommendation_kinds"], f["function_arn"]
+    assert summary["api_calls"].get("logs:StartQuery", 0) >= 1, "the active functions' logs were read"
+
     assert summary["documents_written"] == len(metrics) + len(inventory)
     assert summary["functions"] == len(fleet["functions"])
     calls = summary["api_calls"]
     assert calls["sts:AssumeRole"] == len(fleet["accounts"])
     queries = 5 * len({(m["account_id"], m["function_name"]) for m in fleet["metrics"]})
     assert calls["cloudwatch:GetMetricData"] <= len(fleet["accounts"]) + math.ceil(queries / 500) + 1
+
+
+RECOMMENDATION_KINDS = {"memory_decrease", "memory_increase", "timeout_decrease", "timeout_at_risk", "arm64_candidate",
+                        "runtime_upgrade"}
+DEPRECATION_WARNING_DAYS = 180  # the collector's default
+
+
+def summary_day(summary):
+    return str(summary.get("started_at", datetime.datetime.now(datetime.timezone.utc).isoformat()))[:10]
+
+
+def expected_runtime_status(function, runtimes, today):
+    if not function["runtime"]:
+        return "image"
+    info = runtimes.get(function["runtime"])
+    if info is None:
+        return "unknown"
+    days = (datetime.date.fromisoformat(info["deprecation"]) - today).days
+    return "deprecated" if days <= 0 else "deprecating" if days <= DEPRECATION_WARNING_DAYS else "supported"
+
+
+def assert_log_fields_equal_truth(key, doc, want):
+    """REPORT-derived numbers exact, percentiles and concurrency exact, cost within 0.5%."""
+    for field in ("cold_starts", "snapstart_restores", "timeouts", "concurrency_max"):
+        assert doc[field] == want[field], (key, field, doc[field], want[field])
+    for field in ("max_memory_used_mb", "duration_p50_ms", "duration_p90_ms", "duration_p99_ms", "cold_start_rate",
+                  "init_duration_avg_ms", "init_duration_max_ms", "memory_utilization", "timeout_proximity_max",
+                  "timeout_proximity_p99"):
+        if want[field] is None:
+            assert doc[field] is None, (key, field, doc[field])
+        else:
+            assert doc[field] is not None and math.isclose(doc[field], want[field], rel_tol=1e-9, abs_tol=1e-9), \
+                (key, field, doc[field], want[field])
+    assert doc["cost_basis"] == "billed", (key, doc["cost_basis"])
+    assert doc["logs_source"] == "logs_insights"
+    assert doc["billed_duration_ms_sum"] == round(want["billed_duration_ms_sum"]), key
+    for field in ("gb_seconds", "request_cost_usd", "compute_cost_usd", "cost_usd"):
+        assert want[field] is not None, (key, field, "the fleet's regions are in the price table")
+        assert doc[field] == pytest.approx(want[field], rel=0.005), (key, field, doc[field], want[field])
 
 
 def test_rerun_leaves_the_same_documents(deployed, fleet, binaries, testbed, tmp_path):
