@@ -128,22 +128,37 @@ pub async fn run(config: &Config) -> RunSummary {
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
         let mut failed_pairs = BTreeSet::new();
+        // Documents of several accounts pooled so each _bulk request carries bulk_max_docs
+        // (a small account alone would send a small request); at most bulk_max_docs - 1 wait
+        // here besides the account just received. Checkpoints move after the last flush.
+        let bulk_max_docs = config.opensearch.bulk_max_docs.max(1);
+        let mut pool: Vec<IndexedDocument> = Vec::new();
         while let Some(harvest) = receiver.recv().await {
             for doc in &harvest.documents {
                 *prepared.entry(doc.index.clone()).or_default() += 1;
             }
             let account = &harvest.outcome.account_id;
             failed_pairs.extend(harvest.failed_regions.iter().map(|r| (account.clone(), r.clone())));
-            if let Some(store) = &store {
-                let written = store.write(&harvest.documents).await;
-                failed_pairs.extend(regions_of_failed(&harvest.documents, &written).map(|r| (account.clone(), r)));
-                report.merge(written);
-            }
             progress.account_done(&harvest.outcome, harvest.documents.len());
+            if let Some(store) = &store {
+                pool.extend(harvest.documents);
+                let full = pool.len() / bulk_max_docs * bulk_max_docs;
+                if full > 0 {
+                    let batch: Vec<IndexedDocument> = pool.drain(..full).collect();
+                    let written = store.write(&batch).await;
+                    failed_pairs.extend(pairs_of_failed(&batch, &written));
+                    report.merge(written);
+                }
+            }
             active += harvest.active;
             metric_queries += harvest.metric_queries;
             logs_bytes += harvest.logs_bytes_scanned;
             outcomes.push(harvest.outcome);
+        }
+        if let (Some(store), false) = (&store, pool.is_empty()) {
+            let written = store.write(&pool).await;
+            failed_pairs.extend(pairs_of_failed(&pool, &written));
+            report.merge(written);
         }
         (outcomes, active, metric_queries, logs_bytes, prepared, report, failed_pairs)
     };
@@ -184,13 +199,14 @@ pub async fn run(config: &Config) -> RunSummary {
     summary
 }
 
-/// Regions of the documents `written` reports as failed (documents carry their region).
-fn regions_of_failed<'a>(documents: &'a [IndexedDocument], written: &'a StoreReport) -> impl Iterator<Item = String> + 'a {
-    let failed: BTreeSet<&str> = written.failed.iter().map(|f| f.id.as_str()).collect();
+/// Account and region of the documents `written` reports as failed (documents carry both).
+fn pairs_of_failed<'a>(documents: &'a [IndexedDocument], written: &'a StoreReport) -> impl Iterator<Item = (String, String)> + 'a {
+    use lfm_schema::documents::fields::{ACCOUNT_ID, REGION};
+    let failed: BTreeSet<(&str, &str)> = written.failed.iter().map(|f| (f.index.as_str(), f.id.as_str())).collect();
     documents
         .iter()
-        .filter(move |d| failed.contains(d.id.as_str()))
-        .filter_map(|d| d.body[lfm_schema::documents::fields::REGION].as_str().map(str::to_string))
+        .filter(move |d| failed.contains(&(d.index.as_str(), d.id.as_str())))
+        .filter_map(|d| Some((d.body[ACCOUNT_ID].as_str()?.to_string(), d.body[REGION].as_str()?.to_string())))
 }
 
 async fn collect_account(

@@ -74,7 +74,11 @@ impl OpenSearchStore {
                 let text = response.text().await.unwrap_or_default();
                 return Err(failed(format!("HTTP {status}: {}", bulk::truncate(&text, 500))));
             }
-            self.upgrade_existing_mappings(&body).await.map_err(failed)?;
+            // Not fatal: an index whose mapping clashes (made by hand, or by an incompatible
+            // version) is reported here, and its documents fail one by one with the reason.
+            if let Err(e) = self.upgrade_existing_mappings(&body).await {
+                tracing::warn!("index template {name}: {e}. Documents for those indices may be rejected");
+            }
             installed.push(name);
         }
         Ok(installed)
