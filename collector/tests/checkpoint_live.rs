@@ -310,6 +310,9 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     assert!(rerun.succeeded(), "{rerun}");
     assert!(rerun.schedule.windows.is_empty() || rerun.schedule.windows[0].start == window.end, "{rerun}");
     assert_eq!(rerun.api_calls.get("cloudwatch:GetMetricData").copied().unwrap_or(0) > 0, !rerun.schedule.windows.is_empty());
+    // Logs Insights reads only the log groups of functions active in the window: none, no query.
+    assert_eq!(rerun.api_calls.contains_key("logs:StartQuery"), rerun.functions_active > 0, "{rerun}");
+    assert_eq!(first.api_calls.contains_key("logs:StartQuery"), first.functions_active > 0, "{first}");
     let explicit =
         lfm_collector::run(&config(&account, &prefix, &[&format!("--start={}", rfc(start)), &format!("--end={}", rfc(end))], Utc::now())).await;
     assert!(explicit.succeeded(), "{explicit}");
