@@ -23,6 +23,7 @@ pub mod config;
 pub mod derive;
 pub mod discover;
 pub mod harvest;
+pub mod lambda;
 pub mod progress;
 mod run;
 pub mod runrecord;
