@@ -132,8 +132,14 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
     assert summary["functions"] == len(fleet["functions"])
     calls = summary["api_calls"]
     assert calls["sts:AssumeRole"] == len(fleet["accounts"])
-    queries = 5 * len({(m["account_id"], m["function_name"]) for m in fleet["metrics"]})
-    assert calls["cloudwatch:GetMetricData"] <= len(fleet["accounts"]) + math.ceil(queries / 500) + 1
+    # Cost at the floor: one window, so per account and region ceil(queries / 500) GetMetricData
+    # calls, none for a pair without active functions, and one ListMetrics page (< 500 metrics).
+    active_pairs = {(m["account_id"], m["region"]) for m in fleet["metrics"]}
+    all_pairs = {(a["account_id"], r) for a in fleet["accounts"] for r in fleet["regions"]}
+    assert 0 < summary["metric_queries"] < 500, "the small fleet's queries fit one call per pair"
+    assert summary["functions_active"] == len({(m["account_id"], m["function_name"]) for m in fleet["metrics"]})
+    assert calls["cloudwatch:GetMetricData"] == len(active_pairs)
+    assert calls["cloudwatch:ListMetrics"] == len(all_pairs)
 
 
 RECOMMENDATION_KINDS = {"memory_decrease", "memory_increase", "timeout_decrease", "timeout_at_risk", "arm64_candidate",
