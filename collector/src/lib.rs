@@ -12,7 +12,7 @@
 //! [`run`] wires them for the windows [`checkpoint`] plans per account and region (from the
 //! checkpoints in OpenSearch, or `--start/--end`), moves the checkpoints of what succeeded,
 //! writes a run record ([`runrecord`]) and returns a [`RunSummary`]. The `lfm-collector` binary
-//! is a thin CLI around it; a Lambda entry point would call the same function.
+//! is a thin CLI around it; the Lambda entry point ([`lambda`], binary `bootstrap`) calls the same function.
 //!
 //! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
 //! profiles, instance roles ...); nothing here knows about emulators.

@@ -1,5 +1,5 @@
 //! One collection run: discover -> harvest -> derive -> store, account by account, with a
-//! [`RunSummary`] at the end. The CLI and a future Lambda handler both call [`run`].
+//! [`RunSummary`] at the end. The CLI and the Lambda entry point (`crate::lambda`) both call [`run`].
 //!
 //! Accounts are collected concurrently (bounded by `account_concurrency`) and their documents
 //! written as each account finishes, so memory holds a few accounts, not the fleet. A failing

@@ -2,7 +2,7 @@
 //!
 //! Sources, highest precedence first: command-line flags, `LFM_*` environment variables, a
 //! JSON or TOML file (`--config`), defaults. [`cli`] reads the first two, [`file`] the third;
-//! a future Lambda entry point can build a [`Config`] from its event the same way.
+//! the Lambda entry point ([`crate::lambda`]) reads the same environment with the same parser.
 
 pub mod cli;
 pub mod file;
