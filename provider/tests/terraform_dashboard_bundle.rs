@@ -8,10 +8,12 @@
 //! else `$LFM_CACHE/terraform/1.0.3/terraform`): `python -m lfm_testbed up`, then
 //! `eval "$(python -m lfm_testbed env)"`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::Workdir;
 use serde_json::Value as Json;
 
 const USER: &str = "lfm-admin";
@@ -21,25 +23,6 @@ fn opensearch_url() -> String {
     std::env::var("LFM_OPENSEARCH_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').to_owned()).unwrap_or_else(|| {
         panic!("LFM_OPENSEARCH_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
     })
-}
-
-fn terraform() -> PathBuf {
-    let path = std::env::var_os("LFM_TERRAFORM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("LFM_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
-                });
-            cache.join("terraform/1.0.3/terraform")
-        });
-    assert!(
-        path.exists(),
-        "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)",
-        path.display()
-    );
-    path
 }
 
 struct Recorder {
@@ -89,74 +72,7 @@ impl Drop for Recorder {
     }
 }
 
-struct Workdir {
-    dir: PathBuf,
-    terraform: PathBuf,
-}
-
 impl Workdir {
-    fn new(name: &str) -> Workdir {
-        let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let plugin = dir.join(
-            "mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0",
-        );
-        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
-        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
-        std::fs::create_dir_all(dir.join("cfg")).unwrap();
-        std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
-        Workdir {
-            dir,
-            terraform: terraform(),
-        }
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.dir.join("cfg").join(file), text).unwrap();
-    }
-
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(&self.terraform);
-        cmd.args(args)
-            .current_dir(self.dir.join("cfg"))
-            .env("TF_CLI_CONFIG_FILE", self.dir.join("terraformrc"))
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env("NO_PROXY", "127.0.0.1,localhost");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.output().unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_env(args, &[])
-    }
-
-    fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
-        let out = self.run_env(args, env);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.status.success(),
-            "terraform {} failed:\n{text}",
-            args.join(" ")
-        );
-        text
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        self.ok_env(args, &[])
-    }
-
     /// The bundle's attributes in state.
     fn state(&self) -> Json {
         let show: Json = serde_json::from_str(&self.ok(&["show", "-json"])).unwrap();
@@ -192,13 +108,6 @@ impl Workdir {
     }
 }
 
-impl Drop for Workdir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
 
 fn main_tf(os: &str, dashboards: &str, prefix: &str, retention_days: u32) -> String {
     format!(

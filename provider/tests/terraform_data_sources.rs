@@ -6,8 +6,9 @@
 //! Needs `LFM_MOTO_URL` and Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
 //! `$LFM_CACHE/terraform/1.0.3/terraform`); both come with `python -m lfm_testbed up`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::Workdir;
 
 fn moto_url() -> String {
     std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
@@ -15,78 +16,12 @@ fn moto_url() -> String {
     })
 }
 
-fn terraform() -> PathBuf {
-    let path = std::env::var_os("LFM_TERRAFORM").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("LFM_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
-        cache.join("terraform/1.0.3/terraform")
-    });
-    assert!(path.exists(), "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)", path.display());
-    path
-}
-
-struct Workdir {
-    dir: PathBuf,
-    terraform: PathBuf,
-}
-
 impl Workdir {
-    fn new(name: &str) -> Workdir {
-        let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let plugin = dir.join("mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0");
-        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
-        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
-        std::fs::create_dir_all(dir.join("cfg")).unwrap();
-        std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
-        Workdir { dir, terraform: terraform() }
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.dir.join("cfg").join(file), text).unwrap();
-    }
-
-    fn remove(&self, file: &str) {
-        std::fs::remove_file(self.dir.join("cfg").join(file)).unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.terraform)
-            .args(args)
-            .current_dir(self.dir.join("cfg"))
-            .env("TF_CLI_CONFIG_FILE", self.dir.join("terraformrc"))
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "terraform {} failed:\n{text}", args.join(" "));
-        text
-    }
-
     fn output(&self, name: &str) -> serde_json::Value {
         serde_json::from_str(&self.ok(&["output", "-json", name])).unwrap()
     }
 }
 
-impl Drop for Workdir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
 
 /// The organisation (created if moto has none yet) and new member accounts `{prefix}-{name}`.
 async fn accounts(url: &str, prefix: &str, names: &[&str]) -> Vec<String> {

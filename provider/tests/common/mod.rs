@@ -1,0 +1,91 @@
+//! Shared by the acceptance tests that drive the built provider with real Terraform 1.0.3
+//! (`terraform_*.rs`): where Terraform is, and a working directory whose filesystem mirror holds
+//! the provider binary under test. Each test adds its own helpers in an `impl Workdir` block.
+#![allow(dead_code)] // each test crate uses a different part
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Terraform 1.0.3: `LFM_TERRAFORM`, else the test bed's `$LFM_CACHE/terraform/1.0.3/terraform`.
+pub fn terraform() -> PathBuf {
+    let path = std::env::var_os("LFM_TERRAFORM").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("LFM_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
+        cache.join("terraform/1.0.3/terraform")
+    });
+    assert!(path.exists(), "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)", path.display());
+    path
+}
+
+/// A Terraform working directory (`cfg/`) with the provider binary in a filesystem mirror;
+/// removed on drop unless the test failed (then kept for a look).
+pub struct Workdir {
+    pub dir: PathBuf,
+    pub terraform: PathBuf,
+}
+
+impl Workdir {
+    pub fn new(name: &str) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let plugin = dir.join("mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0");
+        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
+        std::fs::create_dir_all(dir.join("cfg")).unwrap();
+        std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
+        Workdir { dir, terraform: terraform() }
+    }
+
+    pub fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.join("cfg").join(file), text).unwrap();
+    }
+
+    pub fn remove(&self, file: &str) {
+        std::fs::remove_file(self.dir.join("cfg").join(file)).unwrap();
+    }
+
+    /// Runs terraform with test AWS keys (moto) and `env` on top.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args)
+            .current_dir(self.dir.join("cfg"))
+            .env("TF_CLI_CONFIG_FILE", self.dir.join("terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("NO_PROXY", "127.0.0.1,localhost");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Output of a command that must succeed (stdout + stderr).
+    pub fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = self.run_env(args, env);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "terraform {} failed:\n{text}", args.join(" "));
+        text
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.ok_env(args, &[])
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
