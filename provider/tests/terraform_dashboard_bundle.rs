@@ -1,11 +1,11 @@
-//! Acceptance test of `lfm_dashboard_bundle` with Terraform 1.0.3 and the built provider
-//! binary, against the test bed's real OpenSearch and the recording Dashboards server:
+//! Acceptance test of `lfm_dashboard_bundle` with Terraform 1.0.3 and with OpenTofu (one
+//! lifecycle, run by each client) and the built provider binary, against the test bed's real OpenSearch and the recording Dashboards server:
 //! create, empty second plan, import and verify, update, a template deleted outside Terraform
 //! (plan updates, apply restores), destroy (templates and saved objects gone), and plan-time
 //! errors naming the attribute.
 //!
-//! Needs `LFM_OPENSEARCH_URL`, `LFM_PY` (test bed venv) and Terraform 1.0.3 (`LFM_TERRAFORM`,
-//! else `$LFM_CACHE/terraform/1.0.3/terraform`): `python -m lfm_testbed up`, then
+//! Needs `LFM_OPENSEARCH_URL`, `LFM_PY` (test bed venv), Terraform 1.0.3 (`LFM_TERRAFORM`,
+//! else `$LFM_CACHE/terraform/1.0.3/terraform`) and OpenTofu (`LFM_TOFU`, else the cache): `python -m lfm_testbed up`, then
 //! `eval "$(python -m lfm_testbed env)"`.
 
 mod common;
@@ -13,7 +13,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::Workdir;
+use common::{Client, Workdir};
 use serde_json::Value as Json;
 
 const USER: &str = "lfm-admin";
@@ -150,10 +150,21 @@ async fn status(http: &reqwest::Client, url: &str) -> u16 {
 
 #[tokio::test]
 async fn dashboard_bundle_with_terraform_1_0_3() {
+    lifecycle(Client::Terraform).await;
+}
+
+#[tokio::test]
+async fn dashboard_bundle_with_opentofu() {
+    lifecycle(Client::OpenTofu).await;
+}
+
+/// Create, empty second plan, import and verify, update, drift restored, plan-time errors,
+/// destroy and check destroyed: with one client.
+async fn lifecycle(client: Client) {
     let os = opensearch_url();
     let recorder = Recorder::start();
     let http = reqwest::Client::new();
-    let prefix = format!("lfmtfbundle{}", std::process::id());
+    let prefix = format!("lfm{}bundle{}", client.name(), std::process::id());
     let templates: Vec<String> = lfm_schema::documents::index_templates(&prefix)
         .into_iter()
         .map(|(n, _)| n)
@@ -164,7 +175,7 @@ async fn dashboard_bundle_with_terraform_1_0_3() {
         .map(|o| o.key())
         .collect();
 
-    let w = Workdir::new("dashboard-bundle");
+    let w = Workdir::with_client("dashboard-bundle", client);
     w.write("main.tf", &main_tf(&os, &recorder.url, &prefix, 7));
     let plugin_dir = format!("-plugin-dir={}", w.dir.join("mirror").display());
     w.ok(&["init", "-input=false", "-no-color", &plugin_dir]);

@@ -1,14 +1,16 @@
-//! Acceptance test of the data sources with Terraform 1.0.3 and the built provider binary
+//! Acceptance test of the data sources with Terraform 1.0.3 and with OpenTofu (the same steps
+//! run by each client) and the built provider binary
 //! (mTLS, plugin protocol 6) against the test bed's moto: `for_each` over
 //! `lfm_organization_accounts.ids`, the `accounts` objects, `lfm_permissions_policy`, an
 //! empty plan after apply, and a plan-time error naming `name_regex`.
 //!
-//! Needs `LFM_MOTO_URL` and Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
-//! `$LFM_CACHE/terraform/1.0.3/terraform`); both come with `python -m lfm_testbed up`.
+//! Needs `LFM_MOTO_URL`, Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
+//! `$LFM_CACHE/terraform/1.0.3/terraform`) and OpenTofu (`LFM_TOFU`, else the cache); all come
+//! with `python -m lfm_testbed up`.
 
 mod common;
 
-use common::Workdir;
+use common::{Client, Workdir};
 
 fn moto_url() -> String {
     std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
@@ -51,13 +53,22 @@ async fn accounts(url: &str, prefix: &str, names: &[&str]) -> Vec<String> {
 
 #[tokio::test]
 async fn data_sources_with_terraform_1_0_3() {
+    data_sources(Client::Terraform).await;
+}
+
+#[tokio::test]
+async fn data_sources_with_opentofu() {
+    data_sources(Client::OpenTofu).await;
+}
+
+async fn data_sources(client: Client) {
     let url = moto_url();
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let prefix = format!("lfm-tfds-{nanos}");
+    let prefix = format!("lfm-tfds-{}-{nanos}", client.name());
     let ids = accounts(&url, &prefix, &["prod-a", "prod-b", "dev-a"]).await;
     let (prod_a, prod_b, dev_a) = (&ids[0], &ids[1], &ids[2]);
 
-    let w = Workdir::new("data-sources");
+    let w = Workdir::with_client("data-sources", client);
     w.write(
         "main.tf",
         &format!(

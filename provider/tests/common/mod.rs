@@ -1,6 +1,7 @@
-//! Shared by the acceptance tests that drive the built provider with real Terraform 1.0.3
-//! (`terraform_*.rs`): where Terraform is, and a working directory whose filesystem mirror holds
-//! the provider binary under test. Each test adds its own helpers in an `impl Workdir` block.
+//! Shared by the acceptance tests that drive the built provider with a real client, Terraform
+//! 1.0.3 or OpenTofu (`terraform_*.rs`): where the client is, and a working directory whose
+//! filesystem mirror holds the provider binary under test. Each test adds its own helpers in an
+//! `impl Workdir` block.
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::path::{Path, PathBuf};
@@ -18,23 +19,71 @@ pub fn terraform() -> PathBuf {
     path
 }
 
+/// OpenTofu as the test bed builds it: `LFM_TOFU`, else `$LFM_CACHE/opentofu/<VERSION>/bin/tofu`
+/// (VERSION as in testbed/lfm_testbed/opentofu.py).
+pub fn tofu() -> PathBuf {
+    let path = std::env::var_os("LFM_TOFU").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("LFM_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
+        cache.join("opentofu/1.12.6/bin/tofu")
+    });
+    assert!(path.exists(), "OpenTofu not found at {} (set LFM_TOFU, or `python -m lfm_testbed up`)", path.display());
+    path
+}
+
+/// The two clients every acceptance test of a resource runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    Terraform,
+    OpenTofu,
+}
+
+impl Client {
+    pub fn binary(self) -> PathBuf {
+        match self {
+            Client::Terraform => terraform(),
+            Client::OpenTofu => tofu(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Terraform => "terraform",
+            Client::OpenTofu => "tofu",
+        }
+    }
+}
+
+/// `source = "lfm/lfm"` means registry.terraform.io/lfm/lfm to Terraform and
+/// registry.opentofu.org/lfm/lfm to OpenTofu: the mirror holds the provider under both.
+const REGISTRY_HOSTS: [&str; 2] = ["registry.terraform.io", "registry.opentofu.org"];
+
 /// A Terraform working directory (`cfg/`) with the provider binary in a filesystem mirror;
 /// removed on drop unless the test failed (then kept for a look).
 pub struct Workdir {
     pub dir: PathBuf,
+    /// The client binary: Terraform 1.0.3 or OpenTofu.
     pub terraform: PathBuf,
 }
 
 impl Workdir {
+    /// A working directory driven by Terraform 1.0.3.
     pub fn new(name: &str) -> Workdir {
-        let dir = std::env::temp_dir().join(format!("lfm-tf-{name}-{}", std::process::id()));
+        Workdir::with_client(name, Client::Terraform)
+    }
+
+    pub fn with_client(name: &str, client: Client) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("lfm-{}-{name}-{}", client.name(), std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let plugin = dir.join("mirror/registry.terraform.io/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0");
-        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
-        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
+        for host in REGISTRY_HOSTS {
+            let plugin = dir.join(format!("mirror/{host}/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0"));
+            std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+            std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
+        }
         std::fs::create_dir_all(dir.join("cfg")).unwrap();
         std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
-        Workdir { dir, terraform: terraform() }
+        Workdir { dir, terraform: client.binary() }
     }
 
     pub fn write(&self, file: &str, text: &str) {
@@ -73,7 +122,7 @@ impl Workdir {
     pub fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
         let out = self.run_env(args, env);
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "terraform {} failed:\n{text}", args.join(" "));
+        assert!(out.status.success(), "{} {} failed:\n{text}", self.terraform.display(), args.join(" "));
         text
     }
 
