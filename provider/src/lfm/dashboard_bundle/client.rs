@@ -262,21 +262,9 @@ impl Client {
 
     pub async fn delete_templates(&self) -> Result<(), Diagnostics> {
         for (name, _) in model::desired_templates(&self.target.index_prefix) {
-            let reply = self
-                .send(
-                    "DELETE",
-                    &self.os(&format!("_index_template/{name}")),
-                    None,
-                    false,
-                )
+            let path = format!("_index_template/{name}");
+            self.delete_if_present(&self.os(&path), &path, false, "opensearch_url")
                 .await?;
-            if reply.status != 404 {
-                expect_ok(
-                    &reply,
-                    &format!("DELETE _index_template/{name}"),
-                    "opensearch_url",
-                )?;
-            }
         }
         Ok(())
     }
@@ -342,22 +330,9 @@ impl Client {
     }
 
     pub async fn delete_ism_policy(&self, id: &str) -> Result<(), Diagnostics> {
-        let reply = self
-            .send(
-                "DELETE",
-                &self.os(&format!("_plugins/_ism/policies/{id}")),
-                None,
-                false,
-            )
-            .await?;
-        if reply.status != 404 {
-            expect_ok(
-                &reply,
-                &format!("DELETE _plugins/_ism/policies/{id}"),
-                "ism",
-            )?;
-        }
-        Ok(())
+        let path = format!("_plugins/_ism/policies/{id}");
+        self.delete_if_present(&self.os(&path), &path, false, "ism")
+            .await
     }
 
     // ---------------------------------------------------------------- saved objects
@@ -423,16 +398,27 @@ impl Client {
             let Some(url) = self.dashboards(&format!("api/saved_objects/{key}")) else {
                 return Ok(());
             };
-            let reply = self.send("DELETE", &url, None, true).await?;
-            if reply.status != 404 {
-                expect_ok(
-                    &reply,
-                    &format!("DELETE api/saved_objects/{key}"),
-                    "dashboards_url",
-                )?;
-            }
+            let path = format!("api/saved_objects/{key}");
+            self.delete_if_present(&url, &path, true, "dashboards_url")
+                .await?;
         }
         Ok(())
+    }
+
+    /// `DELETE url`: gone already (404) is as good as deleted; any other failure names
+    /// `attribute`. `path` is what the diagnostic shows; `xsrf` sends `osd-xsrf` (Dashboards).
+    async fn delete_if_present(
+        &self,
+        url: &str,
+        path: &str,
+        xsrf: bool,
+        attribute: &str,
+    ) -> Result<(), Diagnostics> {
+        let reply = self.send("DELETE", url, None, xsrf).await?;
+        if reply.status == 404 {
+            return Ok(());
+        }
+        expect_ok(&reply, &format!("DELETE {path}"), attribute)
     }
 }
 
