@@ -82,6 +82,11 @@ impl Resource<LfmContext> for DashboardBundle {
         if planned.is_null() {
             return Ok(planned);
         }
+        // The cross-attribute checks again, now that values unknown at validation are known.
+        let diags = model::validate(&planned);
+        if diags.has_errors() {
+            return Err(diags);
+        }
         Ok(model::plan(planned, prior))
     }
 

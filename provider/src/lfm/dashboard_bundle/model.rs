@@ -134,21 +134,29 @@ impl Target {
     }
 }
 
-/// Cross-attribute checks at plan time (per-attribute validators run first, generically).
+/// Cross-attribute checks (per-attribute validators run first, generically). They run at
+/// validation, where values from module variables or other resources may still be unknown, and
+/// again in the plan (`modify_plan`), where they are known: an unknown value is neither set nor
+/// missing, so `username = var.username` with a null variable and a `dynamic "sigv4"` block
+/// in one module do not conflict before Terraform knows which is used.
 pub fn validate(config: &Value) -> Diagnostics {
+    let set = |attr: &str| {
+        let v = config.get(attr);
+        !v.is_null() && !v.is_unknown()
+    };
     let mut diags = Diagnostics::default();
-    if !config.get("username").is_null() && !config.get("sigv4").is_null() {
+    if set("username") && set("sigv4") {
         diags.extend(Diagnostics::attribute_error(
             AttrPath::attr("sigv4"),
             "Conflicting authentication: username/password and sigv4",
             "Use username/password (basic auth) for the security plugin's internal users, or sigv4 for Amazon OpenSearch Service / Serverless, not both.",
         ));
     }
-    for (set, missing) in [("username", "password"), ("password", "username")] {
-        if !config.get(set).is_null() && config.get(missing).is_null() {
+    for (present, missing) in [("username", "password"), ("password", "username")] {
+        if set(present) && config.get(missing).is_null() {
             diags.extend(Diagnostics::attribute_error(
                 AttrPath::attr(missing),
-                format!("{set} needs {missing}"),
+                format!("{present} needs {missing}"),
                 "Basic authentication needs both username and password.",
             ));
         }

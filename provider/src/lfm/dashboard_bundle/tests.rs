@@ -119,6 +119,32 @@ fn plan_time_errors_name_the_attribute() {
 }
 
 #[test]
+fn unknown_values_are_neither_set_nor_missing_until_the_plan_knows_them() {
+    let sigv4 = Value::object([
+        ("service", Value::string("es")),
+        ("region", Value::string("eu-west-1")),
+    ]);
+    // Inside a module: `username = var.username` and a `dynamic "sigv4"` block, both unknown
+    // at validation.
+    for cfg in [
+        config(&[("username", Value::Unknown), ("password", Value::Unknown), ("sigv4", Value::Unknown)]),
+        config(&[("username", Value::Unknown), ("password", Value::Null), ("sigv4", sigv4.clone())]),
+        config(&[("username", Value::string("u")), ("password", Value::Unknown)]),
+    ] {
+        assert!(errors_on(&cfg).is_empty(), "{:?}", errors_on(&cfg));
+    }
+    // Once known, the conflict is an error of the plan.
+    let known = config(&[
+        ("username", Value::string("u")),
+        ("password", Value::string("p")),
+        ("sigv4", sigv4),
+    ]);
+    let errors = model::validate(&known);
+    assert!(errors.has_errors());
+    assert!(format!("{errors:?}").contains("Conflicting authentication"), "{errors:?}");
+}
+
+#[test]
 fn import_ids_round_trip_and_bad_ones_say_the_format() {
     assert_eq!(
         parse_import_id("https://s.example.com/|lfm").unwrap(),
