@@ -102,6 +102,21 @@ impl Http {
     }
 }
 
+/// `POST api/saved_objects/_import?overwrite=true` on the recorder, as a user's import (or an
+/// edit in Dashboards) would store objects.
+async fn recorder_import(url: &str, boundary: &str, body: Vec<u8>) {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/saved_objects/_import?overwrite=true"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("osd-xsrf", "true")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{}", resp.text().await.unwrap());
+}
+
 async fn context() -> LfmContext {
     std::env::set_var("AWS_REGION", "us-east-1");
     let config = Value::object([
@@ -145,6 +160,7 @@ fn computed(v: &Value) -> Vec<(&'static str, Value)> {
         "template_hashes",
         "saved_object_ids",
         "saved_objects_hash",
+        "saved_objects_fingerprint",
         "bundle_version",
         "ism_policy_id",
         "retention_mode",
@@ -355,6 +371,49 @@ async fn create_read_drift_update_import_delete_against_opensearch_and_the_recor
     assert_eq!(state2.get("retention_days"), &Value::Number(30.0));
     let read2 = r.read(&ctx, &state2).await.unwrap().unwrap();
     assert_eq!(computed(&read2), computed(&state));
+
+    // Dashboards adding to an object by itself (an index pattern's cached field list) is not
+    // drift; a user editing an object inside Dashboards (a visualisation's title) is: the plan
+    // shows an update and applying it puts the bundle's version back.
+    let reimport = |objects: Vec<SavedObject>| {
+        let ndjson: String = objects
+            .iter()
+            .map(|o| serde_json::to_string(o).unwrap() + "\n")
+            .collect();
+        let boundary = "lfm-test-edit";
+        recorder_import(&recorder.url, boundary, model::multipart_body(boundary, &ndjson))
+    };
+    let mut pattern = b
+        .objects
+        .iter()
+        .find(|o| o.object_type == "index-pattern")
+        .unwrap()
+        .clone();
+    pattern.attributes["fields"] = json!("[{\"name\":\"@timestamp\",\"type\":\"date\"}]");
+    reimport(vec![pattern]).await;
+    let read3 = r.read(&ctx, &read2).await.unwrap().unwrap();
+    assert_eq!(computed(&read3), computed(&state), "Dashboards' own additions are no drift");
+    let mut vis = b
+        .objects
+        .iter()
+        .find(|o| o.object_type == "visualization")
+        .unwrap()
+        .clone();
+    vis.attributes["title"] = json!("Renamed in Dashboards");
+    let vis_key = vis.key();
+    reimport(vec![vis]).await;
+    let edited = r.read(&ctx, &read3).await.unwrap().unwrap();
+    assert_eq!(edited.get("saved_objects_hash").as_str(), Some("edited"));
+    let replanned = plan(&r, &ctx, &edited, &cfg2).await;
+    assert_eq!(replanned.get("saved_objects_hash").as_str(), Some(b.content_hash.as_str()));
+    assert!(replanned.get("saved_objects_fingerprint").is_unknown(), "re-read after apply");
+    let restored = r.update(&ctx, &edited, &replanned).await.unwrap();
+    assert_eq!(computed(&restored), computed(&state));
+    let (_, stored) = http
+        .send("GET", &format!("{}/api/saved_objects/{vis_key}", recorder.url), None)
+        .await;
+    assert_ne!(stored["attributes"]["title"], "Renamed in Dashboards", "{stored}");
+    let state2 = restored;
 
     // A new bundle version (a state written by an older provider): the plan is an update,
     // and applying it imports the saved objects again.

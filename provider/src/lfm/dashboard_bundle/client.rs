@@ -366,13 +366,14 @@ impl Client {
         Ok(())
     }
 
-    /// The `type/id` keys (of `keys`) that Dashboards has.
+    /// The `type/id` keys (of `keys`) that Dashboards has, and the `_bulk_get` answer's
+    /// objects (for the fingerprint).
     pub async fn existing_saved_objects(
         &self,
         keys: &[String],
-    ) -> Result<Vec<String>, Diagnostics> {
+    ) -> Result<(Vec<String>, Vec<Json>), Diagnostics> {
         let Some(url) = self.dashboards("api/saved_objects/_bulk_get") else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         let wanted: Vec<Json> = keys
             .iter()
@@ -381,13 +382,18 @@ impl Client {
             .collect();
         let reply = self.json("POST", &url, &Json::Array(wanted), true).await?;
         expect_ok(&reply, "POST api/saved_objects/_bulk_get", "dashboards_url")?;
-        Ok(reply.body["saved_objects"]
+        let found: Vec<Json> = reply.body["saved_objects"]
             .as_array()
             .into_iter()
             .flatten()
             .filter(|o| o.get("error").is_none())
+            .cloned()
+            .collect();
+        let keys = found
+            .iter()
             .filter_map(|o| Some(format!("{}/{}", o["type"].as_str()?, o["id"].as_str()?)))
-            .collect())
+            .collect();
+        Ok((keys, found))
     }
 
     pub async fn delete_saved_objects(&self, keys: &[String]) -> Result<(), Diagnostics> {

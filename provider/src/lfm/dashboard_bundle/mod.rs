@@ -59,7 +59,8 @@ impl Resource<LfmContext> for DashboardBundle {
             .attr(Attribute::list_of("template_names", AttrType::String).computed().description("Names of the index templates installed."))
             .attr(Attribute::map_of("template_hashes", AttrType::String).computed().description("SHA-256 of each installed template's canonical JSON; a template changed or deleted outside Terraform shows as a change."))
             .attr(Attribute::list_of("saved_object_ids", AttrType::String).computed().description("TYPE/ID of every saved object installed in Dashboards (index patterns, visualisations, dashboards), in import order."))
-            .attr(Attribute::string("saved_objects_hash").computed().description("Content hash of the imported bundle; `incomplete` when objects were deleted outside Terraform."))
+            .attr(Attribute::string("saved_objects_hash").computed().description("Content hash of the imported bundle; `incomplete` when objects were deleted outside Terraform, `edited` when they were changed inside Dashboards."))
+            .attr(Attribute::string("saved_objects_fingerprint").computed().description("SHA-256 over the saved objects as Dashboards stores them (the attributes the bundle sets), read back after each import. An object edited inside Dashboards changes it: the next plan shows `saved_objects_hash` = `edited` and apply imports the bundle again."))
             .attr(Attribute::string("bundle_version").computed().description("Version of the dashboards bundle (the provider's version)."))
             .attr(Attribute::string("ism_policy_id").computed().description("ID of the ISM retention policy, when retention_mode is `ism`."))
             .attr(Attribute::string("retention_mode").computed().description("`ism`, `collector` (the collector deletes old indices: set its retention_days to the same value) or `none`."))
@@ -113,7 +114,7 @@ impl Resource<LfmContext> for DashboardBundle {
                 .collect(),
             _ => Vec::new(),
         };
-        let existing = client.existing_saved_objects(&expected_objects).await?;
+        let (existing, stored) = client.existing_saved_objects(&expected_objects).await?;
         if templates.is_empty() && existing.is_empty() {
             return Ok(None);
         }
@@ -132,16 +133,25 @@ impl Resource<LfmContext> for DashboardBundle {
         );
         if target.dashboards_url.is_some() {
             let complete = existing.len() == expected_objects.len();
+            let fingerprint =
+                model::saved_objects_fingerprint(&bundle(&target.index_prefix), &stored);
+            let edited = matches!(state.get("saved_objects_fingerprint").as_str(), Some(f) if f != fingerprint);
             let hash = match (complete, state.get("saved_objects_hash").as_str()) {
+                (false, _) => Value::string("incomplete"),
+                (true, _) if edited => Value::string(model::SAVED_OBJECTS_EDITED),
                 (true, Some(h)) => Value::string(h),
                 (true, None) => Value::string(bundle(&target.index_prefix).content_hash),
-                (false, _) => Value::string("incomplete"),
             };
             state.set("saved_objects_hash", hash);
             state.set("saved_object_ids", Value::string_list(existing));
+            if state.get("saved_objects_fingerprint").is_null() {
+                // After an import, or from a provider version without it: taken as found.
+                state.set("saved_objects_fingerprint", Value::string(fingerprint));
+            }
         } else {
             state.set("saved_object_ids", Value::List(Vec::new()));
             state.set("saved_objects_hash", Value::Null);
+            state.set("saved_objects_fingerprint", Value::Null);
         }
         let policy = model::ism_policy_id(&target.index_prefix);
         match state.get("retention_mode").as_str() {
@@ -281,9 +291,14 @@ async fn apply(
         }
     }
     let b = bundle(&target.index_prefix);
-    if target.dashboards_url.is_some() {
+    let fingerprint = if target.dashboards_url.is_some() {
         client.import_saved_objects(&b).await?;
-    }
+        let keys: Vec<String> = b.objects.iter().map(|o| o.key()).collect();
+        let (_, stored) = client.existing_saved_objects(&keys).await?;
+        Value::string(model::saved_objects_fingerprint(&b, &stored))
+    } else {
+        Value::Null
+    };
 
     let mut planned = planned.clone();
     planned.set("retention_mode", Value::Unknown);
@@ -297,6 +312,7 @@ async fn apply(
             Value::Null
         },
     );
+    state.set("saved_objects_fingerprint", fingerprint);
     let installed = client.read_templates().await?;
     state.set(
         "template_names",

@@ -26,6 +26,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "template_hashes",
     "saved_object_ids",
     "saved_objects_hash",
+    "saved_objects_fingerprint",
     "bundle_version",
     "ism_policy_id",
     "retention_mode",
@@ -283,6 +284,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// What `saved_objects_hash` becomes when a read finds objects edited inside Dashboards.
+pub const SAVED_OBJECTS_EDITED: &str = "edited";
+
+/// SHA-256 over the saved objects as Dashboards stores them (`_bulk_get` answers), limited to
+/// the attributes the bundle sets on each object: an edit of a title, a visualisation's state
+/// or a dashboard's panels changes it; what Dashboards adds by itself (migrations, an index
+/// pattern's cached `fields`, `updated_at`, `version`) does not, because it is read back after
+/// each import and compared read to read. A missing object counts as `missing`.
+pub fn saved_objects_fingerprint(bundle: &lfm_schema::dashboards::Bundle, stored: &[Json]) -> String {
+    let mut text = String::new();
+    for object in &bundle.objects {
+        text.push_str(&object.key());
+        text.push('\n');
+        let found = stored.iter().find(|s| {
+            s["type"] == object.object_type.as_str()
+                && s["id"] == object.id.as_str()
+                && s.get("error").is_none()
+        });
+        let Some(found) = found else {
+            text.push_str("missing\n");
+            continue;
+        };
+        for key in object.attributes.as_object().into_iter().flat_map(|m| m.keys()) {
+            text.push_str(key);
+            text.push('=');
+            text.push_str(&canonical_json(&found["attributes"][key]));
+            text.push('\n');
+        }
+    }
+    sha256_hex(text.as_bytes())
+}
+
 /// SHA-256 of the template body's canonical JSON.
 pub fn template_hash(body: &Json) -> String {
     sha256_hex(canonical_json(body).as_bytes())
@@ -414,6 +447,7 @@ pub fn plan(mut planned: Value, prior: Option<&Value>) -> Value {
             "template_hashes",
             "saved_object_ids",
             "saved_objects_hash",
+            "saved_objects_fingerprint",
             "ism_policy_id",
         ] {
             planned.set(a, Value::Unknown);
@@ -433,10 +467,12 @@ pub fn plan(mut planned: Value, prior: Option<&Value>) -> Value {
         Value::Unknown => {
             planned.set("saved_object_ids", Value::Unknown);
             planned.set("saved_objects_hash", Value::Unknown);
+            planned.set("saved_objects_fingerprint", Value::Unknown);
         }
         Value::Null => {
             planned.set("saved_object_ids", Value::List(Vec::new()));
             planned.set("saved_objects_hash", Value::Null);
+            planned.set("saved_objects_fingerprint", Value::Null);
         }
         _ => {
             let b = bundle(&prefix);
@@ -444,7 +480,18 @@ pub fn plan(mut planned: Value, prior: Option<&Value>) -> Value {
                 "saved_object_ids",
                 Value::string_list(b.objects.iter().map(|o| o.key())),
             );
+            // The fingerprint stays only while the same objects stay where they are;
+            // a re-import (new bundle, edited or missing objects, another Dashboards) reads
+            // it afresh.
+            let same = prior_attr("saved_objects_hash").as_str() == Some(b.content_hash.as_str())
+                && prior_attr("dashboards_url") == *planned.get("dashboards_url")
+                && prior_attr("index_prefix").as_str() == Some(prefix.as_str());
+            let fingerprint = match prior_attr("saved_objects_fingerprint") {
+                Value::String(f) if same => Value::String(f),
+                _ => Value::Unknown,
+            };
             planned.set("saved_objects_hash", Value::string(b.content_hash));
+            planned.set("saved_objects_fingerprint", fingerprint);
         }
     }
     let mode = match (planned.get("retention_days"), planned.get("ism").as_str()) {

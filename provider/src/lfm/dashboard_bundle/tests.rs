@@ -423,3 +423,35 @@ fn basic_auth_falls_back_to_the_environment_only_without_an_auth_block() {
         Auth::None
     );
 }
+
+#[test]
+fn saved_objects_fingerprint_sees_edits_not_what_dashboards_adds() {
+    let b = bundle("lfm");
+    // As `_bulk_get` answers after an import: the objects plus Dashboards' own fields.
+    let stored: Vec<serde_json::Value> = b
+        .objects
+        .iter()
+        .map(|o| {
+            json!({ "type": o.object_type, "id": o.id, "attributes": o.attributes,
+                    "references": o.references, "version": "WzEsMV0=",
+                    "updated_at": "2026-11-26T00:00:00.000Z" })
+        })
+        .collect();
+    let base = saved_objects_fingerprint(&b, &stored);
+    assert_eq!(base.len(), 64);
+
+    let mut added = stored.clone();
+    added[0]["attributes"]["fields"] = json!("[]");
+    added[1]["updated_at"] = json!("2026-11-27T00:00:00.000Z");
+    assert_eq!(saved_objects_fingerprint(&b, &added), base, "Dashboards' additions");
+
+    let vis = b.objects.iter().position(|o| o.object_type == "visualization").unwrap();
+    let mut edited = stored.clone();
+    edited[vis]["attributes"]["title"] = json!("Renamed");
+    assert_ne!(saved_objects_fingerprint(&b, &edited), base, "an edited title");
+
+    let mut missing = stored.clone();
+    missing[vis] = json!({ "type": "visualization", "id": b.objects[vis].id,
+                           "error": { "statusCode": 404 } });
+    assert_ne!(saved_objects_fingerprint(&b, &missing), base, "a missing object");
+}
