@@ -66,10 +66,11 @@ impl std::fmt::Display for AwsError {
 impl Aws {
     /// Build the base session. Makes no AWS call: credentials resolve on first use.
     pub async fn new(cfg: &ProviderConfig) -> Aws {
-        let default_chain = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(cfg.region.clone()))
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(cfg.region.clone()));
+        if let Some(retries) = cfg.max_retries {
+            loader = loader.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(retries + 1));
+        }
+        let default_chain = loader.load().await;
         let base = match &cfg.assume_role {
             None => default_chain,
             Some(ar) => {
@@ -218,5 +219,63 @@ mod tests {
         assert_eq!(partition_for_region("cn-north-1"), "aws-cn");
         assert_eq!(partition_for_region("us-iso-east-1"), "aws-iso");
         assert_eq!(role_arn("aws-us-gov", "111122223333", "R"), "arn:aws-us-gov:iam::111122223333:role/R");
+    }
+
+    /// A loopback endpoint that answers every request 503 (STS's "ServiceUnavailable"),
+    /// counting requests.
+    async fn always_unavailable() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let mut got = Vec::new();
+                    // One request per connection: read the head and the body (Content-Length).
+                    loop {
+                        let Ok(n) = sock.read(&mut buf).await else { return };
+                        if n == 0 { return; }
+                        got.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&got).to_string();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let len = text[..end].lines()
+                                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                                .unwrap_or(0);
+                            if got.len() >= end + 4 + len { break; }
+                        }
+                    }
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    let body = "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code><Message>try later</Message></Error><RequestId>1</RequestId></ErrorResponse>";
+                    let reply = format!("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                    let _ = sock.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn max_retries_bounds_the_attempts_of_a_transient_failure() {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        for (max_retries, attempts) in [(Some(0), 1), (Some(2), 3), (None, 3)] {
+            let (url, count) = always_unavailable().await;
+            let cfg = ProviderConfig {
+                region: "us-east-1".into(),
+                assume_role: None,
+                endpoints: Endpoints { sts: Some(url), ..Default::default() },
+                max_retries,
+            };
+            let err = Aws::new(&cfg).await.sts().get_caller_identity().send().await.unwrap_err();
+            let err = AwsError::from_sdk(err);
+            assert_eq!(err.code.as_deref(), Some("ServiceUnavailable"), "{err}");
+            assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), attempts, "max_retries = {max_retries:?}");
+        }
     }
 }

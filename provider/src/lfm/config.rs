@@ -15,6 +15,9 @@ pub struct ProviderConfig {
     pub region: String,
     pub assume_role: Option<AssumeRoleConfig>,
     pub endpoints: Endpoints,
+    /// Retries of an AWS call that failed transiently (throttling, 5xx, transport); `None`:
+    /// the SDK's standard mode (3 attempts).
+    pub max_retries: Option<u32>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -74,6 +77,9 @@ pub fn schema() -> Schema {
         .attr(Attribute::string("region").optional().description(
             "AWS region for API calls. Default: the AWS_REGION or AWS_DEFAULT_REGION environment variable.",
         ))
+        .attr(Attribute::number("max_retries").optional().validate(Validator::IntRange { min: 0, max: 25 }).description(
+            "Retries of an AWS API call that failed transiently (throttling, 5xx, connection errors), with the SDK's exponential backoff and jitter. Default: the SDK's standard mode (2 retries, 3 attempts). IAM's eventual consistency is retried separately, per resource (`propagation_timeout_s`, `role_propagation_timeout_s`).",
+        ))
         .block(NestedBlock::single("assume_role", assume_role))
         .block(NestedBlock::single("endpoints", endpoints)),
     }
@@ -123,7 +129,8 @@ pub fn parse(config: &Value, env: impl Fn(&str) -> Option<String>) -> Result<Par
         events: endpoint("events"),
         opensearch: endpoint("opensearch"),
     };
-    Ok(Parsed::Ready(ProviderConfig { region, assume_role, endpoints }))
+    let max_retries = config.get("max_retries").as_i64().map(|n| n.clamp(0, 25) as u32);
+    Ok(Parsed::Ready(ProviderConfig { region, assume_role, endpoints, max_retries }))
 }
 
 /// A single nested block arrives as an object (or a one-element list); absent = null.

@@ -24,8 +24,9 @@ const DESCRIPTION: &str = "Assumed by the LFM collector to list Lambda functions
 
 /// Create the role with its trust policy and inline permissions policy; returns the role ARN.
 /// If the inline policy cannot be put, the role is deleted again so nothing half-made remains.
-pub async fn create_role(iam: &Client, name: &str, trust_policy: &str, permissions_policy: &str) -> Result<String, AwsError> {
-    let created = retry(RetryPolicy::IAM, is_iam_propagation_error, || async {
+/// `policy` bounds the retries of IAM's eventual consistency.
+pub async fn create_role(iam: &Client, name: &str, trust_policy: &str, permissions_policy: &str, policy: RetryPolicy) -> Result<String, AwsError> {
+    let created = retry(policy, is_iam_propagation_error, || async {
         iam.create_role()
             .role_name(name)
             .assume_role_policy_document(trust_policy)
@@ -38,7 +39,7 @@ pub async fn create_role(iam: &Client, name: &str, trust_policy: &str, permissio
     .await?;
     let arn = created.role().map(|r| r.arn().to_owned()).unwrap_or_default();
     // A role created a moment ago may still be NoSuchEntity to the next call.
-    let put = retry(RetryPolicy::IAM, |e| is_iam_propagation_error(e) || e.is(NOT_FOUND), || {
+    let put = retry(policy, |e| is_iam_propagation_error(e) || e.is(NOT_FOUND), || {
         put_permissions_policy(iam, name, permissions_policy)
     })
     .await;
@@ -79,8 +80,8 @@ pub async fn read_role(iam: &Client, name: &str) -> Result<Option<RoleState>, Aw
     }))
 }
 
-pub async fn update_trust_policy(iam: &Client, name: &str, trust_policy: &str) -> Result<(), AwsError> {
-    retry(RetryPolicy::IAM, is_iam_propagation_error, || async {
+pub async fn update_trust_policy(iam: &Client, name: &str, trust_policy: &str, policy: RetryPolicy) -> Result<(), AwsError> {
+    retry(policy, is_iam_propagation_error, || async {
         iam.update_assume_role_policy().role_name(name).policy_document(trust_policy).send().await.map_err(AwsError::from_sdk)
     })
     .await

@@ -20,6 +20,12 @@ impl RetryPolicy {
     pub const IAM: RetryPolicy =
         RetryPolicy { first_delay: Duration::from_millis(500), max_delay: Duration::from_secs(8), max_elapsed: Duration::from_secs(120) };
 
+    /// IAM's policy with the total time a resource's configuration allows
+    /// (`propagation_timeout_s`).
+    pub fn iam_within(max_elapsed: Duration) -> RetryPolicy {
+        RetryPolicy { max_elapsed, ..RetryPolicy::IAM }
+    }
+
     /// Delay before retry number `attempt` (0-based).
     pub fn delay(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.min(16));

@@ -66,7 +66,8 @@ impl Resource<LfmContext> for MonitoredAccount {
             .attr(Attribute::string("external_id").optional().sensitive().validate(EXTERNAL_ID).description("External ID the collector must pass when assuming the role (sts:ExternalId)."))
             .attr(Attribute::string("role_arn").computed().use_state_for_unknown().description("ARN of the monitoring role, for the collector's configuration."))
             .attr(Attribute::string("trust_policy_json").computed().description("The role's trust policy as IAM holds it (a change made outside Terraform shows as a diff), with the sts:ExternalId value replaced by a marker since external_id is sensitive."))
-            .attr(Attribute::string("permissions_policy_json").computed().description("The role's inline permissions policy as IAM holds it."));
+            .attr(Attribute::string("permissions_policy_json").computed().description("The role's inline permissions policy as IAM holds it."))
+            .attr(Attribute::number("propagation_timeout_s").default(Value::Number(model::DEFAULT_PROPAGATION_TIMEOUT_S as f64)).validate(Validator::IntRange { min: 0, max: 900 }).description("How long create and update retry IAM's eventual consistency (a principal or role created moments ago that IAM does not know yet), with exponential backoff up to 8 s between attempts."));
         debug_assert_eq!(block.attributes.len(), ATTRIBUTES.len());
         Schema { version: 0, block }
     }
@@ -90,7 +91,7 @@ impl Resource<LfmContext> for MonitoredAccount {
         let mut state = resolve(aws, planned).await?;
         let session = account_session(aws, &key).await?;
         let (trust, permissions) = documents(&state);
-        let arn = iam::create_role(&session.iam(), &key.role_name, &trust, &permissions)
+        let arn = iam::create_role(&session.iam(), &key.role_name, &trust, &permissions, model::propagation_policy(planned))
             .await
             .map_err(|e| iam_error("create", &key, &e))?;
         state.set("role_arn", Value::String(arn));
@@ -118,7 +119,7 @@ impl Resource<LfmContext> for MonitoredAccount {
         let trust_changed = changed("trust_policy_json", state.get("trust_policy_json").as_str().unwrap_or_default())
             || prior.get("external_id") != state.get("external_id");
         if trust_changed {
-            iam::update_trust_policy(&client, &key.role_name, &trust).await.map_err(|e| iam_error("update the trust policy of", &key, &e))?;
+            iam::update_trust_policy(&client, &key.role_name, &trust, model::propagation_policy(planned)).await.map_err(|e| iam_error("update the trust policy of", &key, &e))?;
         }
         if changed("permissions_policy_json", &permissions) {
             iam::put_permissions_policy(&client, &key.role_name, &permissions)

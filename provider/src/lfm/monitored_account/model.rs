@@ -18,6 +18,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "role_arn",
     "trust_policy_json",
     "permissions_policy_json",
+    "propagation_timeout_s",
 ];
 
 /// Where the role lives and how to get there.
@@ -85,7 +86,17 @@ pub fn import_state(account_id: &str, role_name: &str) -> Value {
     state.set("account_id", Value::string(account_id));
     state.set("role_name", Value::string(role_name));
     state.set("bootstrap_role_name", Value::string(DEFAULT_BOOTSTRAP_ROLE_NAME));
+    state.set("propagation_timeout_s", Value::Number(DEFAULT_PROPAGATION_TIMEOUT_S as f64));
     state
+}
+
+/// Default of `propagation_timeout_s`.
+pub const DEFAULT_PROPAGATION_TIMEOUT_S: u64 = 120;
+
+/// How long IAM's eventual consistency is retried (`propagation_timeout_s`).
+pub fn propagation_policy(v: &Value) -> crate::lfm::retry::RetryPolicy {
+    let seconds = v.get("propagation_timeout_s").as_i64().map(|s| s.max(0) as u64).unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_S);
+    crate::lfm::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(seconds))
 }
 
 /// The trust policy to write to IAM, built from the inputs; `None` while one is unknown.
@@ -234,6 +245,10 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
     state.set("account_id", Value::string(&key.account_id));
     state.set("role_name", Value::string(&key.role_name));
     state.set("bootstrap_role_name", Value::string(&key.bootstrap_role_name));
+    if state.get("propagation_timeout_s").is_null() {
+        // A state written before the attribute existed: its default, not a planned change.
+        state.set("propagation_timeout_s", Value::Number(DEFAULT_PROPAGATION_TIMEOUT_S as f64));
+    }
     state.set("role_arn", Value::string(&role.arn));
     let permissions = match &role.permissions_policy {
         Some(doc) => keep_equivalent(current.get("permissions_policy_json"), doc.clone()),

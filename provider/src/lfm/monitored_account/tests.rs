@@ -22,6 +22,7 @@ fn planned_on_create() -> Value {
         ("role_arn", Value::Unknown),
         ("trust_policy_json", Value::Unknown),
         ("permissions_policy_json", Value::Unknown),
+        ("propagation_timeout_s", Value::Number(120.0)),
     ])
 }
 
@@ -241,4 +242,20 @@ fn redaction_handles_arrays_key_case_and_documents_without_external_id() {
     let plain = trust_policy(&[COLLECTOR.into()], Some(ORG), None).to_string();
     assert_eq!(redact_external_id(&plain, None), plain);
     assert_eq!(redact_external_id("not json", Some("x")), "not json");
+}
+
+#[test]
+fn propagation_timeout_bounds_the_iam_retries() {
+    let mut v = import_state("111122223333", "R");
+    assert_eq!(propagation_policy(&v).max_elapsed, std::time::Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT_S));
+    v.set("propagation_timeout_s", Value::Number(600.0));
+    let policy = propagation_policy(&v);
+    assert_eq!(policy.max_elapsed, std::time::Duration::from_secs(600));
+    assert_eq!(policy.first_delay, crate::lfm::retry::RetryPolicy::IAM.first_delay);
+    // A state from before the attribute existed refreshes to the default: no planned change.
+    let mut old = import_state("111122223333", "R");
+    old.set("propagation_timeout_s", Value::Null);
+    let role = RoleState { arn: "arn:aws:iam::111122223333:role/R".into(), trust_policy: "{}".into(), permissions_policy: None };
+    let key = RoleKey::from_value(&old).unwrap();
+    assert_eq!(refreshed_state(&old, &key, &role).get("propagation_timeout_s"), &Value::Number(120.0));
 }
