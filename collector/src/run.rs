@@ -79,6 +79,7 @@ pub async fn run(config: &Config) -> RunSummary {
         logs_insights_bytes_scanned: 0,
         estimated_cost: CostEstimate::default(),
         run_record_error: None,
+        retention: None,
     };
 
     // Templates first: a document written before its template would get a dynamic mapping.
@@ -182,11 +183,15 @@ pub async fn run(config: &Config) -> RunSummary {
     summary.bulk_requests = report.bulk_requests;
     checkpoint::commit(config, store.as_ref(), &plan, &failed_pairs, &summary.run_id, &mut summary.schedule).await;
     if let (Some(store), Some(days)) = (&store, config.retention_days) {
-        match store.apply_retention(&config.index_prefix, started_at.date_naive(), days).await {
-            Ok(deleted) if !deleted.is_empty() => tracing::info!("retention {days} days: deleted {}", deleted.join(", ")),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("retention {days} days: {e}. The indices stay; the next run tries again"),
+        // Reported in the summary and run record; a failed deletion does not fail the run.
+        let retention = store.apply_retention(&config.index_prefix, started_at.date_naive(), days).await;
+        if !retention.deleted.is_empty() {
+            tracing::info!("retention {days} days: deleted {}", retention.deleted.join(", "));
         }
+        for error in &retention.errors {
+            tracing::warn!("{error}");
+        }
+        summary.retention = Some(retention);
     }
     summary.estimated_cost =
         CostEstimate::of(summary.metric_queries, &summary.api_calls, summary.logs_insights_bytes_scanned);

@@ -3,7 +3,7 @@
 //! run caused, and failed accounts with a short reason class.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use lfm_schema::documents::{runs_index, RunAccount, RunDocument, RunWindow};
+use lfm_schema::documents::{runs_index, RunAccount, RunDocument, RunRetention, RunWindow};
 use serde::Serialize;
 
 use crate::checkpoint::PairWindow;
@@ -159,6 +159,11 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
         documents_failed: summary.documents_failed_count,
         bulk_requests: summary.bulk_requests,
         checkpoints_advanced: summary.schedule.checkpoints_advanced.len() as u64,
+        retention: summary.retention.as_ref().map(|r| RunRetention {
+            retention_days: r.retention_days,
+            deleted: r.deleted.clone(),
+            errors: r.errors.clone(),
+        }),
         fatal_error: summary.fatal_error.clone(),
     };
     IndexedDocument::new(runs_index(prefix), summary.run_id.clone(), &doc)

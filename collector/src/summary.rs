@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::checkpoint::ScheduleReport;
 use crate::config::Window;
 use crate::runrecord::CostEstimate;
+use crate::store::retention::RetentionReport;
 use crate::store::FailedDocument;
 
 /// IAM action names of the AWS calls the collector makes; the API-call counters use them as keys
@@ -116,6 +117,9 @@ pub struct RunSummary {
     pub estimated_cost: CostEstimate,
     /// Why the run record could not be written (`None` when written, or in a dry run).
     pub run_record_error: Option<String>,
+    /// Daily metrics indices deleted by `--retention-days`, and deletions that failed (they
+    /// do not fail the run). `None` without retention, in a dry run, or after a fatal error.
+    pub retention: Option<RetentionReport>,
 }
 
 impl RunSummary {
@@ -224,6 +228,21 @@ impl RunSummary {
         writeln!(f, "aws cost    ${:.6} (list prices)", self.estimated_cost.total_usd)?;
         for line in &self.estimated_cost.lines {
             writeln!(f, "  {:<44} {:>12} ${:.6}", line.item, line.quantity, line.usd)?;
+        }
+        if let Some(retention) = &self.retention {
+            writeln!(
+                f,
+                "retention   {} days: {} indices deleted, {} errors",
+                retention.retention_days,
+                retention.deleted.len(),
+                retention.errors.len()
+            )?;
+            for index in &retention.deleted {
+                writeln!(f, "  deleted {index}")?;
+            }
+            for error in &retention.errors {
+                writeln!(f, "  error: {error}")?;
+            }
         }
         match (&self.run_record_error, self.dry_run) {
             (_, true) => writeln!(f, "run         {} (dry run: no run record)", self.run_id),

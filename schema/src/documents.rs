@@ -366,6 +366,15 @@ pub struct RunAccount {
     pub errors: Vec<String>,
 }
 
+/// What retention did after a run (`--retention-days`): the daily metrics indices deleted, and
+/// why any expired index is still there. A retention error does not fail the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRetention {
+    pub retention_days: u32,
+    pub deleted: Vec<String>,
+    pub errors: Vec<String>,
+}
+
 /// What one collector run did, as its summary says it (`{prefix}-runs`, `_id` = `run_id`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDocument {
@@ -399,6 +408,8 @@ pub struct RunDocument {
     pub documents_failed: u64,
     pub bulk_requests: u64,
     pub checkpoints_advanced: u64,
+    /// `None` without `retention_days`, in a dry run, or when the run stopped before writing.
+    pub retention: Option<RunRetention>,
     pub fatal_error: Option<String>,
 }
 
@@ -467,6 +478,11 @@ mod state_tests {
             documents_failed: 0,
             bulk_requests: 1,
             checkpoints_advanced: 1,
+            retention: Some(RunRetention {
+                retention_days: 30,
+                deleted: vec!["acme-metrics-2026.10.01".into()],
+                errors: vec!["retention 30 days: deleting index acme-metrics-2026.10.02 failed: HTTP 403".into()],
+            }),
             fatal_error: None,
         };
         let t = template("acme-runs");
@@ -476,6 +492,14 @@ mod state_tests {
         assert_eq!(serialized(&window()), windows);
         let accounts: BTreeSet<String> = t["template"]["mappings"]["properties"]["accounts"]["properties"].as_object().unwrap().keys().cloned().collect();
         assert_eq!(serialized(&doc.accounts[0]), accounts);
+        let retention = &t["template"]["mappings"]["properties"]["retention"];
+        let mapped_retention: BTreeSet<String> = retention["properties"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(serialized(doc.retention.as_ref().unwrap()), mapped_retention);
+        assert_eq!(retention["properties"]["deleted"]["type"], "keyword", "index names are filtered and counted, not searched as text");
+        assert_eq!(retention["properties"]["errors"]["type"], "text");
+        // A run without retention writes null, which the strict mapping accepts.
+        let without = RunDocument { retention: None, ..doc };
+        assert!(serde_json::to_value(&without).unwrap()["retention"].is_null());
     }
 }
 

@@ -93,6 +93,7 @@ mod tests {
             logs_insights_bytes_scanned: 0,
             estimated_cost: Default::default(),
             run_record_error: None,
+            retention: None,
         }
     }
 

@@ -1,7 +1,54 @@
-//! Retention done by the collector: which daily metrics indices are past `retention_days`.
-//! Pure; [`super::opensearch::OpenSearchStore::apply_retention`] lists and deletes them.
+//! Retention done by the collector: which daily metrics indices are past `retention_days`
+//! (pure), and what deleting them did ([`RetentionReport`], in the run record and summary).
+//! [`super::opensearch::OpenSearchStore::apply_retention`] lists and deletes them.
+//!
+//! A failure to list or delete is reported and never fails the run: the index stays and the
+//! next run tries again.
 
 use chrono::NaiveDate;
+use serde::Serialize;
+
+/// What retention did after one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RetentionReport {
+    pub retention_days: u32,
+    /// Indices deleted, ascending (oldest first).
+    pub deleted: Vec<String>,
+    /// Expired indices that are still there, each with OpenSearch's reason, or why the indices
+    /// could not be listed. Each line names the request and what to check.
+    pub errors: Vec<String>,
+}
+
+impl RetentionReport {
+    pub fn new(retention_days: u32) -> Self {
+        Self {
+            retention_days,
+            ..Self::default()
+        }
+    }
+
+    /// Records that listing the metrics indices failed (nothing was deleted).
+    pub fn listing_failed(&mut self, pattern: &str, reason: &str) {
+        self.errors.push(format!(
+            "retention {} days: listing {pattern} failed: {reason}. No index was deleted; check that the OpenSearch user may \
+             read _cat/indices; the next run tries again",
+            self.retention_days
+        ));
+    }
+
+    /// Records the outcome of deleting one expired index.
+    pub fn deletion(&mut self, index: &str, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => self.deleted.push(index.to_string()),
+            Err(reason) => self.errors.push(format!(
+                "retention {} days: deleting index {index} failed: {reason}. The index stays; check that the OpenSearch \
+                 user may delete indices (indices:admin/delete) and that the index has no write block \
+                 (index.blocks.read_only); the next run tries again",
+                self.retention_days
+            )),
+        }
+    }
+}
 
 /// The date of a daily metrics index `{prefix}-metrics-YYYY.MM.DD`; `None` for any other name
 /// (another prefix, a suffix, a date that does not exist).
@@ -64,6 +111,48 @@ mod tests {
             ]
         );
         assert!(expired_metrics_indices("lfm", names, day("2026-11-26"), 100_000).is_empty());
+    }
+
+    #[test]
+    fn a_failed_deletion_is_reported_beside_the_ones_that_worked() {
+        let mut report = RetentionReport::new(30);
+        report.deletion("lfm-metrics-2025.01.01", Ok(()));
+        report.deletion(
+            "lfm-metrics-2025.01.02",
+            Err("HTTP 403 Forbidden: {\"error\":{\"type\":\"security_exception\"}}".into()),
+        );
+        report.deletion("lfm-metrics-2025.01.03", Ok(()));
+        assert_eq!(
+            report.deleted,
+            ["lfm-metrics-2025.01.01", "lfm-metrics-2025.01.03"]
+        );
+        assert_eq!(report.errors.len(), 1);
+        let error = &report.errors[0];
+        for part in [
+            "retention 30 days",
+            "lfm-metrics-2025.01.02",
+            "HTTP 403",
+            "security_exception",
+            "indices:admin/delete",
+        ] {
+            assert!(error.contains(part), "{part} missing from {error}");
+        }
+    }
+
+    #[test]
+    fn a_listing_failure_names_the_pattern() {
+        let mut report = RetentionReport::new(7);
+        report.listing_failed("lfm-metrics-*", "HTTP 503: unavailable");
+        assert!(report.deleted.is_empty());
+        assert!(
+            report.errors[0].contains("lfm-metrics-*") && report.errors[0].contains("HTTP 503"),
+            "{:?}",
+            report.errors
+        );
+        assert_eq!(
+            serde_json::to_value(&report).unwrap(),
+            serde_json::json!({"retention_days": 7, "deleted": [], "errors": [report.errors[0].clone()]})
+        );
     }
 
     #[test]

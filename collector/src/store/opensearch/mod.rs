@@ -114,35 +114,53 @@ impl OpenSearchStore {
     }
 
     /// Deletes the daily metrics indices of `prefix` older than `retention_days` before
-    /// `today` ([`crate::store::retention`]); returns the names deleted.
-    pub async fn apply_retention(&self, prefix: &str, today: chrono::NaiveDate, retention_days: u32) -> Result<Vec<String>, String> {
+    /// `today` ([`crate::store::retention`]). Never fails: what was deleted and what could not
+    /// be (listing, or each index that stays, with OpenSearch's reason) is in the report.
+    pub async fn apply_retention(
+        &self,
+        prefix: &str,
+        today: chrono::NaiveDate,
+        retention_days: u32,
+    ) -> crate::store::retention::RetentionReport {
+        let mut report = crate::store::retention::RetentionReport::new(retention_days);
         let pattern = lfm_schema::documents::metrics_index_pattern(prefix);
         let path = format!("_cat/indices/{pattern}?format=json&h=index&expand_wildcards=open,closed");
-        let response = self.request(reqwest::Method::GET, &path).send().await.map_err(|e| format!("GET {path}: {}", error_chain(&e)))?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(Vec::new());
+        let listed: Result<Vec<serde_json::Value>, String> = async {
+            let response = self.request(reqwest::Method::GET, &path).send().await.map_err(|e| format!("GET {path}: {}", error_chain(&e)))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::NOT_FOUND {
+                return Ok(Vec::new());
+            }
+            let text = response.text().await.unwrap_or_default();
+            if !status.is_success() {
+                return Err(format!("GET {path}: HTTP {status}: {}", bulk::truncate(&text, 500)));
+            }
+            serde_json::from_str(&text).map_err(|e| format!("GET {path}: {e}"))
         }
-        let text = response.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(format!("GET {path}: HTTP {status}: {}", bulk::truncate(&text, 500)));
-        }
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| format!("GET {path}: {e}"))?;
+        .await;
+        let rows = match listed {
+            Ok(rows) => rows,
+            Err(reason) => {
+                report.listing_failed(&pattern, &reason);
+                return report;
+            }
+        };
         let names = rows.iter().filter_map(|r| r["index"].as_str());
         let expired = crate::store::retention::expired_metrics_indices(prefix, names, today, retention_days);
         for index in &expired {
-            let response = self
-                .request(reqwest::Method::DELETE, index)
-                .send()
-                .await
-                .map_err(|e| format!("DELETE {index}: {}", error_chain(&e)))?;
-            let status = response.status();
-            if !status.is_success() && status != reqwest::StatusCode::NOT_FOUND {
-                let text = response.text().await.unwrap_or_default();
-                return Err(format!("DELETE {index}: HTTP {status}: {}", bulk::truncate(&text, 500)));
-            }
+            let outcome = match self.request(reqwest::Method::DELETE, index).send().await {
+                Err(e) => Err(format!("DELETE {index}: {}", error_chain(&e))),
+                // 404: already gone (another run, or by hand).
+                Ok(response) if response.status().is_success() || response.status() == reqwest::StatusCode::NOT_FOUND => Ok(()),
+                Ok(response) => {
+                    let status = response.status();
+                    let text = response.text().await.unwrap_or_default();
+                    Err(format!("DELETE {index}: HTTP {status}: {}", bulk::truncate(&text, 500)))
+                }
+            };
+            report.deletion(index, outcome);
         }
-        Ok(expired)
+        report
     }
 
     /// Writes `documents` in `_bulk` requests of at most `bulk_max_docs`. Every document ends up
