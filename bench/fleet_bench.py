@@ -6,7 +6,8 @@
 For each fleet: a private moto (motoext) is started, the simulator builds the organisation
 (70% of functions idle), and `lfm-collector run` collects one 15-minute window at 300 s into
 the test bed's OpenSearch under the index prefix `lfmbench`, under /usr/bin/time -v. Printed
-and saved to bench/results/latest.json (commit it so the next session can compare):
+and saved to bench/results/latest.json (commit it so the next session can compare; a run
+prints its figures next to the file's before overwriting it):
 API calls by API, metrics requested, monthly AWS API spend at 5- and 15-minute freshness,
 collector CPU seconds and peak RSS, documents per bulk request, documents per second.
 Targets (issue 3): GetMetricData calls at the floor ceil(active x queries / 500) per account
@@ -118,6 +119,26 @@ def figures(name, spec, truth, summary, time_stderr, simulate_s):
     }
 
 
+COMPARED = ["get_metric_data_calls", "metrics_requested", "logs_insights_bytes_scanned", "usd_per_run",
+            "collector_cpu_seconds", "collector_peak_rss_mib", "documents_per_bulk", "documents_per_second"]
+
+
+def compare(previous: dict, results: list[dict]) -> list[str]:
+    """Lines comparing ``results`` with an earlier results file, fleet by fleet."""
+    before = {r["fleet"]: r for r in previous.get("results", [])}
+    lines = [f"compared with {previous.get('measured_at')} ({previous.get('collector')}):"]
+    for r in results:
+        old = before.get(r["fleet"])
+        if not old:
+            continue
+        for key in COMPARED:
+            a, b = old.get(key), r.get(key)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+                change = f"{(b - a) / a * 100:+.1f}%" if a else "n/a"
+                lines.append(f"  {r['fleet']:5} {key:30} {a:>14} -> {b:>14}  {change}")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fleet", choices=[*FLEETS, "all"], default="all")
@@ -136,6 +157,11 @@ def main():
         print(json.dumps(r, indent=2), flush=True)
         results.append(r)
     out = pathlib.Path(args.out)
+    if out.exists():
+        try:
+            print("\n".join(compare(json.loads(out.read_text()), results)))
+        except (ValueError, KeyError) as e:
+            print(f"(no comparison: {out} is not a results file: {e})")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                "machine": f"{os.cpu_count()} cores", "collector": f"{profile} build",
