@@ -22,6 +22,9 @@ Patches:
   of the Logs Insights query language (fields, filter, parse, stats with bin/pct, sort,
   limit) over the queried groups' events, with Lambda REPORT and JSON field discovery and
   MalformedQueryException for anything unsupported.
+- ``sts_assume_role``: STS AssumeRole answers AccessDenied (403) when the role does not exist
+  or its trust policy does not allow the caller (explicit Deny wins; conditions other than
+  sts:ExternalId are not evaluated); moto issued credentials for any role ARN.
 
 Not covered (known moto gaps, see shared guide): metric math beyond moto's parser.
 """
@@ -37,11 +40,12 @@ def apply_all() -> None:
     if _applied:
         return
     from . import (cloudwatch_alignment, cloudwatch_list_metrics, cloudwatch_percentiles,
-                   lambda_pagination, logs_insights)
+                   lambda_pagination, logs_insights, sts_assume_role)
 
     lambda_pagination.apply()
     cloudwatch_alignment.apply()
     cloudwatch_percentiles.apply()
     cloudwatch_list_metrics.apply()
     logs_insights.apply()
+    sts_assume_role.apply()
     _applied = True
