@@ -73,6 +73,10 @@ pub mod fields {
     pub const COST_BASIS: &str = "cost_basis";
     /// `logs_insights`, `lambda_insights`, or null when no log-derived number is present.
     pub const LOGS_SOURCE: &str = "logs_source";
+    /// Where `cold_starts`, `init_duration_*`, `max_memory_used_mb` and `memory_utilization`
+    /// came from: `lambda_insights` (the function publishes Lambda Insights metrics) or
+    /// `logs_insights` (REPORT records); null when none of them is present.
+    pub const COLD_START_SOURCE: &str = "cold_start_source";
 
     // Inventory.
     pub const RUNTIME: &str = "runtime";
@@ -105,6 +109,12 @@ pub mod cost_basis {
 pub mod logs_source {
     pub const LOGS_INSIGHTS: &str = "logs_insights";
     pub const LAMBDA_INSIGHTS: &str = "lambda_insights";
+}
+
+/// Values of [`fields::COLD_START_SOURCE`].
+pub mod cold_start_source {
+    pub const LAMBDA_INSIGHTS: &str = "lambda_insights";
+    pub const LOGS_INSIGHTS: &str = "logs_insights";
 }
 
 /// Numbers of one function over one period (`@timestamp` = period start).
@@ -173,6 +183,12 @@ pub struct MetricDocument {
     pub cost_basis: Option<String>,
     /// [`logs_source::LOGS_INSIGHTS`], [`logs_source::LAMBDA_INSIGHTS`] or `null`.
     pub logs_source: Option<String>,
+    /// [`cold_start_source::LAMBDA_INSIGHTS`] when cold starts, init durations, max memory and
+    /// utilisation come from Lambda Insights metrics, [`cold_start_source::LOGS_INSIGHTS`] when
+    /// from REPORT records, `null` when neither was read. SnapStart restores and timeouts
+    /// always come from REPORT records (Lambda Insights has no metric for them).
+    #[serde(default)]
+    pub cold_start_source: Option<String>,
     // --- end REPORT block ---
     pub collected_at: String,
 }
@@ -571,6 +587,7 @@ mod tests {
             cost_usd: Some(0.0000022625),
             cost_basis: Some(cost_basis::BILLED.into()),
             logs_source: Some(logs_source::LOGS_INSIGHTS.into()),
+            cold_start_source: Some(cold_start_source::LOGS_INSIGHTS.into()),
             collected_at: "2026-11-26T16:00:05Z".into(),
         }
     }
@@ -643,6 +660,8 @@ mod tests {
     fn templates_carry_the_version_of_the_log_derived_fields() {
         // Bumped with the REPORT/cost/runtime fields so existing installs are upgraded.
         assert!(template("lfm", "lfm-metrics")["version"].as_u64().unwrap() >= 3);
+        // Bumped again with cold_start_source (Lambda Insights or Logs Insights).
+        assert!(template("lfm", "lfm-metrics")["version"].as_u64().unwrap() >= 4);
         assert!(template("lfm", "lfm-inventory")["version"].as_u64().unwrap() >= 2);
     }
 

@@ -170,6 +170,7 @@ pub fn metric_rows(
                 cost_usd: None,
                 cost_basis: None,
                 logs_source: None,
+                cold_start_source: None,
                 collected_at: rfc3339(collected_at),
             };
             (start, document)
