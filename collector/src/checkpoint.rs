@@ -331,7 +331,7 @@ mod tests {
             window,
             schedule,
             index_prefix: "lfm".into(),
-            opensearch: OpenSearchConfig { url: String::new(), username: None, password: None, bulk_max_docs: 10 },
+            opensearch: OpenSearchConfig { url: String::new(), auth: crate::config::OpenSearchAuth::None, bulk_max_docs: 10 },
             dry_run: true,
             account_concurrency: 1,
             progress: false,

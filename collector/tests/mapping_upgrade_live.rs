@@ -70,8 +70,7 @@ async fn indices_created_under_an_older_template_accept_the_new_fields() {
 
     let store = OpenSearchStore::new(&OpenSearchConfig {
         url: url.clone(),
-        username: None,
-        password: None,
+        auth: lfm_collector::config::OpenSearchAuth::None,
         bulk_max_docs: 500,
     })
     .unwrap();

@@ -40,8 +40,7 @@ async fn back_dated_metrics_indices_past_retention_are_deleted() {
     }
     let store = OpenSearchStore::new(&OpenSearchConfig {
         url: url.clone(),
-        username: None,
-        password: None,
+        auth: lfm_collector::config::OpenSearchAuth::None,
         bulk_max_docs: 500,
     })
     .unwrap();

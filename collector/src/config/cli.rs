@@ -52,6 +52,17 @@ pub struct RunArgs {
     /// Basic-auth user for OpenSearch (the password comes only from LFM_OPENSEARCH_PASSWORD).
     #[arg(long, env = "LFM_OPENSEARCH_USER")]
     pub opensearch_user: Option<String>,
+    /// How to authenticate to OpenSearch: basic (--opensearch-user and LFM_OPENSEARCH_PASSWORD)
+    /// or sigv4 (IAM: requests signed with the AWS credentials of the default chain, e.g. a
+    /// Lambda's execution role) [default: basic when a user is given, else none].
+    #[arg(long, env = "LFM_OPENSEARCH_AUTH")]
+    pub opensearch_auth: Option<String>,
+    /// With sigv4: es (Amazon OpenSearch Service domain) or aoss (OpenSearch Serverless) [default: es].
+    #[arg(long = "opensearch-sigv4-service", env = "LFM_OPENSEARCH_SIGV4_SERVICE")]
+    pub opensearch_sigv4_service: Option<String>,
+    /// With sigv4: the region of the domain or collection [default: the AWS region, AWS_REGION].
+    #[arg(long, env = "LFM_OPENSEARCH_REGION")]
+    pub opensearch_region: Option<String>,
     /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
     /// before the end]. An explicit window never moves a checkpoint backwards.
     #[arg(long, env = "LFM_START")]
@@ -139,6 +150,14 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         return Err(ConfigError::Invalid(format!("OpenSearch URL {url:?} must start with http:// or https://")));
     }
 
+    let auth = opensearch_auth(
+        args.opensearch_auth.clone().or(file.opensearch_auth),
+        args.opensearch_user.clone().or(file.opensearch_user),
+        password,
+        args.opensearch_sigv4_service.clone().or(file.opensearch_sigv4_service),
+        args.opensearch_region.clone().or(file.opensearch_region),
+    )?;
+
     let period = args.period.or(file.period).unwrap_or(DEFAULT_PERIOD_SECONDS);
     let duration = |name: &str, value: Option<String>, default| match value {
         Some(text) => schedule::parse_duration(name, &text),
@@ -218,12 +237,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         window,
         schedule,
         index_prefix,
-        opensearch: OpenSearchConfig {
-            url,
-            username: args.opensearch_user.clone().or(file.opensearch_user),
-            password,
-            bulk_max_docs,
-        },
+        opensearch: OpenSearchConfig { url, auth, bulk_max_docs },
         dry_run,
         account_concurrency: args
             .account_concurrency
@@ -236,6 +250,80 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         deprecation_warning_days,
         retention_days,
     })
+}
+
+/// `opensearch_auth` and the settings that go with it, checked together.
+fn opensearch_auth(
+    kind: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    service: Option<String>,
+    region: Option<String>,
+) -> Result<OpenSearchAuth, ConfigError> {
+    let user = user.filter(|u| !u.trim().is_empty());
+    let password = password.filter(|p| !p.is_empty());
+    let kind = kind.map(|k| k.trim().to_ascii_lowercase()).filter(|k| !k.is_empty());
+    let sigv4_only = || -> Result<(), ConfigError> {
+        for (name, value) in [("opensearch_sigv4_service (--opensearch-sigv4-service, LFM_OPENSEARCH_SIGV4_SERVICE)", &service), ("opensearch_region (--opensearch-region, LFM_OPENSEARCH_REGION)", &region)] {
+            if value.is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} is only used with opensearch_auth = sigv4: set opensearch_auth to sigv4 or remove it"
+                )));
+            }
+        }
+        Ok(())
+    };
+    match kind.as_deref() {
+        None | Some("basic") => {
+            sigv4_only()?;
+            match (user, kind.is_some()) {
+                (Some(username), _) => Ok(OpenSearchAuth::Basic { username, password }),
+                (None, true) => Err(ConfigError::Invalid(
+                    "opensearch_auth = basic needs opensearch_user (--opensearch-user, LFM_OPENSEARCH_USER) and \
+                     LFM_OPENSEARCH_PASSWORD; leave opensearch_auth unset for an OpenSearch without authentication"
+                        .into(),
+                )),
+                (None, false) if password.is_some() => Err(ConfigError::Invalid(
+                    "LFM_OPENSEARCH_PASSWORD is set but opensearch_user (--opensearch-user, LFM_OPENSEARCH_USER) is not: \
+                     basic auth needs both"
+                        .into(),
+                )),
+                (None, false) => Ok(OpenSearchAuth::None),
+            }
+        }
+        Some("sigv4") => {
+            if user.is_some() || password.is_some() {
+                return Err(ConfigError::Invalid(
+                    "opensearch_auth = sigv4 cannot be combined with opensearch_user (LFM_OPENSEARCH_USER) / \
+                     LFM_OPENSEARCH_PASSWORD: SigV4 signs with the AWS credentials; remove the user and password, \
+                     or use opensearch_auth = basic"
+                        .into(),
+                ));
+            }
+            let service = match service.as_deref().map(str::trim) {
+                None | Some("") => SigV4Service::Es,
+                Some(text) => SigV4Service::parse(text).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "opensearch_sigv4_service {text:?} (--opensearch-sigv4-service, LFM_OPENSEARCH_SIGV4_SERVICE): use {}",
+                        SigV4Service::ACCEPTED
+                    ))
+                })?,
+            };
+            let region = region.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            if let Some(region) = &region {
+                if validate_regions(std::slice::from_ref(region)).is_err() {
+                    return Err(ConfigError::Invalid(format!(
+                        "opensearch_region {region:?} (--opensearch-region, LFM_OPENSEARCH_REGION) is not an AWS region name like eu-west-1"
+                    )));
+                }
+            }
+            Ok(OpenSearchAuth::SigV4 { service, region })
+        }
+        Some(other) => Err(ConfigError::Invalid(format!(
+            "opensearch_auth {other:?} (--opensearch-auth, LFM_OPENSEARCH_AUTH): use {}",
+            OpenSearchAuth::ACCEPTED
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -324,6 +412,55 @@ mod tests {
         assert!(err.to_string().contains("LFM_OPENSEARCH_URL"), "{err}");
         let args = parse(&["--accounts", "111122223333", "--regions", "us-east-1", "--dry-run"]);
         assert!(merge(&args, FileConfig::default(), None, now()).unwrap().dry_run);
+    }
+
+    #[test]
+    fn opensearch_auth_none_basic_or_sigv4() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=https://d.eu-west-1.es.amazonaws.com"];
+        let with = |extra: &[&str], file: &str, password: Option<&str>| {
+            let args = parse(&base.iter().chain(extra).copied().collect::<Vec<_>>());
+            merge(&args, FileConfig::from_toml(file).unwrap(), password.map(String::from), now()).map(|c| c.opensearch.auth)
+        };
+        assert_eq!(with(&[], "", None).unwrap(), OpenSearchAuth::None);
+        assert_eq!(
+            with(&["--opensearch-user=lfm"], "", Some("pw")).unwrap(),
+            OpenSearchAuth::Basic { username: "lfm".into(), password: Some("pw".into()) },
+            "basic when a user is given"
+        );
+        assert_eq!(
+            with(&["--opensearch-auth=sigv4"], "", None).unwrap(),
+            OpenSearchAuth::SigV4 { service: SigV4Service::Es, region: None },
+            "es and the AWS region by default"
+        );
+        assert_eq!(
+            with(&[], "opensearch_auth = \"sigv4\"\nopensearch_sigv4_service = \"aoss\"\nopensearch_region = \"eu-west-1\"\n", None).unwrap(),
+            OpenSearchAuth::SigV4 { service: SigV4Service::Aoss, region: Some("eu-west-1".into()) }
+        );
+        assert_eq!(
+            with(&["--opensearch-sigv4-service=es"], "opensearch_auth = \"sigv4\"\nopensearch_sigv4_service = \"aoss\"\n", None).unwrap(),
+            OpenSearchAuth::SigV4 { service: SigV4Service::Es, region: None },
+            "flags override the file"
+        );
+
+        let err = |extra: &[&str], file: &str, password: Option<&str>| with(extra, file, password).unwrap_err().to_string();
+        let e = err(&["--opensearch-auth=iam"], "", None);
+        assert!(e.contains("opensearch_auth \"iam\"") && e.contains("LFM_OPENSEARCH_AUTH") && e.contains("basic") && e.contains("sigv4"), "{e}");
+        let e = err(&["--opensearch-auth=sigv4", "--opensearch-sigv4-service=aos"], "", None);
+        assert!(e.contains("opensearch_sigv4_service \"aos\"") && e.contains("es (") && e.contains("aoss ("), "{e}");
+        let e = err(&["--opensearch-auth=sigv4", "--opensearch-user=lfm"], "", None);
+        assert!(e.contains("opensearch_auth = sigv4") && e.contains("opensearch_user") && e.contains("LFM_OPENSEARCH_PASSWORD"), "{e}");
+        let e = err(&["--opensearch-auth=sigv4"], "", Some("pw"));
+        assert!(e.contains("cannot be combined") && e.contains("LFM_OPENSEARCH_PASSWORD"), "{e}");
+        let e = err(&["--opensearch-auth=sigv4", "--opensearch-region=EU west"], "", None);
+        assert!(e.contains("opensearch_region \"EU west\""), "{e}");
+        let e = err(&["--opensearch-auth=basic"], "", None);
+        assert!(e.contains("opensearch_auth = basic needs opensearch_user"), "{e}");
+        let e = err(&["--opensearch-user=lfm"], "opensearch_sigv4_service = \"es\"\n", None);
+        assert!(e.contains("opensearch_sigv4_service") && e.contains("only used with opensearch_auth = sigv4"), "{e}");
+        let e = err(&[], "", Some("pw"));
+        assert!(e.contains("LFM_OPENSEARCH_PASSWORD is set but opensearch_user"), "{e}");
+        let e = FileConfig::from_toml("opensearch_auth = 4\n").unwrap_err().to_string();
+        assert!(e.contains("opensearch_auth"), "{e}");
     }
 
     #[test]

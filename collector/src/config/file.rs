@@ -9,6 +9,10 @@
 //! period = 300
 //! backfill_horizon = "24h"
 //! settle_delay = "5m"
+//! # An Amazon OpenSearch Service domain with IAM auth (signed with the AWS credentials):
+//! # opensearch_auth = "sigv4"          # or "basic" (opensearch_user + LFM_OPENSEARCH_PASSWORD)
+//! # opensearch_sigv4_service = "es"    # "aoss" for OpenSearch Serverless
+//! # opensearch_region = "eu-west-1"    # default: the AWS region (AWS_REGION)
 //! ```
 
 use std::path::Path;
@@ -28,6 +32,11 @@ pub struct FileConfig {
     pub opensearch_url: Option<String>,
     #[serde(alias = "opensearch_username")]
     pub opensearch_user: Option<String>,
+    /// "basic" or "sigv4" (see `--opensearch-auth`).
+    pub opensearch_auth: Option<String>,
+    /// "es" or "aoss" (see `--opensearch-sigv4-service`).
+    pub opensearch_sigv4_service: Option<String>,
+    pub opensearch_region: Option<String>,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub period: Option<u32>,

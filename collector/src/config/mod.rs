@@ -67,23 +67,15 @@ pub struct Config {
 /// Default of [`Config::deprecation_warning_days`].
 pub const DEFAULT_DEPRECATION_WARNING_DAYS: u32 = 180;
 
-#[derive(Clone)]
+pub use crate::store::opensearch::auth::{OpenSearchAuth, SigV4Service};
+
+/// Where and how documents are written. `auth`'s Debug hides the password.
+#[derive(Debug, Clone)]
 pub struct OpenSearchConfig {
     pub url: String,
-    pub username: Option<String>,
-    pub password: Option<String>,
+    /// `opensearch_auth`: none, basic (user + `LFM_OPENSEARCH_PASSWORD`) or sigv4.
+    pub auth: OpenSearchAuth,
     pub bulk_max_docs: usize,
-}
-
-impl std::fmt::Debug for OpenSearchConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenSearchConfig")
-            .field("url", &self.url)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("bulk_max_docs", &self.bulk_max_docs)
-            .finish()
-    }
 }
 
 /// The AWS partition of a region, for role ARNs.

@@ -1,24 +1,27 @@
 //! OpenSearch over its REST API (reqwest): install the `lfm-schema` index templates, then write
 //! documents with `_bulk`, retrying what is transient and reporting what still fails.
 //!
+//! - [`auth`]: none, basic auth or SigV4 (`es`/`aoss`), applied to every request below;
 //! - [`bulk`]: request encoding and response parsing (pure);
 //! - [`retry`]: which statuses are retried and the backoff (pure);
 //! - [`checkpoint`]: the collector's checkpoints in `{prefix}-state`;
 //! - this file: the HTTP I/O.
 
+pub mod auth;
 pub mod bulk;
 pub mod checkpoint;
 pub mod retry;
 
 use reqwest::StatusCode;
 
+use self::auth::{AuthedRequest, Authenticator};
 use self::retry::{decide, Decision, RetryPolicy};
 use super::{FailedDocument, IndexedDocument, StoreReport};
 use crate::config::OpenSearchConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("OpenSearch at {url}: installing index template {name} failed: {reason}. Check the URL, the credentials (LFM_OPENSEARCH_USER/LFM_OPENSEARCH_PASSWORD) and that the user may manage index templates")]
+    #[error("OpenSearch at {url}: installing index template {name} failed: {reason}. Check the URL, the credentials (LFM_OPENSEARCH_USER/LFM_OPENSEARCH_PASSWORD; with opensearch_auth = sigv4 the AWS identity, opensearch_sigv4_service and opensearch_region) and that the user or role may manage index templates")]
     Template { url: String, name: String, reason: String },
     #[error("OpenSearch client: {0}")]
     Client(String),
@@ -28,6 +31,7 @@ pub struct OpenSearchStore {
     http: reqwest::Client,
     config: OpenSearchConfig,
     retry: RetryPolicy,
+    auth: Authenticator,
 }
 
 /// Why a whole `_bulk` request failed, and whether trying again may help.
@@ -43,15 +47,13 @@ impl OpenSearchStore {
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| StoreError::Client(e.to_string()))?;
-        Ok(Self { http, config: config.clone(), retry: RetryPolicy::default() })
+        let auth = Authenticator::new(config.auth.clone());
+        Ok(Self { http, config: config.clone(), retry: RetryPolicy::default(), auth })
     }
 
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let request = self.http.request(method, format!("{}/{path}", self.config.url));
-        match &self.config.username {
-            Some(user) => request.basic_auth(user, self.config.password.as_ref()),
-            None => request,
-        }
+    /// Every request to OpenSearch starts here, so every one is authenticated ([`auth`]).
+    fn request(&self, method: reqwest::Method, path: &str) -> AuthedRequest<'_> {
+        self.auth.request(&self.http, method, &format!("{}/{path}", self.config.url))
     }
 
     /// `PUT _index_template/{name}` for every template of `lfm-schema` (idempotent).
