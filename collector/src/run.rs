@@ -346,6 +346,10 @@ async fn collect_region(
             match logs_insights::harvest(session, region, &functions, &is_active, window, calls).await {
                 Ok(logs) => {
                     logs_bytes_scanned += logs.bytes_scanned;
+                    // A failed query or an unreadable row: those periods read as not read.
+                    if let Some(report) = logs.error_report() {
+                        error.get_or_insert(report);
+                    }
                     Some(logs)
                 }
                 Err(e) => {
@@ -357,10 +361,9 @@ async fn collect_region(
             None
         };
         for (i, (function, rows)) in functions.iter().zip(rows).enumerate() {
-            let read = logs.as_ref().filter(|l| l.queried.get(i).copied().unwrap_or(false));
             for (start, mut doc) in rows {
-                let period_logs = match read {
-                    Some(l) => PeriodLogs::Read(l.stats[i].get(&start)),
+                let period_logs = match logs.as_ref().and_then(|l| l.period(i, &start)) {
+                    Some(stats) => PeriodLogs::Read(stats),
                     None => PeriodLogs::NotRead,
                 };
                 apply_logs_and_cost(&mut doc, function, &start, period_logs, &config.prices);
