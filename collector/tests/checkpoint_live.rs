@@ -16,12 +16,7 @@ use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sdk_cloudwatch::primitives::DateTime as AwsDateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, Runtime};
-use aws_types::region::Region;
-use aws_types::SdkConfig;
+use aws_sdk_lambda::types::Runtime;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use clap::Parser;
 use lfm_collector::config::cli::{Cli, Command};
@@ -29,100 +24,26 @@ use lfm_collector::config::Config;
 use lfm_collector::RunSummary;
 use serde_json::{json, Value};
 
+mod common;
+
+use common::{checkpoint, delete_prefix, execution_role, get_json as get, lambda_datum, member_account, put_lambda_metrics, required_env, rfc, zip_function, Member};
+
 const PERIOD: i64 = 300;
 const PERIODS: i64 = 36;
 const FUNCTIONS: usize = 5;
 const REGION: &str = "us-east-1";
-/// An empty zip archive: moto stores the package without unpacking it.
-const EMPTY_ZIP: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-
-fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set. This test needs the test bed: `cd testbed && python -m lfm_testbed up && \
-             eval \"$(python -m lfm_testbed env)\"`, then `cargo test -p lfm-collector --test checkpoint_live`"
-        )
-    })
-}
-
-async fn sdk(moto: &str, credentials: Credentials) -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto)
-        .region(Region::new(REGION))
-        .credentials_provider(credentials)
-        .load()
-        .await
-}
-
-/// A new member account (AWS Organizations in moto) and keys acting in it.
-async fn member_account(moto: &str) -> (String, Credentials) {
-    let management = sdk(moto, Credentials::new("testing", "testing", None, None, "test")).await;
-    let org = aws_sdk_organizations::Client::new(&management);
-    if let Err(e) = org.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await {
-        let already = e.as_service_error().map(|s| s.is_already_in_organization_exception()).unwrap_or(false);
-        assert!(already, "create_organization: {}", aws_sdk_organizations::error::DisplayErrorContext(&e));
-    }
-    let suffix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let mut status = org
-        .create_account()
-        .account_name(format!("lfm-ckpt-{suffix}"))
-        .email(format!("lfm-ckpt-{suffix}@example.com"))
-        .send()
-        .await
-        .expect("create_account")
-        .create_account_status
-        .unwrap();
-    while status.account_id.is_none() {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let id = status.id.clone().unwrap();
-        status = org.describe_create_account_status().create_account_request_id(id).send().await.unwrap().create_account_status.unwrap();
-    }
-    let account = status.account_id.unwrap();
-    let keys = aws_sdk_sts::Client::new(&management)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"))
-        .role_session_name("lfm-ckpt-test")
-        .send()
-        .await
-        .expect("assume OrganizationAccountAccessRole")
-        .credentials
-        .unwrap();
-    (account, Credentials::new(keys.access_key_id, keys.secret_access_key, Some(keys.session_token), None, "member"))
-}
 
 /// Five functions; function `i` is active in period `p` unless `(p + i) % 4 == 0`. Returns the
 /// seeded `(function, period start)` pairs.
 async fn seed(moto: &str, member: Credentials, start: DateTime<Utc>) -> BTreeSet<(String, String)> {
-    let config = sdk(moto, member).await;
-    let role_arn = aws_sdk_iam::Client::new(&config)
-        .create_role()
-        .role_name("lfm-ckpt-exec")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                   "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .expect("create execution role")
-        .role
-        .unwrap()
-        .arn;
+    let config = common::sdk_config(moto, REGION, member).await;
+    let role_arn = execution_role(&config, "lfm-ckpt-exec").await;
     let lambda = aws_sdk_lambda::Client::new(&config);
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
     let mut seeded = BTreeSet::new();
     for i in 0..FUNCTIONS {
         let name = format!("fn{i}");
-        lambda
-            .create_function()
-            .function_name(&name)
-            .role(&role_arn)
-            .runtime(Runtime::Python312)
-            .handler("app.handler")
-            .code(FunctionCode::builder().zip_file(Blob::new(EMPTY_ZIP)).build())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create_function {name}: {}", aws_sdk_lambda::error::DisplayErrorContext(&e)));
+        zip_function(&lambda, &name, &role_arn, Runtime::Python312).await;
         let mut data = Vec::new();
         for p in 0..PERIODS {
             if (p + i as i64) % 4 == 0 {
@@ -130,21 +51,11 @@ async fn seed(moto: &str, member: Credentials, start: DateTime<Utc>) -> BTreeSet
             }
             let at = start + TimeDelta::seconds(p * PERIOD);
             seeded.insert((name.clone(), at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
-            for (metric, value, unit) in
-                [("Invocations", 10.0, StandardUnit::Count), ("Errors", 1.0, StandardUnit::Count), ("Duration", 120.0, StandardUnit::Milliseconds)]
-            {
-                data.push(
-                    MetricDatum::builder()
-                        .metric_name(metric)
-                        .dimensions(Dimension::builder().name("FunctionName").value(&name).build())
-                        .timestamp(AwsDateTime::from_secs(at.timestamp() + 30))
-                        .value(value)
-                        .unit(unit)
-                        .build(),
-                );
+            for (metric, value) in [("Invocations", 10.0), ("Errors", 1.0), ("Duration", 120.0)] {
+                data.push(lambda_datum(metric, &name, at + TimeDelta::seconds(30), value));
             }
         }
-        cloudwatch.put_metric_data().namespace("AWS/Lambda").set_metric_data(Some(data)).send().await.expect("put_metric_data");
+        put_lambda_metrics(&cloudwatch, data).await;
     }
     seeded
 }
@@ -164,10 +75,6 @@ fn config(account: &str, prefix: &str, extra: &[&str], now: DateTime<Utc>) -> Co
     args.extend(extra.iter().map(|s| s.to_string()));
     let Command::Run(run) = Cli::try_parse_from(args).unwrap().command else { panic!("not a run") };
     run.to_config(now).unwrap()
-}
-
-async fn get(http: &reqwest::Client, url: String) -> Value {
-    http.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 /// Every metric document: `(_id, function, @timestamp)`.
@@ -191,15 +98,6 @@ async fn metric_docs(http: &reqwest::Client, opensearch: &str, prefix: &str) -> 
             (h["_id"].as_str().unwrap().into(), s["function_name"].as_str().unwrap().into(), s["@timestamp"].as_str().unwrap().into())
         })
         .collect()
-}
-
-async fn checkpoint(http: &reqwest::Client, opensearch: &str, prefix: &str, account: &str) -> Option<String> {
-    let doc = get(http, format!("{opensearch}/{prefix}-state/_doc/checkpoint:{account}:{REGION}")).await;
-    doc["_source"]["complete_until"].as_str().map(str::to_string)
-}
-
-fn rfc(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The run record holds the summary's numbers, and so does the JSON summary.
@@ -230,15 +128,13 @@ async fn assert_recorded(http: &reqwest::Client, opensearch: &str, prefix: &str,
 async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     let moto = required_env("LFM_MOTO_URL");
     let opensearch = required_env("LFM_OPENSEARCH_URL");
-    std::env::set_var("AWS_ENDPOINT_URL", &moto);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    common::collector_uses_moto(&moto);
     let http = reqwest::Client::new();
     let prefix = format!("lfm-ckpt-{}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis());
 
     let end = Utc::now().duration_trunc(TimeDelta::seconds(PERIOD)).unwrap();
     let start = end - TimeDelta::seconds(PERIODS * PERIOD);
-    let (account, member) = member_account(&moto).await;
+    let Member { account, credentials: member } = member_account(&moto, "lfm-ckpt").await;
     let seeded = seed(&moto, member, start).await;
 
     // 0. OpenSearch rejects the documents (an index created by hand with a clashing mapping):
@@ -257,7 +153,7 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     assert!(!rejected.succeeded() && rejected.documents_failed_count > 0, "{rejected}");
     assert!(rejected.schedule.checkpoints_advanced.is_empty());
     assert_eq!(rejected.schedule.checkpoints_kept.len(), 1);
-    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account).await, None);
+    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account, REGION).await, None);
     let record = get(&http, format!("{opensearch}/{prefix}-runs/_doc/{}", rejected.run_id)).await;
     assert_eq!(record["_source"]["succeeded"], false);
     assert_eq!(record["_source"]["accounts"][0]["reasons"], json!(["documents_failed"]));
@@ -269,7 +165,7 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     assert!(first.succeeded(), "{first}");
     assert!(!first.schedule.explicit_window);
     assert_eq!((first.schedule.windows[0].start, first.schedule.windows[0].end), (start, hour));
-    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account).await, Some(rfc(hour)));
+    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account, REGION).await, Some(rfc(hour)));
     assert_recorded(&http, &opensearch, &prefix, &first).await;
 
     // 2. Outage; a dry run with a 1 h horizon plans the last hour, reports the older gap and moves nothing.
@@ -280,7 +176,7 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     assert_eq!(dry.schedule.checkpoints_advanced.len(), 1, "reports what would move");
     assert_eq!(dry.documents_written, 0);
     assert!(dry.to_string().contains("GAP"));
-    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account).await, Some(rfc(hour)), "a dry run moves no checkpoint");
+    assert_eq!(checkpoint(&http, &opensearch, &prefix, &account, REGION).await, Some(rfc(hour)), "a dry run moves no checkpoint");
 
     // 3. The next scheduled run backfills from the checkpoint.
     let backfill = lfm_collector::run(&config(&account, &prefix, &["--backfill=6h"], Utc::now())).await;
@@ -290,7 +186,7 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     let window = &backfill.schedule.windows[0];
     assert_eq!(window.start, hour);
     assert!(window.end >= end);
-    let until = checkpoint(&http, &opensearch, &prefix, &account).await.unwrap();
+    let until = checkpoint(&http, &opensearch, &prefix, &account, REGION).await.unwrap();
     assert_eq!(until, rfc(window.end));
     assert_recorded(&http, &opensearch, &prefix, &backfill).await;
 
@@ -319,10 +215,7 @@ async fn backfills_after_an_outage_without_gaps_or_duplicates() {
     assert!(explicit.schedule.checkpoints_advanced.is_empty(), "an explicit window never moves a checkpoint back");
     let again = metric_docs(&http, &opensearch, &prefix).await;
     assert_eq!(again.iter().map(|(id, _, _)| id).collect::<BTreeSet<_>>(), ids);
-    assert!(checkpoint(&http, &opensearch, &prefix, &account).await.unwrap() >= until);
+    assert!(checkpoint(&http, &opensearch, &prefix, &account, REGION).await.unwrap() >= until);
 
-    http.delete(format!("{opensearch}/{prefix}-*")).send().await.unwrap();
-    for name in ["metrics", "inventory", "checkpoints", "runs"] {
-        http.delete(format!("{opensearch}/_index_template/{prefix}-{name}")).send().await.unwrap();
-    }
+    delete_prefix(&http, &opensearch, &prefix).await;
 }

@@ -9,13 +9,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_credential_types::Credentials;
 use aws_sdk_cloudwatch::primitives::DateTime as AwsDateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, FunctionCode, PackageType, Runtime};
-use aws_types::region::Region;
-use aws_types::SdkConfig;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use lfm_collector::config::{Config, OpenSearchConfig, Window};
 use lfm_collector::store::opensearch::OpenSearchStore;
@@ -23,75 +20,11 @@ use lfm_collector::store::IndexedDocument;
 use lfm_collector::summary::AccountStatus;
 use serde_json::{json, Value};
 
+mod common;
+
+use common::{collector_uses_moto, execution_role, member_account, required_env, sdk_config, zip_function, Member, EMPTY_ZIP};
+
 const PERIOD: u32 = 300;
-/// An empty zip archive: moto stores the package without unpacking it.
-const EMPTY_ZIP: &[u8] = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-
-fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set. This test needs the test bed: `cd testbed && python -m lfm_testbed up && \
-             eval \"$(python -m lfm_testbed env)\"` (or run scripts/test), then `cargo test -p lfm-collector --test live`"
-        )
-    })
-}
-
-async fn sdk_config(moto: &str, region: &str, credentials: Credentials) -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto)
-        .region(Region::new(region.to_string()))
-        .credentials_provider(credentials)
-        .load()
-        .await
-}
-
-fn test_keys() -> Credentials {
-    Credentials::new("testing", "testing", None, None, "lfm-live-test")
-}
-
-/// A new member account of the organisation (created if moto holds none yet).
-async fn member_account(management: &SdkConfig) -> String {
-    let org = aws_sdk_organizations::Client::new(management);
-    if let Err(e) = org.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await {
-        let already = e.as_service_error().map(|s| s.is_already_in_organization_exception()).unwrap_or(false);
-        assert!(already, "create_organization: {}", aws_sdk_organizations::error::DisplayErrorContext(&e));
-    }
-    let suffix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let mut status = org
-        .create_account()
-        .account_name(format!("lfm-live-{suffix}"))
-        .email(format!("lfm-live-{suffix}@example.com"))
-        .send()
-        .await
-        .expect("create_account")
-        .create_account_status
-        .expect("status");
-    while status.account_id.is_none() {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        status = org
-            .describe_create_account_status()
-            .create_account_request_id(status.id.clone().unwrap())
-            .send()
-            .await
-            .expect("describe_create_account_status")
-            .create_account_status
-            .unwrap();
-    }
-    status.account_id.unwrap()
-}
-
-async fn credentials_in(management: &SdkConfig, account: &str) -> Credentials {
-    let keys = aws_sdk_sts::Client::new(management)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"))
-        .role_session_name("lfm-live-test")
-        .send()
-        .await
-        .expect("assume OrganizationAccountAccessRole")
-        .credentials
-        .unwrap();
-    Credentials::new(keys.access_key_id, keys.secret_access_key, Some(keys.session_token), None, "member")
-}
 
 /// A metrics document as compared: function, @timestamp, invocations, errors, throttles,
 /// error_rate, duration_avg_ms, duration_max_ms.
@@ -100,24 +33,9 @@ type Row = (String, String, u64, u64, u64, Value, Value, Value);
 /// One datapoint: metric, function, time, value.
 struct Point(&'static str, &'static str, DateTime<Utc>, f64);
 
-async fn seed(moto: &str, account: &str, window_start: DateTime<Utc>) -> (Vec<(String, String)>, Vec<Point>) {
-    let management = sdk_config(moto, "us-east-1", test_keys()).await;
-    let member = credentials_in(&management, account).await;
-    let iam = aws_sdk_iam::Client::new(&sdk_config(moto, "us-east-1", member.clone()).await);
-    let role_arn = iam
-        .create_role()
-        .role_name("lfm-live-exec")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                   "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .expect("create execution role")
-        .role
-        .unwrap()
-        .arn;
+async fn seed(moto: &str, member: &Member, window_start: DateTime<Utc>) -> (Vec<(String, String)>, Vec<Point>) {
+    let (account, member) = (&member.account, member.credentials.clone());
+    let role_arn = execution_role(&sdk_config(moto, "us-east-1", member.clone()).await, "lfm-live-exec").await;
 
     // orders (zip, us-east-1, busy), idle (zip, us-east-1, no datapoints), resize (image, eu-west-1).
     let functions = [("orders", "us-east-1"), ("idle", "us-east-1"), ("resize", "eu-west-1")];
@@ -196,16 +114,13 @@ async fn search(http: &reqwest::Client, opensearch: &str, index: &str) -> Vec<Va
 async fn collects_seeded_fleet_into_opensearch() {
     let moto = required_env("LFM_MOTO_URL");
     let opensearch = required_env("LFM_OPENSEARCH_URL").trim_end_matches('/').to_string();
-    // The collector uses the SDK's standard configuration: point it at moto like any endpoint.
-    std::env::set_var("AWS_ENDPOINT_URL", &moto);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::remove_var("AWS_PROFILE");
+    collector_uses_moto(&moto);
 
     let window_start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(3);
     let window = Window::new(window_start, window_start + TimeDelta::hours(1), PERIOD).unwrap();
-    let account = member_account(&sdk_config(&moto, "us-east-1", test_keys()).await).await;
-    seed(&moto, &account, window.start).await;
+    let member = member_account(&moto, "lfm-live").await;
+    let account = member.account.clone();
+    seed(&moto, &member, window.start).await;
 
     let prefix = format!("lfmlive{}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis());
     let config = Config {
@@ -351,38 +266,16 @@ async fn collects_seeded_fleet_into_opensearch() {
 #[tokio::test]
 async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
     let moto = required_env("LFM_MOTO_URL");
-    std::env::set_var("AWS_ENDPOINT_URL", &moto);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::remove_var("AWS_PROFILE");
+    collector_uses_moto(&moto);
 
     let window_start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(2);
     let window = Window::new(window_start, window_start + TimeDelta::hours(1), PERIOD).unwrap();
-    let management = sdk_config(&moto, "us-east-1", test_keys()).await;
-    let account = member_account(&management).await;
-    let member = sdk_config(&moto, "us-east-1", credentials_in(&management, &account).await).await;
-    let role_arn = aws_sdk_iam::Client::new(&member)
-        .create_role()
-        .role_name("lfm-live-exec")
-        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
-        .send()
-        .await
-        .expect("create role")
-        .role
-        .unwrap()
-        .arn;
+    let Member { account, credentials } = member_account(&moto, "lfm-live").await;
+    let member = sdk_config(&moto, "us-east-1", credentials).await;
+    let role_arn = execution_role(&member, "lfm-live-exec").await;
     let lambda = aws_sdk_lambda::Client::new(&member);
     for n in 0..101 {
-        lambda
-            .create_function()
-            .function_name(format!("fn-{n:03}"))
-            .role(&role_arn)
-            .runtime(Runtime::Nodejs20x)
-            .handler("index.handler")
-            .code(FunctionCode::builder().zip_file(Blob::new(EMPTY_ZIP)).build())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create_function fn-{n:03}: {}", aws_sdk_lambda::error::DisplayErrorContext(&e)));
+        zip_function(&lambda, &format!("fn-{n:03}"), &role_arn, Runtime::Nodejs20x).await;
     }
     // Datapoints for the first function and for the last one only: the rest are idle.
     let data = ["fn-000", "fn-100"].map(|name| {
