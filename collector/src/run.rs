@@ -23,6 +23,7 @@ use lfm_schema::documents::MetricDocument;
 use crate::checkpoint::{self, RunPlan, ScheduleReport};
 use crate::config::{Config, Window};
 use crate::derive::enrich::{apply_logs_and_cost, apply_runtime_and_recommendations, window_evidence, PeriodLogs};
+use crate::derive::insights::{apply_insights, period_insights};
 use crate::derive::{indexed_inventory_document, indexed_metric_document, inventory_struct, metric_rows, rfc3339};
 use crate::discover::{assume_role, assume_role::role_arn, list_functions, AccountSession};
 use crate::harvest::{cloudwatch, logs_insights};
@@ -367,6 +368,7 @@ async fn collect_region(
                     None => PeriodLogs::NotRead,
                 };
                 apply_logs_and_cost(&mut doc, function, &start, period_logs, &config.prices);
+                apply_insights(&mut doc, period_insights(&region_series.series[i], &start).as_ref());
                 documents.push(indexed_metric_document(prefix, function, &start, window.period_seconds, &doc));
                 metrics[i].push(doc);
             }

@@ -32,6 +32,30 @@ pub enum MetricKey {
     AsyncEventAgeMax,
     DeadLetterErrors,
     DestinationDeliveryFailures,
+    // Lambda Insights (`LambdaInsights` namespace, [`cloudwatch::insights`]), queried only for
+    // functions that publish it. They add numbers to periods, never periods of their own.
+    /// SampleCount of `init_duration`: one sample per cold start.
+    InsightsInitCount,
+    InsightsInitAvg,
+    InsightsInitMax,
+    /// Maximum of `used_memory_max` (MB).
+    InsightsMemoryUsedMax,
+    /// Maximum of `memory_utilization` (Percent, 0-100).
+    InsightsMemoryUtilizationMax,
+}
+
+impl MetricKey {
+    /// True for the Lambda Insights statistics.
+    pub fn is_lambda_insights(self) -> bool {
+        matches!(
+            self,
+            Self::InsightsInitCount
+                | Self::InsightsInitAvg
+                | Self::InsightsInitMax
+                | Self::InsightsMemoryUsedMax
+                | Self::InsightsMemoryUtilizationMax
+        )
+    }
 }
 
 /// Datapoints of one function: for each statistic, value by period start.
@@ -52,9 +76,15 @@ impl FunctionSeries {
         self.queried.contains(&key)
     }
 
-    /// Every period start at which any statistic has a datapoint, ascending.
+    /// Every period start at which any `AWS/Lambda` statistic has a datapoint, ascending
+    /// (Lambda Insights datapoints describe those periods; they add none).
     pub fn period_starts(&self) -> Vec<DateTime<Utc>> {
-        let mut starts: Vec<_> = self.points.values().flat_map(|p| p.keys().copied()).collect();
+        let mut starts: Vec<_> = self
+            .points
+            .iter()
+            .filter(|(key, _)| !key.is_lambda_insights())
+            .flat_map(|(_, p)| p.keys().copied())
+            .collect();
         starts.sort();
         starts.dedup();
         starts

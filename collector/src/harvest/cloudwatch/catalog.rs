@@ -144,14 +144,28 @@ pub async fn list_lambda_metrics(
     scope: ListingScope,
     calls: &ApiCallCounter,
 ) -> Result<Vec<ListedMetric>, String> {
+    list_metrics(client, NAMESPACE, None, FUNCTION_DIMENSION, scope, calls).await
+}
+
+/// Lists the metrics of `namespace` (only `metric_name` if given) that have a `dimension`
+/// dimension, all pages.
+pub async fn list_metrics(
+    client: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric_name: Option<&str>,
+    dimension: &str,
+    scope: ListingScope,
+    calls: &ApiCallCounter,
+) -> Result<Vec<ListedMetric>, String> {
     let mut listed = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
         calls.record(actions::CLOUDWATCH_LIST_METRICS);
         let mut request = client
             .list_metrics()
-            .namespace(NAMESPACE)
-            .dimensions(DimensionFilter::builder().name(FUNCTION_DIMENSION).build())
+            .namespace(namespace)
+            .set_metric_name(metric_name.map(str::to_string))
+            .dimensions(DimensionFilter::builder().name(dimension).build())
             .set_next_token(next_token.clone());
         if scope == ListingScope::RecentlyActive {
             request = request.recently_active(RecentlyActive::Pt3H);

@@ -1,6 +1,8 @@
 //! CloudWatch for the `AWS/Lambda` namespace: which functions were active and which metrics
 //! they publish ([`catalog`], `ListMetrics`), which queries that takes ([`plan`]), and the
-//! `GetMetricData` calls that fetch them (here).
+//! `GetMetricData` calls that fetch them (here). Functions that publish Lambda Insights
+//! ([`insights`], namespace `LambdaInsights`) get its cold-start and memory statistics in the
+//! same calls.
 //!
 //! GetMetricData is billed per metric requested, not per call, and its call rate per account
 //! and region is limited (50 TPS): idle functions get no query, optional metrics are asked
@@ -8,6 +10,7 @@
 //! exceeds 100,800 datapoints is continued with `NextToken`.
 
 pub mod catalog;
+pub mod insights;
 pub mod plan;
 
 use std::collections::HashMap;
@@ -19,7 +22,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use self::catalog::{list_lambda_metrics, listing_scope, ListingScope, MetricCatalog, RESOURCE_DIMENSION};
-use self::plan::{batches, plan_queries, Combine, PlannedQuery};
+use self::insights::list_functions_with_insights;
+use self::plan::{batches, plan_queries_with_insights, Combine, PlannedQuery};
 use super::{FunctionSeries, HarvestError};
 use crate::config::Window;
 use crate::discover::{AccountSession, FunctionRecord};
@@ -163,7 +167,18 @@ pub async fn harvest(
         },
     };
     let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
-    let queries = plan_queries(&names, catalog.as_ref());
+    // Lambda Insights only where some function is active: an idle region costs no listing.
+    let with_insights = match (&catalog, listing_scope(window, now)) {
+        (Some(catalog), scope) if names.iter().any(|n| catalog.is_active(n)) => {
+            list_functions_with_insights(&client, scope, calls).await.map_err(|reason| HarvestError::ListMetrics {
+                account_id: session.account_id.clone(),
+                region: region.to_string(),
+                reason: format!("namespace {}: {reason}", insights::NAMESPACE),
+            })?
+        }
+        _ => Default::default(),
+    };
+    let queries = plan_queries_with_insights(&names, catalog.as_ref(), &with_insights);
     let mut series = vec![FunctionSeries::default(); functions.len()];
     for query in &queries {
         series[query.function_index].queried.insert(query.spec.key);
@@ -204,9 +219,9 @@ pub async fn harvest(
 
 fn sdk_query(query: &PlannedQuery, function_name: &str, period_seconds: u32) -> MetricDataQuery {
     let mut metric = Metric::builder()
-        .namespace(NAMESPACE)
+        .namespace(query.spec.namespace)
         .metric_name(query.spec.metric_name)
-        .dimensions(Dimension::builder().name(FUNCTION_DIMENSION).value(function_name).build());
+        .dimensions(Dimension::builder().name(query.spec.function_dimension).value(function_name).build());
     if let Some(resource) = &query.resource {
         metric = metric.dimensions(Dimension::builder().name(RESOURCE_DIMENSION).value(resource).build());
     }
@@ -253,6 +268,7 @@ fn page_from_sdk(output: &aws_sdk_cloudwatch::operation::get_metric_data::GetMet
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::plan::plan_queries;
     use crate::harvest::MetricKey;
 
     fn by_id(queries: &[PlannedQuery]) -> HashMap<&str, &PlannedQuery> {

@@ -6,7 +6,11 @@
 //! `ceil(queries / 500)` calls ([`calls_at_floor`]); NextToken pages come on top only when a
 //! call's answer exceeds the datapoint limit.
 
+use std::collections::BTreeSet;
+
 use super::catalog::{MetricCatalog, MetricSeries};
+use super::insights::INSIGHTS_METRICS;
+use super::{FUNCTION_DIMENSION, NAMESPACE};
 use crate::harvest::MetricKey;
 
 /// GetMetricData accepts at most 500 queries per call.
@@ -33,6 +37,10 @@ pub enum Combine {
 #[derive(Debug, PartialEq, Eq)]
 pub struct MetricSpec {
     pub key: MetricKey,
+    /// `AWS/Lambda`, or `LambdaInsights` ([`super::insights`]).
+    pub namespace: &'static str,
+    /// The dimension naming the function: `FunctionName`, or `function_name` in LambdaInsights.
+    pub function_dimension: &'static str,
     pub metric_name: &'static str,
     pub stat: &'static str,
     pub id_suffix: &'static str,
@@ -51,7 +59,7 @@ const fn spec(
         b"Sum" => Combine::Sum,
         _ => Combine::Max,
     };
-    MetricSpec { key, metric_name, stat, id_suffix, applies, combine }
+    MetricSpec { key, namespace: NAMESPACE, function_dimension: FUNCTION_DIMENSION, metric_name, stat, id_suffix, applies, combine }
 }
 
 use Applies::{Always, WhenListed};
@@ -95,6 +103,17 @@ pub struct PlannedQuery {
 /// the catalog. Without one (the window is too old to list), every function gets every
 /// statistic at the function level: nothing can be skipped safely.
 pub fn plan_queries(function_names: &[&str], catalog: Option<&MetricCatalog>) -> Vec<PlannedQuery> {
+    plan_queries_with_insights(function_names, catalog, &BTreeSet::new())
+}
+
+/// [`plan_queries`], plus the [`INSIGHTS_METRICS`] of the active functions in
+/// `with_insights` (those ListMetrics lists in the `LambdaInsights` namespace), in the same
+/// batches: a region still costs `ceil(all queries / 500)` calls.
+pub fn plan_queries_with_insights(
+    function_names: &[&str],
+    catalog: Option<&MetricCatalog>,
+    with_insights: &BTreeSet<String>,
+) -> Vec<PlannedQuery> {
     let mut queries = Vec::new();
     for (n, name) in function_names.iter().enumerate() {
         let listed = match catalog {
@@ -117,6 +136,15 @@ pub fn plan_queries(function_names: &[&str], catalog: Option<&MetricCatalog>) ->
                 }
                 MetricSeries::Absent => {}
             }
+        }
+        // Lambda Insights publishes per function (and per version): function level only.
+        if with_insights.contains(*name) {
+            queries.extend(INSIGHTS_METRICS.iter().map(|spec| PlannedQuery {
+                id: format!("m{n}_{}", spec.id_suffix),
+                function_index: n,
+                spec,
+                resource: None,
+            }));
         }
     }
     queries
