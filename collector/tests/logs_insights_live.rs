@@ -3,15 +3,15 @@
 //! REPORT parser computes from the same lines. Needs `LFM_MOTO_URL` (a test bed or a private
 //! `python -m lfm_testbed.motoext.server`).
 
-use aws_credential_types::Credentials;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use aws_types::region::Region;
 use chrono::{DurationRound, TimeDelta, Utc};
 use lfm_collector::config::Window;
 use lfm_collector::derive::report::{is_task_timed_out_line, parse_report};
 use lfm_collector::discover::{AccountSession, FunctionRecord};
 use lfm_collector::harvest::logs_insights::harvest;
 use lfm_collector::summary::ApiCallCounter;
+
+mod common;
 
 const ACCOUNT: &str = "123456789012";
 
@@ -35,12 +35,7 @@ fn function(name: &str) -> FunctionRecord {
 #[tokio::test]
 async fn report_records_become_per_period_stats() {
     let moto = std::env::var("LFM_MOTO_URL").expect("LFM_MOTO_URL: start the test bed or a private motoext server");
-    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "lfm-live-test"))
-        .load()
-        .await;
+    let sdk_config = common::sdk_config(&moto, "us-east-1", common::test_keys()).await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk_config);
     let suffix = Utc::now().timestamp_millis();
     let text_fn = format!("lfm-insights-text-{suffix}");
