@@ -132,6 +132,8 @@ fn proposed(name: &str, package: &str) -> Value {
         ),
         ("opensearch_username", Value::string("lfm")),
         ("opensearch_password", Value::string("s3cret")),
+        ("opensearch_auth", Value::Null),
+        ("opensearch_sigv4_service", Value::Null),
         ("index_prefix", Value::string("lfm")),
         ("extra_environment", Value::Null),
         ("log_retention_days", Value::Number(30.0)),
@@ -358,11 +360,15 @@ async fn collector_lifecycle_against_moto() {
         "empty plan after repair"
     );
 
-    // Update: more memory and a new package.
+    // Update: more memory, a new package, and IAM auth (SigV4) instead of basic auth.
     let package_v2 = stored_zip("bootstrap", b"#!/bin/sh\necho v2\n");
     std::fs::write(&zip_path, &package_v2).unwrap();
     let mut proposed_v2 = read.clone();
     proposed_v2.set("memory_mb", Value::Number(512.0));
+    proposed_v2.set("opensearch_username", Value::Null);
+    proposed_v2.set("opensearch_password", Value::Null);
+    proposed_v2.set("opensearch_auth", Value::string("sigv4"));
+    proposed_v2.set("opensearch_sigv4_service", Value::string("es"));
     let plan = r.modify_plan(&ctx, Some(&read), proposed_v2).await.unwrap();
     assert_eq!(
         plan.get("package_sha256").as_str(),
@@ -377,7 +383,56 @@ async fn collector_lifecycle_against_moto() {
         .unwrap();
     assert_eq!(c.memory_size(), Some(512));
     assert_eq!(c.code_sha256(), Some(package_sha256(&package_v2).as_str()));
+    let env = c.environment().unwrap().variables().unwrap();
+    assert_eq!(
+        env.get("LFM_OPENSEARCH_AUTH").map(String::as_str),
+        Some("sigv4")
+    );
+    assert_eq!(
+        env.get("LFM_OPENSEARCH_SIGV4_SERVICE").map(String::as_str),
+        Some("es")
+    );
+    assert!(
+        !env.contains_key("LFM_OPENSEARCH_USER") && !env.contains_key("LFM_OPENSEARCH_PASSWORD"),
+        "no basic-auth credentials with sigv4: {env:?}"
+    );
+    // The execution role may call every HTTP method the collector uses on the domain,
+    // DELETE included (retention).
+    let role_policy = iam
+        .get_role_policy()
+        .role_name(&name)
+        .policy_name("LfmCollectorPolicy")
+        .send()
+        .await
+        .unwrap();
+    let role_policy: serde_json::Value = serde_json::from_str(
+        &terraform_provider_lfm::lfm::iam::url_decode(role_policy.policy_document()),
+    )
+    .unwrap();
+    let http = role_policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "OpenSearchHttp")
+        .unwrap();
+    assert_eq!(
+        http["Action"],
+        serde_json::json!([
+            "es:ESHttpDelete",
+            "es:ESHttpGet",
+            "es:ESHttpHead",
+            "es:ESHttpPost",
+            "es:ESHttpPut"
+        ])
+    );
     assert_eq!(r.read(&ctx, &updated).await.unwrap().unwrap(), updated);
+    assert_eq!(
+        r.modify_plan(&ctx, Some(&updated), updated.clone())
+            .await
+            .unwrap(),
+        updated,
+        "empty plan after switching to sigv4"
+    );
 
     // Function deleted outside Terraform: read says gone (Terraform plans a create), and the
     // create adopts the execution role that is still there.
@@ -462,6 +517,30 @@ async fn plan_time_errors_name_the_attribute() {
     assert!(
         err.0[0].detail.contains("built for x86_64") && err.0[0].detail.contains("--arch arm64"),
         "{err:?}"
+    );
+    // SigV4 with a password, and an auth value the collector does not know: plan-time errors
+    // naming the attribute.
+    let mut config = proposed("lfm-sigv4", x86.to_str().unwrap());
+    config.set("opensearch_auth", Value::string("sigv4"));
+    config.set("opensearch_username", Value::Null);
+    let err = r.modify_plan(&ctx, None, config).await.unwrap_err();
+    assert_eq!(
+        err.0[0].attribute,
+        Some(AttrPath::attr("opensearch_password")),
+        "{err:?}"
+    );
+    assert!(err.0[0].detail.contains("sigv4"), "{err:?}");
+    let mut config = proposed("lfm-iam", "/tmp/x.zip");
+    config.set("opensearch_auth", Value::string("iam"));
+    let diags =
+        terraform_provider_lfm::protocol::validate::validate_config(&r.schema().block, &config);
+    assert!(
+        diags
+            .0
+            .iter()
+            .any(|d| d.attribute == Some(AttrPath::attr("opensearch_auth"))
+                && d.summary.contains("\"sigv4\"")),
+        "{diags:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
     // The reserved AWS_REGION in extra_environment, through the generic validation.

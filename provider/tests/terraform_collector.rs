@@ -45,7 +45,6 @@ impl Workdir {
     }
 }
 
-
 fn stored_zip(content: &[u8]) -> Vec<u8> {
     let (name, crc, len) = (b"bootstrap", crc32fast::hash(content), content.len() as u32);
     let mut local = b"PK\x03\x04".to_vec();
@@ -85,7 +84,11 @@ fn stored_zip(content: &[u8]) -> Vec<u8> {
     [local, central, end].concat()
 }
 
-fn config(url: &str, name: &str, package: &str, memory: u32) -> String {
+/// OpenSearch authentication lines of the resource.
+const BASIC_AUTH: &str = "opensearch_username = \"lfm\"\n  opensearch_password = \"s3cret\"";
+const SIGV4_AOSS: &str = "opensearch_auth = \"sigv4\"\n  opensearch_sigv4_service = \"aoss\"";
+
+fn config(url: &str, name: &str, package: &str, memory: u32, auth: &str) -> String {
     format!(
         r#"
 terraform {{
@@ -110,7 +113,7 @@ resource "lfm_collector" "this" {{
   monitored_account_ids = ["111122223333"]
   regions               = ["us-east-1"]
   opensearch_url        = "https://search.example.com"
-  opensearch_password   = "s3cret"
+  {auth}
   extra_environment     = {{ LFM_SETTLE = "2m" }}
 }}
 output "function_arn" {{ value = lfm_collector.this.function_arn }}
@@ -146,7 +149,7 @@ async fn collector_with_terraform_1_0_3() {
     std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v1\n")).unwrap();
 
     // Create, then the second plan is empty.
-    w.write("main.tf", &config(&url, &name, &package, 256));
+    w.write("main.tf", &config(&url, &name, &package, 256, BASIC_AUTH));
     let plugin_dir = format!("-plugin-dir={}", w.dir.join("mirror").display());
     w.ok(&["init", "-input=false", "-no-color", &plugin_dir]);
     w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
@@ -197,9 +200,9 @@ async fn collector_with_terraform_1_0_3() {
     w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
     w.assert_empty_plan("after import");
 
-    // Update: more memory and a rebuilt zip, in place.
+    // Update: more memory, a rebuilt zip and IAM auth for OpenSearch Serverless, in place.
     std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v2\n")).unwrap();
-    w.write("main.tf", &config(&url, &name, &package, 512));
+    w.write("main.tf", &config(&url, &name, &package, 512, SIGV4_AOSS));
     let change = w.planned_change();
     assert_eq!(change["actions"], serde_json::json!(["update"]), "{change}");
     assert_ne!(
@@ -214,6 +217,13 @@ async fn collector_with_terraform_1_0_3() {
         .await
         .unwrap();
     assert_eq!(c.memory_size(), Some(512));
+    let env = c.environment().unwrap().variables().unwrap();
+    assert_eq!(env["LFM_OPENSEARCH_AUTH"], "sigv4");
+    assert_eq!(env["LFM_OPENSEARCH_SIGV4_SERVICE"], "aoss");
+    assert!(
+        !env.contains_key("LFM_OPENSEARCH_USER") && !env.contains_key("LFM_OPENSEARCH_PASSWORD"),
+        "{env:?}"
+    );
     assert_eq!(
         c.code_sha256(),
         Some(
@@ -247,7 +257,7 @@ async fn collector_with_terraform_1_0_3() {
     w.write(
         "bad.tf",
         &format!(
-            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n}}\n"
+            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n  opensearch_auth = \"sigv4\"\n  opensearch_password = \"s3cret\"\n  opensearch_sigv4_service = \"aos\"\n}}\n"
         ),
     );
     let bad = w.run(&["plan", "-input=false", "-no-color"]);
@@ -259,6 +269,15 @@ async fn collector_with_terraform_1_0_3() {
     );
     assert!(
         text.contains("schedule_expression") && text.contains("rate("),
+        "{text}"
+    );
+    assert!(
+        text.contains("Conflicting OpenSearch authentication")
+            && text.contains("opensearch_password"),
+        "{text}"
+    );
+    assert!(
+        text.contains("opensearch_sigv4_service") && text.contains("\"aoss\""),
         "{text}"
     );
     assert!(text.contains("on bad.tf line"), "{text}");

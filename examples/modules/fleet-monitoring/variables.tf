@@ -118,6 +118,28 @@ variable "opensearch_password" {
   sensitive   = true
 }
 
+variable "opensearch_auth" {
+  description = "How the collector (and the dashboards bundle) authenticate to OpenSearch: \"basic\" (opensearch_username/opensearch_password) or \"sigv4\" (IAM: the collector's execution role; set opensearch_domain_arn). null: basic when a user is given, else none."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.opensearch_auth == null || contains(["basic", "sigv4"], coalesce(var.opensearch_auth, "basic"))
+    error_message = "The opensearch_auth value must be \"basic\" or \"sigv4\"."
+  }
+}
+
+variable "opensearch_sigv4_service" {
+  description = "With opensearch_auth = \"sigv4\": \"es\" (Amazon OpenSearch Service domain) or \"aoss\" (OpenSearch Serverless collection; then opensearch_domain_arn is the collection's ARN)."
+  type        = string
+  default     = "es"
+}
+
+variable "opensearch_region" {
+  description = "With opensearch_auth = \"sigv4\": the region of the domain or collection (null: taken from opensearch_domain_arn, else the collector's region)."
+  type        = string
+  default     = null
+}
+
 variable "index_prefix" {
   description = "Prefix of every LFM index."
   type        = string

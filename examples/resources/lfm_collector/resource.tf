@@ -8,8 +8,11 @@ resource "lfm_collector" "this" {
   role_name             = "LambdaMonitoringRole"
   regions               = ["eu-west-1", "us-east-1"]
 
+  # IAM auth: the collector signs its requests (SigV4) with the execution role, which may call
+  # es:ESHttp* on this domain only. For basic auth set opensearch_username/opensearch_password.
   opensearch_url        = "https://search-lfm-abc123.eu-west-1.es.amazonaws.com"
   opensearch_domain_arn = "arn:aws:es:eu-west-1:999988887777:domain/lfm"
+  opensearch_auth       = "sigv4"
 
   schedule_expression = "rate(5 minutes)"
   memory_mb           = 256

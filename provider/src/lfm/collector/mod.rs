@@ -3,9 +3,10 @@
 //!
 //! One apply makes: the execution role (trusted by Lambda; inline policy allowing
 //! sts:AssumeRole on exactly the member accounts' monitoring roles, writing its own log group,
-//! and es:ESHttp* on one OpenSearch domain when `opensearch_domain_arn` is set), the log group
+//! and es:ESHttp* on one OpenSearch domain, or aoss:APIAccessAll on one Serverless collection,
+//! when `opensearch_domain_arn` is set), the log group
 //! with its retention, the function (provided.al2023, handler `bootstrap`, arm64 by default,
-//! configuration in `LFM_*` environment variables), an EventBridge schedule rule, its target
+//! configuration in `LFM_*` environment variables, OpenSearch auth basic or SigV4), an EventBridge schedule rule, its target
 //! and the function's permission for the rule.
 //!
 //! The package hash is computed by the provider at plan time from the file at
@@ -57,9 +58,11 @@ impl Resource<LfmContext> for Collector {
             .attr(Attribute::string("external_id").optional().sensitive().description("sts:ExternalId the monitoring roles require (LFM_EXTERNAL_ID; stored in the function's environment)."))
             .attr(Attribute::list_of("regions", AttrType::String).required().validate(Validator::Each(Box::new(Validator::Regex { pattern: r"[a-z]{2}(-[a-z]+)+-\d", message: "an AWS region such as eu-west-1" }))).validate(Validator::Custom(model::non_empty_list)).description("Regions to collect from in every account (LFM_REGIONS)."))
             .attr(Attribute::string("opensearch_url").required().validate(Validator::Regex { pattern: r"https?://\S+", message: "an http(s) URL, e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com" }).description("OpenSearch base URL the collector writes to (LFM_OPENSEARCH_URL)."))
-            .attr(Attribute::string("opensearch_domain_arn").optional().validate(Validator::Arn).description("ARN of the Amazon OpenSearch Service domain: the execution role may then call es:ESHttpGet/Head/Post/Put on it (and nothing else). Leave unset for a self-managed cluster with basic auth."))
+            .attr(Attribute::string("opensearch_domain_arn").optional().validate(Validator::Arn).description("ARN of the Amazon OpenSearch Service domain (arn:aws:es:REGION:ACCOUNT:domain/NAME): the execution role may then call es:ESHttpGet/Head/Post/Put/Delete on it (and nothing else; Delete is for retention). An OpenSearch Serverless collection ARN (arn:aws:aoss:REGION:ACCOUNT:collection/ID) gets aoss:APIAccessAll instead; the collection's data access policy must also let the execution role (role_arn) create and write indexes and read and write documents under index_prefix. Leave unset for a self-managed cluster with basic auth."))
             .attr(Attribute::string("opensearch_username").optional().description("OpenSearch basic-auth user (LFM_OPENSEARCH_USER)."))
             .attr(Attribute::string("opensearch_password").optional().sensitive().description("OpenSearch basic-auth password, passed as LFM_OPENSEARCH_PASSWORD: it lands in the function's environment (encrypted at rest by Lambda, readable by whoever may call lambda:GetFunctionConfiguration) and in Terraform state."))
+            .attr(Attribute::string("opensearch_auth").optional().validate(Validator::OneOf(model::OPENSEARCH_AUTH)).description("How the collector authenticates to OpenSearch (LFM_OPENSEARCH_AUTH): \"basic\" (opensearch_username and opensearch_password) or \"sigv4\" (IAM: requests signed with the execution role's credentials, no user or password; set opensearch_domain_arn so the role may call the domain). Unset: basic when opensearch_username is set, else no authentication. SigV4 signs for the function's region; for a domain elsewhere set LFM_OPENSEARCH_REGION in extra_environment."))
+            .attr(Attribute::string("opensearch_sigv4_service").optional().validate(Validator::OneOf(model::SIGV4_SERVICES)).description("With opensearch_auth = \"sigv4\": \"es\" for an Amazon OpenSearch Service domain (the default) or \"aoss\" for an OpenSearch Serverless collection (LFM_OPENSEARCH_SIGV4_SERVICE)."))
             .attr(Attribute::string("index_prefix").default(Value::string(model::DEFAULT_INDEX_PREFIX)).validate(Validator::Regex { pattern: r"[a-z0-9][a-z0-9_-]{0,63}", message: "a lowercase OpenSearch index prefix (letters, digits, - and _)" }).description("Prefix of every index the collector writes (LFM_INDEX_PREFIX)."))
             .attr(Attribute::map_of("extra_environment", AttrType::String).optional().validate(Validator::Custom(model::valid_extra_environment)).description("More environment variables for the collector (e.g. LFM_SETTLE, LFM_BACKFILL, RUST_LOG). Keys reserved by the Lambda runtime (AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, _HANDLER, TZ, ...) and the LFM_* keys set from other attributes are rejected at plan time."))
             .attr(Attribute::number("log_retention_days").default(Value::Number(30.0)).validate(Validator::Custom(model::valid_retention)).description("Retention of the log group /aws/lambda/<name>, in days."))
@@ -78,7 +81,7 @@ impl Resource<LfmContext> for Collector {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::default();
+        let mut diags = model::validate_opensearch_auth(config);
         if let Some(env) = model::desired_environment(config) {
             let size = model::environment_size(&env);
             if size > model::MAX_ENVIRONMENT_BYTES {
@@ -100,6 +103,11 @@ impl Resource<LfmContext> for Collector {
     ) -> Result<Value, Diagnostics> {
         if planned.is_null() {
             return Ok(planned);
+        }
+        // Again at plan time: values unknown at validation (module inputs) are known now.
+        let auth = model::validate_opensearch_auth(&planned);
+        if auth.has_errors() {
+            return Err(auth);
         }
         let sha = match planned.get("package_path").as_str() {
             Some(path) => Some(model::package_sha256(&model::read_package(

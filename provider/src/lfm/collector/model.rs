@@ -26,6 +26,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "opensearch_domain_arn",
     "opensearch_username",
     "opensearch_password",
+    "opensearch_auth",
+    "opensearch_sigv4_service",
     "index_prefix",
     "extra_environment",
     "log_retention_days",
@@ -94,8 +96,79 @@ pub const MANAGED_KEYS: &[(&str, &str)] = &[
     ("LFM_OPENSEARCH_URL", "opensearch_url"),
     ("LFM_OPENSEARCH_USER", "opensearch_username"),
     ("LFM_OPENSEARCH_PASSWORD", "opensearch_password"),
+    ("LFM_OPENSEARCH_AUTH", "opensearch_auth"),
+    ("LFM_OPENSEARCH_SIGV4_SERVICE", "opensearch_sigv4_service"),
     ("LFM_INDEX_PREFIX", "index_prefix"),
 ];
+
+/// `opensearch_auth` values (the collector's `LFM_OPENSEARCH_AUTH`).
+pub const OPENSEARCH_AUTH: &[&str] = &["basic", "sigv4"];
+/// `opensearch_sigv4_service` values: a managed domain, a Serverless collection.
+pub const SIGV4_SERVICES: &[&str] = &["es", "aoss"];
+
+/// The authentication attributes checked together (the collector refuses the same mistakes at
+/// run time; here they fail the plan). Unknown values are not checked yet.
+pub fn validate_opensearch_auth(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let attrs = [
+        "opensearch_auth",
+        "opensearch_sigv4_service",
+        "opensearch_username",
+        "opensearch_password",
+        "opensearch_domain_arn",
+    ];
+    if attrs.iter().any(|a| config.get(a).is_unknown()) {
+        return diags;
+    }
+    let set = |a: &str| config.get(a).as_str().is_some_and(|s| !s.is_empty());
+    let auth = config.get("opensearch_auth").as_str().map(str::to_owned);
+    let mut error = |attr: &str, summary: &str, detail: String| {
+        diags.extend(Diagnostics::attribute_error(
+            AttrPath::attr(attr),
+            summary.to_owned(),
+            detail,
+        ));
+    };
+    match auth.as_deref() {
+        Some("sigv4") => {
+            for attr in ["opensearch_username", "opensearch_password"] {
+                if set(attr) {
+                    error(attr, "Conflicting OpenSearch authentication", format!(
+                        "opensearch_auth = \"sigv4\" signs requests with the execution role's AWS credentials; {attr} is for basic auth. Remove opensearch_username and opensearch_password, or set opensearch_auth = \"basic\"."
+                    ));
+                }
+            }
+            let service = config.get("opensearch_sigv4_service").as_str().unwrap_or("es");
+            if let Some(arn) = config.get("opensearch_domain_arn").as_str() {
+                let arn_service = arn.split(':').nth(2).unwrap_or_default();
+                if arn_service != service {
+                    error("opensearch_domain_arn", "OpenSearch ARN and SigV4 service disagree", format!(
+                        "opensearch_sigv4_service is {service:?} but opensearch_domain_arn is an {arn_service:?} ARN ({arn}). Use an es domain ARN (arn:aws:es:REGION:ACCOUNT:domain/NAME) with \"es\", or a collection ARN (arn:aws:aoss:REGION:ACCOUNT:collection/ID) with \"aoss\"."
+                    ));
+                }
+            }
+        }
+        Some("basic") if !set("opensearch_username") => error(
+            "opensearch_username",
+            "Missing OpenSearch user",
+            "opensearch_auth = \"basic\" needs opensearch_username and opensearch_password. Set them, or use opensearch_auth = \"sigv4\" for a domain with IAM access control.".to_owned(),
+        ),
+        _ => {}
+    }
+    if set("opensearch_sigv4_service") && auth.as_deref() != Some("sigv4") {
+        error("opensearch_sigv4_service", "opensearch_sigv4_service without SigV4", "opensearch_sigv4_service is only used with opensearch_auth = \"sigv4\". Set opensearch_auth = \"sigv4\" or remove it.".to_owned());
+    }
+    if set("opensearch_password") && !set("opensearch_username") && auth.as_deref() != Some("sigv4")
+    {
+        error(
+            "opensearch_username",
+            "Missing OpenSearch user",
+            "opensearch_password is set but opensearch_username is not: basic auth needs both."
+                .to_owned(),
+        );
+    }
+    diags
+}
 
 /// Where the resource lives: the provider's partition, account and region.
 #[derive(Clone, Debug, PartialEq)]
@@ -241,6 +314,8 @@ pub fn desired_environment(v: &Value) -> Option<BTreeMap<String, String>> {
         "opensearch_url",
         "opensearch_username",
         "opensearch_password",
+        "opensearch_auth",
+        "opensearch_sigv4_service",
         "index_prefix",
         "extra_environment",
     ];
@@ -269,6 +344,11 @@ pub fn desired_environment(v: &Value) -> Option<BTreeMap<String, String>> {
     put("LFM_OPENSEARCH_URL", text("opensearch_url"));
     put("LFM_OPENSEARCH_USER", text("opensearch_username"));
     put("LFM_OPENSEARCH_PASSWORD", text("opensearch_password"));
+    put("LFM_OPENSEARCH_AUTH", text("opensearch_auth"));
+    put(
+        "LFM_OPENSEARCH_SIGV4_SERVICE",
+        text("opensearch_sigv4_service"),
+    );
     put("LFM_INDEX_PREFIX", text("index_prefix"));
     Some(env)
 }
@@ -287,7 +367,11 @@ pub fn environment_value(env: &BTreeMap<String, String>) -> Value {
 }
 
 /// The execution role's inline policy: sts:AssumeRole on exactly the monitoring roles,
-/// writing its own log group, and (when a domain is given) HTTP on that OpenSearch domain.
+/// writing its own log group, and (when a domain is given) HTTP on that OpenSearch domain: the
+/// collector GETs, HEADs, PUTs (templates, mappings), POSTs (`_bulk`, `_mget`) and DELETEs
+/// (retention drops old daily indices). An OpenSearch Serverless collection ARN (`aoss`) gets
+/// `aoss:APIAccessAll`, the one IAM action for its data plane (what it may do inside the
+/// collection is then the collection's data access policy).
 pub fn desired_policy(v: &Value, home: &Home) -> Option<String> {
     let (ids, role, domain, name) = (
         v.get("monitored_account_ids"),
@@ -314,9 +398,14 @@ pub fn desired_policy(v: &Value, home: &Home) -> Option<String> {
     ];
     if let Some(domain) = domain.as_str() {
         let domain = domain.trim_end_matches("/*").trim_end_matches('/');
-        statements.push(json!({"Sid": "OpenSearchHttp", "Effect": "Allow",
-            "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"],
-            "Resource": [domain, format!("{domain}/*")]}));
+        if domain.split(':').nth(2) == Some("aoss") {
+            statements.push(json!({"Sid": "OpenSearchHttp", "Effect": "Allow",
+                "Action": "aoss:APIAccessAll", "Resource": [domain]}));
+        } else {
+            statements.push(json!({"Sid": "OpenSearchHttp", "Effect": "Allow",
+                "Action": ["es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"],
+                "Resource": [domain, format!("{domain}/*")]}));
+        }
     }
     Some(json!({"Version": "2012-10-17", "Statement": statements}).to_string())
 }
@@ -493,7 +582,8 @@ pub fn permission_source_arn(policy: &str, sid: &str) -> Option<String> {
     arn.as_str().map(str::to_owned)
 }
 
-/// The OpenSearch domain ARN the policy scopes es:ESHttp* to (for import).
+/// The OpenSearch domain (or Serverless collection) ARN the policy scopes es:ESHttp* (or
+/// aoss:APIAccessAll) to (for import).
 pub fn domain_from_policy(policy: &str) -> Option<String> {
     let doc: serde_json::Value = serde_json::from_str(policy).ok()?;
     let s = doc["Statement"]

@@ -175,6 +175,17 @@ fn policy_allows_assume_role_on_exactly_the_monitoring_roles_and_its_own_logs() 
         .unwrap()
         .iter()
         .all(|a| a.as_str().unwrap().starts_with("es:ESHttp")));
+    // Retention deletes old daily indices: DELETE must be allowed along with the rest.
+    assert_eq!(
+        os["Action"],
+        serde_json::json!([
+            "es:ESHttpDelete",
+            "es:ESHttpGet",
+            "es:ESHttpHead",
+            "es:ESHttpPost",
+            "es:ESHttpPut"
+        ])
+    );
     assert_eq!(
         domain_from_policy(&doc.to_string()).as_deref(),
         Some("arn:aws:es:eu-west-1:123456789012:domain/lfm")
@@ -448,4 +459,158 @@ fn permission_source_arn_is_read_from_lambdas_policy() {
         Some("arn:aws:events:us-east-1:123456789012:rule/pr")
     );
     assert_eq!(permission_source_arn(policy, "other"), None);
+}
+
+#[test]
+fn sigv4_passes_auth_and_service_to_the_collector_and_needs_no_password() {
+    let mut c = config();
+    c.set("opensearch_username", Value::Null);
+    c.set("opensearch_password", Value::Null);
+    c.set("opensearch_auth", Value::string("sigv4"));
+    c.set("opensearch_sigv4_service", Value::string("aoss"));
+    c.set(
+        "opensearch_domain_arn",
+        Value::string("arn:aws:aoss:eu-west-1:123456789012:collection/abc123"),
+    );
+    assert!(
+        validate_opensearch_auth(&c).is_empty(),
+        "{:?}",
+        validate_opensearch_auth(&c)
+    );
+    let env = desired_environment(&c).unwrap();
+    assert_eq!(env["LFM_OPENSEARCH_AUTH"], "sigv4");
+    assert_eq!(env["LFM_OPENSEARCH_SIGV4_SERVICE"], "aoss");
+    assert!(
+        !env.contains_key("LFM_OPENSEARCH_USER") && !env.contains_key("LFM_OPENSEARCH_PASSWORD")
+    );
+
+    // Serverless: aoss:APIAccessAll on the collection, no es:* action.
+    let doc: serde_json::Value =
+        serde_json::from_str(&desired_policy(&c, &home()).unwrap()).unwrap();
+    let os = &doc["Statement"][2];
+    assert_eq!(os["Action"], "aoss:APIAccessAll");
+    assert_eq!(
+        os["Resource"],
+        serde_json::json!(["arn:aws:aoss:eu-west-1:123456789012:collection/abc123"])
+    );
+    assert_eq!(
+        domain_from_policy(&doc.to_string()).as_deref(),
+        Some("arn:aws:aoss:eu-west-1:123456789012:collection/abc123")
+    );
+
+    // An import recovers the auth attributes from the environment.
+    let applied = plan(c.clone(), None, Some("SHA".into()), Some(&home()));
+    let imported = refreshed_state(
+        &import_state("lfm-collector").unwrap(),
+        &facts_for(&applied),
+    );
+    for attr in [
+        "opensearch_auth",
+        "opensearch_sigv4_service",
+        "opensearch_domain_arn",
+    ] {
+        assert_eq!(imported.get(attr), applied.get(attr), "{attr}");
+    }
+    // The keys are managed: extra_environment may not set them.
+    let extra = Value::Map(
+        [("LFM_OPENSEARCH_AUTH".to_owned(), Value::string("sigv4"))]
+            .into_iter()
+            .collect(),
+    );
+    assert!(valid_extra_environment(&extra)
+        .unwrap_err()
+        .contains("opensearch_auth"));
+}
+
+#[test]
+fn auth_mistakes_fail_the_plan_naming_the_attribute() {
+    let errors = |c: &Value| -> Vec<(String, String)> {
+        validate_opensearch_auth(c)
+            .0
+            .iter()
+            .map(|d| {
+                (
+                    format!("{:?}", d.attribute),
+                    format!("{} {}", d.summary, d.detail),
+                )
+            })
+            .collect()
+    };
+    // sigv4 with basic-auth credentials: both attributes are named.
+    let mut c = config();
+    c.set("opensearch_auth", Value::string("sigv4"));
+    let e = errors(&c);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        e[0].0.contains("opensearch_username") && e[0].1.contains("Conflicting"),
+        "{e:?}"
+    );
+    assert!(e[1].0.contains("opensearch_password"), "{e:?}");
+    // basic without a user.
+    let mut c = config();
+    c.set("opensearch_username", Value::Null);
+    c.set("opensearch_password", Value::Null);
+    c.set("opensearch_auth", Value::string("basic"));
+    let e = errors(&c);
+    assert!(
+        e.len() == 1
+            && e[0].0.contains("opensearch_username")
+            && e[0].1.contains("needs opensearch_username"),
+        "{e:?}"
+    );
+    // A service without sigv4.
+    let mut c = config();
+    c.set("opensearch_sigv4_service", Value::string("es"));
+    let e = errors(&c);
+    assert!(
+        e.len() == 1 && e[0].0.contains("opensearch_sigv4_service"),
+        "{e:?}"
+    );
+    // aoss signatures with an es domain's ARN.
+    let mut c = config();
+    c.set("opensearch_username", Value::Null);
+    c.set("opensearch_password", Value::Null);
+    c.set("opensearch_auth", Value::string("sigv4"));
+    c.set("opensearch_sigv4_service", Value::string("aoss"));
+    c.set(
+        "opensearch_domain_arn",
+        Value::string("arn:aws:es:eu-west-1:123456789012:domain/lfm"),
+    );
+    let e = errors(&c);
+    assert!(
+        e.len() == 1 && e[0].0.contains("opensearch_domain_arn") && e[0].1.contains("\"es\" ARN"),
+        "{e:?}"
+    );
+    // Unknown (a module input not yet known): checked later, at plan time.
+    c.set("opensearch_auth", Value::Unknown);
+    assert!(errors(&c).is_empty());
+    // Through the resource: validation and the schema's value checks.
+    let mut c = config();
+    c.set("opensearch_auth", Value::string("sigv4"));
+    assert!(Collector.validate(&c).has_errors());
+    let schema = Collector.schema();
+    for (attr, bad) in [
+        ("opensearch_auth", "iam"),
+        ("opensearch_sigv4_service", "aos"),
+    ] {
+        let attribute = schema
+            .block
+            .attributes
+            .iter()
+            .find(|a| a.name == attr)
+            .unwrap();
+        let err = attribute
+            .validators
+            .iter()
+            .find_map(|v| crate::protocol::validate::run_validator(v, &Value::string(bad)).err())
+            .expect(attr);
+        assert!(
+            err.contains(if attr == "opensearch_auth" {
+                "sigv4"
+            } else {
+                "aoss"
+            }),
+            "{attr}: {err}"
+        );
+    }
 }
