@@ -180,13 +180,11 @@ pub fn metric_rows(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
     use crate::derive::test_support::{function, t};
     use crate::harvest::cloudwatch::catalog::{ListedMetric, MetricCatalog};
-    use crate::harvest::cloudwatch::plan::{plan_queries, PlannedQuery};
-    use crate::harvest::cloudwatch::{absorb_page, MetricDataPage};
+    use crate::harvest::cloudwatch::plan::plan_queries;
+    use crate::harvest::cloudwatch::{MetricDataPage, PageReader};
 
     /// The series of `functions` as the collector builds them: queries planned from what
     /// ListMetrics listed (`metric name`, function, optional resource), pages absorbed.
@@ -196,14 +194,17 @@ mod tests {
             None => ListedMetric::new(metric, &[("FunctionName", function)]),
         }));
         let queries = plan_queries(functions, Some(&catalog));
-        let by_id: HashMap<&str, &PlannedQuery> = queries.iter().map(|q| (q.id.as_str(), q)).collect();
         let mut series = vec![FunctionSeries::default(); functions.len()];
         for query in &queries {
             series[query.function_index].queried.insert(query.spec.key);
         }
+        // The fixtures' window: 2026-11-26 15:00-16:00 at 300 s.
+        let window = crate::config::Window::new(t("2026-11-26T15:00:00Z"), t("2026-11-26T16:00:00Z"), 300).unwrap();
+        let mut reader = PageReader::new(&queries, functions, &window);
         for page in pages {
-            absorb_page(page, &by_id, &mut series).unwrap();
+            reader.absorb(page, &mut series).unwrap();
         }
+        assert_eq!((reader.points_outside_window, reader.non_finite_values), (0, 0));
         series
     }
 

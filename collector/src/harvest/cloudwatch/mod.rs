@@ -13,7 +13,7 @@ pub mod catalog;
 pub mod insights;
 pub mod plan;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_cloudwatch::primitives::DateTime as AwsDateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
@@ -65,60 +65,137 @@ pub struct MetricDataPage {
     pub messages: Vec<MessageData>,
 }
 
-/// Adds one page's datapoints to `series` (indexed like the functions). Errors on a result
-/// CloudWatch marked failed, a result id no query asked for, or mismatched arrays.
-pub fn absorb_page(
-    page: &MetricDataPage,
-    queries_by_id: &HashMap<&str, &PlannedQuery>,
-    series: &mut [FunctionSeries],
-) -> Result<(), String> {
-    for result in &page.metric_data_results {
-        let query = queries_by_id
-            .get(result.id.as_str())
-            .ok_or_else(|| format!("result id {:?} matches no query of this call", result.id))?;
-        match result.status_code.as_deref() {
-            Some("InternalError") | Some("Forbidden") => {
-                let detail: Vec<String> = result
-                    .messages
-                    .iter()
-                    .chain(&page.messages)
-                    .map(|m| format!("{}: {}", m.code.as_deref().unwrap_or("?"), m.value.as_deref().unwrap_or("")))
-                    .collect();
-                return Err(format!(
-                    "query {} ({} {}) returned status {} {}",
-                    result.id,
-                    query.spec.metric_name,
-                    query.spec.stat,
-                    result.status_code.as_deref().unwrap_or_default(),
-                    detail.join("; ")
-                ));
-            }
-            _ => {}
-        }
-        if result.timestamps.len() != result.values.len() {
-            return Err(format!(
-                "query {} returned {} timestamps but {} values",
-                result.id,
-                result.timestamps.len(),
-                result.values.len()
-            ));
-        }
-        // Several queries feed one statistic when it is read per alias or version.
-        let points = series[query.function_index].points.entry(query.spec.key).or_default();
-        for (timestamp, value) in result.timestamps.iter().zip(&result.values) {
-            if !value.is_finite() {
-                continue;
-            }
-            points
-                .entry(*timestamp)
-                .and_modify(|v| match query.spec.combine {
-                    Combine::Sum => *v += value,
-                    Combine::Max => *v = v.max(*value),
-                })
-                .or_insert(*value);
+/// Reads the pages of one GetMetricData call into the functions' series, checking each answer
+/// against the call's queries and window. Anything that could put a wrong number on a function
+/// is an error naming the function, the query and the reason, and the whole chunk is retried
+/// by the next run (the region's checkpoint stays):
+/// - a result with status `InternalError`, `Forbidden` or one this version does not know;
+/// - a result id no query of the call asked for; a query without any result when the call ends;
+/// - mismatched `Timestamps`/`Values`; a timestamp off the window's period grid, or given twice
+///   for one query (also across `NextToken` pages: a `Sum` would count it twice);
+/// - `Messages` on the answer itself (AWS: the operation was cut short, "as much as possible"
+///   was executed).
+///
+/// `PartialData` results are taken and continued on the next page. Datapoints outside the
+/// window are not ours: skipped and counted ([`PageReader::points_outside_window`]); a
+/// non-finite value is no datapoint (counted too).
+pub struct PageReader<'a> {
+    queries_by_id: HashMap<&'a str, &'a PlannedQuery>,
+    function_names: &'a [&'a str],
+    window: Window,
+    seen: HashSet<(&'a str, DateTime<Utc>)>,
+    answered: HashSet<&'a str>,
+    pub points_outside_window: u64,
+    pub non_finite_values: u64,
+}
+
+impl<'a> PageReader<'a> {
+    /// For a call carrying `queries` (planned for `function_names`) over `window`.
+    pub fn new(queries: &'a [PlannedQuery], function_names: &'a [&'a str], window: &Window) -> Self {
+        Self {
+            queries_by_id: queries.iter().map(|q| (q.id.as_str(), q)).collect(),
+            function_names,
+            window: *window,
+            seen: HashSet::new(),
+            answered: HashSet::new(),
+            points_outside_window: 0,
+            non_finite_values: 0,
         }
     }
-    Ok(())
+
+    fn describe(&self, query: &PlannedQuery) -> String {
+        let function = self.function_names.get(query.function_index).copied().unwrap_or("?");
+        let resource = query.resource.as_deref().map(|r| format!(" of {r}")).unwrap_or_default();
+        format!("function {function}: query {} ({} {}{resource})", query.id, query.spec.metric_name, query.spec.stat)
+    }
+
+    /// Adds one page's datapoints to `series` (indexed like the functions).
+    pub fn absorb(&mut self, page: &MetricDataPage, series: &mut [FunctionSeries]) -> Result<(), String> {
+        let messages = |list: &[MessageData]| -> String {
+            list.iter()
+                .map(|m| format!("{}: {}", m.code.as_deref().unwrap_or("?"), m.value.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if !page.messages.is_empty() {
+            return Err(format!("the answer carries messages, so it may be incomplete: {}", messages(&page.messages)));
+        }
+        for result in &page.metric_data_results {
+            let (&id, &query) = self
+                .queries_by_id
+                .get_key_value(result.id.as_str())
+                .ok_or_else(|| format!("result id {:?} matches no query of this call", result.id))?;
+            let described = self.describe(query);
+            match result.status_code.as_deref() {
+                None | Some("Complete") | Some("PartialData") => {}
+                Some(status) => {
+                    return Err(format!("{described} returned status {status}: {}", messages(&result.messages)));
+                }
+            }
+            if !result.messages.is_empty() {
+                tracing::warn!("GetMetricData {described}: {}", messages(&result.messages));
+            }
+            if result.timestamps.len() != result.values.len() {
+                return Err(format!(
+                    "{described} returned {} timestamps but {} values",
+                    result.timestamps.len(),
+                    result.values.len()
+                ));
+            }
+            self.answered.insert(id);
+            let step = i64::from(self.window.period_seconds.max(1));
+            // Several queries feed one statistic when it is read per alias or version.
+            let points = series[query.function_index].points.entry(query.spec.key).or_default();
+            for (timestamp, value) in result.timestamps.iter().zip(&result.values) {
+                if *timestamp < self.window.start || *timestamp >= self.window.end {
+                    self.points_outside_window += 1;
+                    continue;
+                }
+                if (*timestamp - self.window.start).num_seconds() % step != 0 || timestamp.timestamp_subsec_nanos() != 0 {
+                    return Err(format!(
+                        "{described} returned timestamp {} off the {}s period grid of the window starting {}",
+                        timestamp.to_rfc3339(),
+                        self.window.period_seconds,
+                        self.window.start.to_rfc3339()
+                    ));
+                }
+                if !self.seen.insert((id, *timestamp)) {
+                    return Err(format!("{described} returned timestamp {} twice", timestamp.to_rfc3339()));
+                }
+                if !value.is_finite() {
+                    self.non_finite_values += 1;
+                    continue;
+                }
+                points
+                    .entry(*timestamp)
+                    .and_modify(|v| match query.spec.combine {
+                        Combine::Sum => *v += value,
+                        Combine::Max => *v = v.max(*value),
+                    })
+                    .or_insert(*value);
+            }
+        }
+        Ok(())
+    }
+
+    /// After the last page: every query must have had a result (a missing one would read as
+    /// "no datapoint", i.e. 0 errors or no row, for its function).
+    pub fn finish(&self) -> Result<(), String> {
+        let mut missing: Vec<&PlannedQuery> =
+            self.queries_by_id.iter().filter(|(id, _)| !self.answered.contains(*id)).map(|(_, q)| *q).collect();
+        missing.sort_by(|a, b| a.id.cmp(&b.id));
+        match missing.first() {
+            None => Ok(()),
+            Some(first) => Err(format!(
+                "the answer has no result for {}{}",
+                self.describe(first),
+                match missing.len() {
+                    1 => String::new(),
+                    n => format!(" and {} other queries", n - 1),
+                }
+            )),
+        }
+    }
 }
 
 /// What a region's harvest fetched and what it cost in metric queries.
@@ -184,7 +261,7 @@ pub async fn harvest(
         series[query.function_index].queried.insert(query.spec.key);
     }
     for batch in batches(&queries) {
-        let queries_by_id: HashMap<&str, &PlannedQuery> = batch.iter().map(|q| (q.id.as_str(), q)).collect();
+        let mut reader = PageReader::new(batch, &names, window);
         let sdk_queries: Vec<MetricDataQuery> =
             batch.iter().map(|q| sdk_query(q, &functions[q.function_index].name, window.period_seconds)).collect();
         let mut next_token: Option<String> = None;
@@ -201,7 +278,7 @@ pub async fn harvest(
                 .await
                 .map_err(|e| failed(crate::aws_error::describe(&e)))?;
             let page = page_from_sdk(&output);
-            absorb_page(&page, &queries_by_id, &mut series).map_err(failed)?;
+            reader.absorb(&page, &mut series).map_err(failed)?;
             match page.next_token {
                 Some(token) if !token.is_empty() && next_token.as_deref() != Some(token.as_str()) => {
                     next_token = Some(token)
@@ -211,6 +288,15 @@ pub async fn harvest(
                 }
                 _ => break,
             }
+        }
+        reader.finish().map_err(failed)?;
+        if reader.points_outside_window + reader.non_finite_values > 0 {
+            tracing::warn!(
+                "account {} region {region}: GetMetricData returned {} datapoints outside the window and {} non-finite values; skipped",
+                session.account_id,
+                reader.points_outside_window,
+                reader.non_finite_values
+            );
         }
     }
     let active_functions = series.iter().filter(|s| !s.queried.is_empty()).count();
@@ -267,31 +353,152 @@ fn page_from_sdk(output: &aws_sdk_cloudwatch::operation::get_metric_data::GetMet
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::plan::plan_queries;
+    use super::*;
     use crate::harvest::MetricKey;
 
-    fn by_id(queries: &[PlannedQuery]) -> HashMap<&str, &PlannedQuery> {
-        queries.iter().map(|q| (q.id.as_str(), q)).collect()
+    fn window() -> Window {
+        Window::new(at("2026-11-26T15:00:00Z"), at("2026-11-26T16:00:00Z"), 300).unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn page(json: &str) -> MetricDataPage {
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// Series of `names` (no catalog: every statistic at function level) after `pages`, or the
+    /// first error, with `finish` checked after the last page.
+    fn read(names: &[&str], pages: &[&str]) -> Result<Vec<FunctionSeries>, String> {
+        let queries = plan_queries(names, None);
+        let mut series = vec![FunctionSeries::default(); names.len()];
+        let mut reader = PageReader::new(&queries, names, &window());
+        for p in pages {
+            reader.absorb(&page(p), &mut series)?;
+        }
+        reader.finish()?;
+        Ok(series)
+    }
+
+    /// A Complete result for every query of function 0..n except those in `except`, no datapoints.
+    fn empty_results(names: &[&str], except: &[&str]) -> String {
+        let results: Vec<String> = plan_queries(names, None)
+            .iter()
+            .filter(|q| !except.contains(&q.id.as_str()))
+            .map(|q| format!(r#"{{"Id": "{}", "Timestamps": [], "Values": [], "StatusCode": "Complete"}}"#, q.id))
+            .collect();
+        format!(r#"{{"MetricDataResults": [{}]}}"#, results.join(","))
     }
 
     #[test]
-    fn unknown_ids_and_failed_statuses_are_errors() {
+    fn unknown_ids_and_failed_statuses_are_errors_naming_the_function() {
         let queries = plan_queries(&["orders"], None);
-        let by_id = by_id(&queries);
         let mut series = vec![FunctionSeries::default()];
-        let page: MetricDataPage = serde_json::from_str(
-            r#"{"MetricDataResults": [{"Id": "m7_inv", "Timestamps": [], "Values": [], "StatusCode": "Complete"}]}"#,
-        )
-        .unwrap();
-        assert!(absorb_page(&page, &by_id, &mut series).unwrap_err().contains("m7_inv"));
-        let page: MetricDataPage = serde_json::from_str(
+        let mut reader = PageReader::new(&queries, &["orders"], &window());
+        let unknown = page(r#"{"MetricDataResults": [{"Id": "m7_inv", "Timestamps": [], "Values": [], "StatusCode": "Complete"}]}"#);
+        assert!(reader.absorb(&unknown, &mut series).unwrap_err().contains("m7_inv"));
+        let forbidden = page(
             r#"{"MetricDataResults": [{"Id": "m0_err", "StatusCode": "Forbidden",
                 "Messages": [{"Code": "AccessDenied", "Value": "not authorized"}]}]}"#,
-        )
-        .unwrap();
-        let err = absorb_page(&page, &by_id, &mut series).unwrap_err();
-        assert!(err.contains("Forbidden") && err.contains("AccessDenied"), "{err}");
+        );
+        let err = reader.absorb(&forbidden, &mut series).unwrap_err();
+        for part in ["function orders", "m0_err", "Errors Sum", "Forbidden", "AccessDenied"] {
+            assert!(err.contains(part), "{part} missing from {err}");
+        }
+    }
+
+    #[test]
+    fn an_internal_error_for_one_query_fails_the_call_instead_of_reading_as_zero() {
+        // billing's Errors query failed: read as "no datapoint" it would be 0 errors.
+        let internal = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:00:00Z"], "Values": [10.0], "StatusCode": "Complete"},
+            {"Id": "m1_err", "Timestamps": [], "Values": [], "StatusCode": "InternalError",
+             "Messages": [{"Code": "InternalError", "Value": "An internal error occurred"}]}]}"#;
+        let err = read(&["orders", "billing"], &[internal]).unwrap_err();
+        assert!(err.contains("function billing") && err.contains("InternalError") && err.contains("m1_err"), "{err}");
+        let odd = r#"{"MetricDataResults": [{"Id": "m0_inv", "Timestamps": [], "Values": [], "StatusCode": "SomethingNew"}]}"#;
+        assert!(read(&["orders"], &[odd]).unwrap_err().contains("SomethingNew"));
+    }
+
+    #[test]
+    fn partial_data_pages_are_followed_and_joined() {
+        let names = ["orders"];
+        let first = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:00:00Z", "2026-11-26T15:05:00Z"], "Values": [10.0, 12.0], "StatusCode": "PartialData"}],
+            "NextToken": "page-2"}"#;
+        let rest = empty_results(&names, &["m0_inv"]);
+        let second = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:10:00Z"], "Values": [7.0], "StatusCode": "Complete"}]}"#;
+        let series = read(&names, &[first, &rest, second]).unwrap();
+        let inv = &series[0].points[&MetricKey::Invocations];
+        assert_eq!(inv.values().copied().collect::<Vec<_>>(), [10.0, 12.0, 7.0]);
+        // A page repeating a timestamp of the same query would double a Sum: an error.
+        let repeat = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:05:00Z"], "Values": [12.0], "StatusCode": "Complete"}]}"#;
+        assert!(read(&names, &[first, repeat]).unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn timestamps_outside_the_window_are_skipped_and_off_grid_ones_are_errors() {
+        let names = ["orders"];
+        let rest = empty_results(&names, &["m0_inv"]);
+        let outside = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T14:55:00Z", "2026-11-26T15:00:00Z", "2026-11-26T16:00:00Z"], "Values": [99.0, 10.0, 98.0], "StatusCode": "Complete"}]}"#;
+        let queries = plan_queries(&names, None);
+        let mut series = vec![FunctionSeries::default()];
+        let mut reader = PageReader::new(&queries, &names, &window());
+        reader.absorb(&page(outside), &mut series).unwrap();
+        reader.absorb(&page(&rest), &mut series).unwrap();
+        reader.finish().unwrap();
+        assert_eq!(reader.points_outside_window, 2);
+        assert_eq!(series[0].points[&MetricKey::Invocations].len(), 1);
+        assert_eq!(series[0].get(MetricKey::Invocations, &at("2026-11-26T15:00:00Z")), Some(10.0));
+        let off_grid = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:02:30Z"], "Values": [5.0], "StatusCode": "Complete"}]}"#;
+        let err = read(&names, &[off_grid, &rest]).unwrap_err();
+        assert!(err.contains("function orders") && err.contains("15:02:30") && err.contains("300s"), "{err}");
+    }
+
+    #[test]
+    fn mismatched_arrays_page_messages_and_missing_results_are_errors() {
+        let names = ["orders"];
+        let rest = empty_results(&names, &["m0_inv"]);
+        let mismatched = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:00:00Z", "2026-11-26T15:05:00Z"], "Values": [1.0], "StatusCode": "Complete"}]}"#;
+        let err = read(&names, &[mismatched, &rest]).unwrap_err();
+        assert!(err.contains("2 timestamps but 1 values") && err.contains("function orders"), "{err}");
+        let messages = r#"{"MetricDataResults": [], "Messages": [{"Code": "MaxMetricsExceeded", "Value": "Maximum number of allowed metrics exceeded"}]}"#;
+        let err = read(&names, &[messages]).unwrap_err();
+        assert!(err.contains("MaxMetricsExceeded") && err.contains("incomplete"), "{err}");
+        // An empty MetricDataResults: every query unanswered.
+        let err = read(&names, &[r#"{"MetricDataResults": []}"#]).unwrap_err();
+        assert!(err.contains("no result for function orders: query m0_") && err.contains("and 15 other queries"), "{err}");
+        // All answered, no datapoint anywhere: an idle function, no rows, no error.
+        let series = read(&names, &[&empty_results(&names, &[])]).unwrap();
+        assert!(series[0].period_starts().is_empty());
+        assert_eq!(series[0].queried.len(), 0, "queried is the planner's to set");
+    }
+
+    #[test]
+    fn non_finite_values_and_result_messages_are_no_datapoint() {
+        let names = ["orders"];
+        let rest = empty_results(&names, &["m0_dmax"]);
+        // serde reads a NaN the SDK would hand over; JSON has none, so build it.
+        let mut odd = page(r#"{"MetricDataResults": [
+            {"Id": "m0_dmax", "Timestamps": ["2026-11-26T15:00:00Z", "2026-11-26T15:05:00Z"], "Values": [0.0, 40.0], "StatusCode": "Complete",
+             "Messages": [{"Code": "Info", "Value": "something to know"}]}]}"#);
+        odd.metric_data_results[0].values[0] = f64::NAN;
+        let queries = plan_queries(&names, None);
+        let mut series = vec![FunctionSeries::default()];
+        let mut reader = PageReader::new(&queries, &names, &window());
+        reader.absorb(&odd, &mut series).unwrap();
+        reader.absorb(&page(&rest), &mut series).unwrap();
+        reader.finish().unwrap();
+        assert_eq!(reader.non_finite_values, 1);
+        assert_eq!(series[0].get(MetricKey::DurationMax, &at("2026-11-26T15:00:00Z")), None);
+        assert_eq!(series[0].get(MetricKey::DurationMax, &at("2026-11-26T15:05:00Z")), Some(40.0));
     }
 
     #[test]
@@ -311,8 +518,7 @@ mod tests {
                 {"Id": "m0_pcs_1", "Timestamps": ["2026-11-26T15:00:00Z", "2026-11-26T15:05:00Z"], "Values": [4.0, 1.0], "StatusCode": "Complete"}]}"#,
         )
         .unwrap();
-        absorb_page(&page, &by_id(&queries), &mut series).unwrap();
-        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        PageReader::new(&queries, &["api"], &window()).absorb(&page, &mut series).unwrap();
         let s = &series[0];
         assert_eq!(s.get(MetricKey::ProvisionedConcurrencyUtilizationMax, &at("2026-11-26T15:00:00Z")), Some(0.75));
         assert_eq!(s.get(MetricKey::ProvisionedConcurrencyUtilizationMax, &at("2026-11-26T15:05:00Z")), Some(0.25));
