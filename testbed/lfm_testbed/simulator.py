@@ -34,6 +34,19 @@ What it builds (through boto3, static test keys, like a user of AWS would):
   container images and custom runtimes). Noise: INIT_START/START/END lines, platform.initStart
   and platform.start records, app log lines (one mentions "Memory Used: N MB"), and one
   malformed REPORT line per account and region.
+- Lambda Insights (ground truth ``lambda_insights``): about one function in four (own random
+  stream, so every other number is unchanged) also publishes, per invocation, what the Lambda
+  Insights extension publishes in namespace ``LambdaInsights`` (dimension ``function_name``):
+  ``used_memory_max`` (= the REPORT's Max Memory Used; also with ``[function_name, version]``,
+  as AWS publishes both dimension sets), ``total_memory`` (= Memory Size),
+  ``memory_utilization`` (Percent: used / total x 100) and, for each cold start that is not a
+  SnapStart restore, ``init_duration`` (= the REPORT's Init Duration). Source: "Metrics
+  collected by Lambda Insights" and "Example telemetry event in CloudWatch Lambda Insights"
+  (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Lambda-Insights-metrics.html,
+  .../Lambda-Insights-example-event.html). Not simulated: cpu_total_time and the network
+  metrics (LFM does not read them). Ground truth rows say where the collector should take
+  cold starts, init and memory from: ``cold_start_source`` "lambda_insights" or "logs_insights";
+  the values are the same either way.
 Ground truth metrics rows also carry the REPORT-derived fields (see ``log_truth``):
 duration_p50/p90/p99_ms (nearest rank, as ``motoext.cloudwatch_percentiles``),
 concurrency_max, cold_starts (init or restore), cold_start_rate, init_duration_avg/max_ms
@@ -79,6 +92,9 @@ SECRET_KEY = "testing"
 EXEC_ROLE_NAME = "lfm-sim-lambda-exec"
 ORG_ROLE_NAME = "OrganizationAccountAccessRole"
 NAMESPACE = "AWS/Lambda"
+INSIGHTS_NAMESPACE = "LambdaInsights"
+INSIGHTS_SHARE = 0.25  # share of functions with the Lambda Insights extension
+INSIGHTS_VALUES = 150  # PutMetricData: at most 150 Values per MetricDatum
 PUT_BATCH = 150  # MetricData entries per PutMetricData call
 LOG_BATCH = 10000  # PutLogEvents limits: 10,000 events and 1,048,576 bytes (message + 26 each)
 LOG_BATCH_BYTES = 1_000_000
@@ -148,6 +164,7 @@ class FunctionPlan:
     log_format: str = "Text"
     snap_start: bool = False
     logs: list = field(default_factory=list)  # per entry of periods: PeriodLogs
+    lambda_insights: bool = False  # publishes LambdaInsights metrics (own random stream)
 
 
 def plan_account(seed: int, account_index: int, n_functions: int, regions: list[str],
@@ -201,6 +218,7 @@ def plan_account(seed: int, account_index: int, n_functions: int, regions: list[
                                               timeout * 1000.0) * 4) / 4) for _ in range(k)]
                 plan.periods.append((t, n, errors, throttles, list(zip(values, counts))))
         plan_logs(seed, account_index, plan, window, period)
+        plan.lambda_insights = random.Random(f"lfm-sim/{seed}/{account_index}/{plan.name}/insights").random() < INSIGHTS_SHARE
         plans.append(plan)
     return plans
 
@@ -482,6 +500,42 @@ def metric_data(plan: FunctionPlan) -> list[dict]:
     return out
 
 
+def _values_counts(values: list[float]) -> list[tuple[list[float], list[float]]]:
+    """Distinct values with their counts, cut into chunks PutMetricData accepts."""
+    counted: dict[float, int] = {}
+    for v in values:
+        counted[v] = counted.get(v, 0) + 1
+    items = sorted(counted.items())
+    return [([v for v, _ in items[i:i + INSIGHTS_VALUES]], [float(c) for _, c in items[i:i + INSIGHTS_VALUES]])
+            for i in range(0, len(items), INSIGHTS_VALUES)]
+
+
+def insights_metric_data(plan: FunctionPlan) -> list[dict]:
+    """PutMetricData entries (namespace ``LambdaInsights``) of a function with Lambda Insights:
+    per invocation what the extension publishes, aggregated per period as Values/Counts (the
+    statistics are those of the individual values)."""
+    if not plan.lambda_insights:
+        return []
+    fn = [{"Name": "function_name", "Value": plan.name}]
+    fn_version = fn + [{"Name": "version", "Value": "$LATEST"}]
+    out = []
+    for (t, *_), pl in zip(plan.periods, plan.logs):
+        ts = datetime.fromtimestamp(t, tz=timezone.utc)
+        invs = pl.invocations
+        per_metric = [
+            ("used_memory_max", "Megabytes", [float(i.max_memory_mb) for i in invs], (fn, fn_version)),
+            ("total_memory", "Megabytes", [float(plan.memory_mb)] * len(invs), (fn,)),
+            ("memory_utilization", "Percent", [i.max_memory_mb / plan.memory_mb * 100.0 for i in invs], (fn,)),
+            ("init_duration", "Milliseconds", [i.init_ms for i in invs if i.init_ms is not None], (fn,)),
+        ]
+        for name, unit, values, dimension_sets in per_metric:
+            for dims in dimension_sets:
+                for vals, counts in _values_counts(values):
+                    out.append({"MetricName": name, "Dimensions": dims, "Timestamp": ts,
+                                "Values": vals, "Counts": counts, "Unit": unit})
+    return out
+
+
 def truth_rows(account_id: str, plan: FunctionPlan) -> list[dict]:
     """Ground truth metric rows, computed as CloudWatch computes them from these points."""
     rows = []
@@ -495,6 +549,7 @@ def truth_rows(account_id: str, plan: FunctionPlan) -> list[dict]:
         })
     for row, (_, n, *_), pl in zip(rows, plan.periods, plan.logs):
         row.update(log_truth(plan, pl, n))
+        row["cold_start_source"] = "lambda_insights" if plan.lambda_insights else "logs_insights"
     return rows
 
 
@@ -579,6 +634,7 @@ class Simulator:
         lambdas, cloudwatch = {}, {}
         rows = []
         pending: dict[str, list[dict]] = {}
+        pending_insights: dict[str, list[dict]] = {}
         for plan in plans:
             region = plan.region
             if region not in lambdas:
@@ -605,14 +661,23 @@ class Simulator:
                          "function_arn": fn["FunctionArn"], "runtime": plan.runtime,
                          "memory_mb": plan.memory_mb, "timeout_s": plan.timeout_s,
                          "architecture": plan.architecture, "package_type": plan.package_type,
-                         "log_format": plan.log_format, "snap_start": plan.snap_start})
+                         "log_format": plan.log_format, "snap_start": plan.snap_start,
+                         "lambda_insights": plan.lambda_insights})
             pending[region].extend(metric_data(plan))
             while len(pending[region]) >= PUT_BATCH:
                 batch, pending[region] = pending[region][:PUT_BATCH], pending[region][PUT_BATCH:]
                 cloudwatch[region].put_metric_data(Namespace=NAMESPACE, MetricData=batch)
+            pending_insights.setdefault(region, []).extend(insights_metric_data(plan))
+            while len(pending_insights[region]) >= PUT_BATCH:
+                batch = pending_insights[region][:PUT_BATCH]
+                pending_insights[region] = pending_insights[region][PUT_BATCH:]
+                cloudwatch[region].put_metric_data(Namespace=INSIGHTS_NAMESPACE, MetricData=batch)
         for region, batch in pending.items():
             if batch:
                 cloudwatch[region].put_metric_data(Namespace=NAMESPACE, MetricData=batch)
+        for region, batch in pending_insights.items():
+            if batch:
+                cloudwatch[region].put_metric_data(Namespace=INSIGHTS_NAMESPACE, MetricData=batch)
         self.put_logs(creds, plans)
         return rows
 
@@ -697,7 +762,7 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
         tmp = out.with_name(out.name + f".tmp.{os.getpid()}")
         tmp.write_text(json.dumps(truth, indent=1) + "\n")
         os.replace(tmp, out)
-    points = sum(len(metric_data(p)) for ps in plans for p in ps)
+    points = sum(len(metric_data(p)) + len(insights_metric_data(p)) for ps in plans for p in ps)
     sim.log(f"{accounts} accounts, {len(functions)} functions, {len(metrics)} metric rows, "
             f"{points} metric data entries put, {sim.log_events_written} log events written, "
             f"{time.monotonic() - started:.1f} s")

@@ -57,8 +57,9 @@ def test_ground_truth_shape(fleet):
     for f in truth["functions"]:
         assert set(f) == {"account_id", "region", "function_name", "function_arn", "runtime",
                           "memory_mb", "timeout_s", "architecture", "package_type",
-                          "log_format", "snap_start"}
+                          "log_format", "snap_start", "lambda_insights"}
         assert f["log_format"] in ("Text", "JSON") and isinstance(f["snap_start"], bool)
+        assert isinstance(f["lambda_insights"], bool)
         assert not f["snap_start"] or f["runtime"] == "java21"
         assert (f["runtime"] is None) == (f["package_type"] == "Image")
     for m in truth["metrics"]:
@@ -88,9 +89,11 @@ def test_organisation_and_accounts(fleet):
 
 def test_functions_match_lambda(fleet):
     moto_url, truth = fleet
-    # log_format and snap_start are not readable back: moto 5.2.5 stores neither LoggingConfig nor SnapStart
+    # log_format and snap_start are not readable back: moto 5.2.5 stores neither LoggingConfig nor SnapStart;
+    # lambda_insights (the extension layer) shows in the LambdaInsights metrics only
     want = {(f["account_id"], f["region"], f["function_name"]):
-            {k: v for k, v in f.items() if k not in ("log_format", "snap_start")} for f in truth["functions"]}
+            {k: v for k, v in f.items() if k not in ("log_format", "snap_start", "lambda_insights")}
+            for f in truth["functions"]}
     got = {}
     for acct in truth["accounts"]:
         for region in truth["regions"]:
@@ -328,3 +331,87 @@ def test_idle_share_sets_the_share_of_functions_without_activity():
     # the default keeps the fleets earlier seeds produced
     assert [p.idle for p in plan_account(1, 0, 40, ["us-east-1"], window, 300)] == \
         [p.idle for p in plan_account(1, 0, 40, ["us-east-1"], window, 300, idle_share=0.15)]
+
+
+INSIGHTS_STATS = [("cold", "init_duration", "SampleCount"), ("iavg", "init_duration", "Average"),
+                  ("imax", "init_duration", "Maximum"), ("mem", "used_memory_max", "Maximum"),
+                  ("util", "memory_utilization", "Maximum"), ("total", "total_memory", "Maximum")]
+
+
+def test_lambda_insights_ground_truth(fleet):
+    """About one function in four has Lambda Insights; its rows say so, values are unchanged."""
+    _, truth = fleet
+    with_insights = {(f["account_id"], f["function_name"]) for f in truth["functions"] if f["lambda_insights"]}
+    active = {(m["account_id"], m["function_name"]) for m in truth["metrics"]}
+    assert with_insights & active and active - with_insights, "both kinds among the active functions"
+    for m in truth["metrics"]:
+        want = "lambda_insights" if (m["account_id"], m["function_name"]) in with_insights else "logs_insights"
+        assert m["cold_start_source"] == want
+    window = (1_795_708_800 - 3600, 1_795_708_800)
+    plans = [p for i in range(20) for p in simulator.plan_account(42, i, 50, ["us-east-1"], window, 300)]
+    share = sum(p.lambda_insights for p in plans) / len(plans)
+    assert 0.2 < share < 0.3, share
+    # the Lambda Insights stream leaves every other number of the plan as it was
+    again = [p for i in range(20) for p in simulator.plan_account(42, i, 50, ["us-east-1"], window, 300)]
+    assert plans == again
+
+
+def test_lambda_insights_metrics_read_back_equal_ground_truth(fleet):
+    """ListMetrics (LambdaInsights, used_memory_max, RecentlyActive) lists exactly the active
+    functions with Lambda Insights, and GetMetricData's SampleCount/Average/Maximum per period
+    equal the REPORT ground truth: cold starts (restores aside), init avg/max, max memory and
+    utilisation."""
+    moto_url, truth = fleet
+    start, end = parse(truth["window"]["start"]), parse(truth["window"]["end"])
+    period = truth["window"]["period_seconds"]
+    flagged = {(f["account_id"], f["region"], f["function_name"]): f for f in truth["functions"] if f["lambda_insights"]}
+    rows = defaultdict(list)
+    for m in truth["metrics"]:
+        if (m["account_id"], m["region"], m["function_name"]) in flagged:
+            rows[(m["account_id"], m["region"], m["function_name"])].append(m)
+    checked = 0
+    for account in truth["accounts"]:
+        for region in truth["regions"]:
+            cw = session_for(moto_url, account["account_id"], region).client("cloudwatch", endpoint_url=moto_url)
+            listed = [m for page in cw.get_paginator("list_metrics").paginate(
+                Namespace="LambdaInsights", MetricName="used_memory_max", RecentlyActive="PT3H",
+                Dimensions=[{"Name": "function_name"}]) for m in page["Metrics"]]
+            function_level = {m["Dimensions"][0]["Value"] for m in listed if len(m["Dimensions"]) == 1}
+            assert any(len(m["Dimensions"]) == 2 for m in listed) or not function_level, "both dimension sets"
+            names = sorted(n for (a, r, n) in rows if (a, r) == (account["account_id"], region))
+            assert sorted(function_level) == names
+            if not names:
+                continue
+            queries = [{"Id": f"{key}{i}", "MetricStat": {"Metric": {
+                "Namespace": "LambdaInsights", "MetricName": metric,
+                "Dimensions": [{"Name": "function_name", "Value": name}]}, "Period": period, "Stat": stat}}
+                for i, name in enumerate(names) for key, metric, stat in INSIGHTS_STATS]
+            results = {r["Id"]: {t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"): v
+                                 for t, v in zip(r["Timestamps"], r["Values"])}
+                       for r in cw.get_metric_data(MetricDataQueries=queries, StartTime=start,
+                                                   EndTime=end)["MetricDataResults"]}
+            for i, name in enumerate(names):
+                f = flagged[(account["account_id"], region, name)]
+                truth_rows = rows[(account["account_id"], region, name)]
+                assert set(results[f"mem{i}"]) == {m["timestamp"] for m in truth_rows}
+                assert set(results[f"cold{i}"]) == {m["timestamp"] for m in truth_rows
+                                                    if m["cold_starts"] > m["snapstart_restores"]}
+                for m in truth_rows:
+                    ts = m["timestamp"]
+                    assert results[f"cold{i}"].get(ts, 0) == m["cold_starts"] - m["snapstart_restores"]
+                    assert results[f"iavg{i}"].get(ts) == m["init_duration_avg_ms"]
+                    assert results[f"imax{i}"].get(ts) == m["init_duration_max_ms"]
+                    assert results[f"mem{i}"][ts] == m["max_memory_used_mb"]
+                    assert results[f"total{i}"][ts] == f["memory_mb"]
+                    assert math.isclose(results[f"util{i}"][ts] / 100, m["memory_utilization"], rel_tol=1e-12)
+                    checked += 1
+    assert checked > 0
+
+
+def test_lambda_insights_volume_stays_small():
+    window = (1_700_000_000 - 1_700_000_000 % 300 - 3600, 1_700_000_000 - 1_700_000_000 % 300)
+    plans = simulator.plan_account(42, 0, 30, ["us-east-1"], window, 300)
+    entries = [e for p in plans for e in simulator.insights_metric_data(p)]
+    assert all(p.lambda_insights or not simulator.insights_metric_data(p) for p in plans)
+    assert all(len(e["Values"]) == len(e["Counts"]) <= simulator.INSIGHTS_VALUES for e in entries)
+    assert len(entries) <= sum(len(simulator.metric_data(p)) for p in plans)
