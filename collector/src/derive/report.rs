@@ -245,6 +245,36 @@ mod tests {
     }
 
     #[test]
+    fn odd_numbers_are_typed_errors_and_unknown_items_are_ignored() {
+        let line = |duration: &str| {
+            format!("REPORT RequestId: a\tDuration: {duration}\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB\t")
+        };
+        for odd in ["NaN ms", "inf ms", "1e400 ms", "-1 ms", " ms", "abc ms", "12,5 ms"] {
+            assert!(
+                matches!(parse_report(&line(odd)), Err(ReportError::InvalidNumber { field: "Duration", .. })),
+                "{odd:?}: {:?}",
+                parse_report(&line(odd))
+            );
+        }
+        // Large but finite: a number, kept as written.
+        assert_eq!(parse_report(&line("123456789012.5 ms")).unwrap().duration_ms, 123456789012.5);
+        // Items this parser does not know (newer Lambda versions add some) are ignored.
+        let newer = format!("{}Extension Duration: 3 ms\tSomething: else\tno separator here\t", line("5.00 ms"));
+        assert_eq!(parse_report(&newer).unwrap().duration_ms, 5.0);
+        for odd in [r#"-1"#, r#"1e400"#, r#"null"#, r#"true"#] {
+            let json = format!(
+                r#"{{"type":"platform.report","record":{{"requestId":"a","metrics":{{"durationMs":{odd},"billedDurationMs":1,"memorySizeMB":128,"maxMemoryUsedMB":1}}}}}}"#
+            );
+            let parsed = parse_report(&json);
+            match odd {
+                "null" => assert_eq!(parsed, Err(ReportError::MissingField { field: "durationMs" })),
+                "1e400" => assert!(matches!(parsed, Err(ReportError::InvalidJson(_)) | Err(ReportError::InvalidNumber { .. })), "{parsed:?}"),
+                _ => assert!(matches!(parsed, Err(ReportError::InvalidNumber { field: "durationMs", .. })), "{odd}: {parsed:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn task_timed_out_lines() {
         assert!(is_task_timed_out_line("2026-11-26T15:00:03.000Z abc Task timed out after 3.00 seconds\n"));
         assert!(!is_task_timed_out_line(WARM));
