@@ -72,7 +72,8 @@ pub struct MetricDataPage {
 /// - a result with status `InternalError`, `Forbidden` or one this version does not know;
 /// - a result id no query of the call asked for; a query without any result when the call ends;
 /// - mismatched `Timestamps`/`Values`; a timestamp off the window's period grid, or given twice
-///   for one query (also across `NextToken` pages: a `Sum` would count it twice);
+///   for one query (also across `NextToken` pages: a `Sum` would count it twice); a negative
+///   value (a count would read as 0);
 /// - `Messages` on the answer itself (AWS: the operation was cut short, "as much as possible"
 ///   was executed).
 ///
@@ -165,6 +166,13 @@ impl<'a> PageReader<'a> {
                 if !value.is_finite() {
                     self.non_finite_values += 1;
                     continue;
+                }
+                // Every statistic LFM reads is a count, a duration, an age or a ratio.
+                if *value < 0.0 {
+                    return Err(format!(
+                        "{described} returned {value} at {}: a negative value for a statistic that cannot be negative",
+                        timestamp.to_rfc3339()
+                    ));
                 }
                 points
                     .entry(*timestamp)
@@ -499,6 +507,16 @@ mod tests {
         assert_eq!(reader.non_finite_values, 1);
         assert_eq!(series[0].get(MetricKey::DurationMax, &at("2026-11-26T15:00:00Z")), None);
         assert_eq!(series[0].get(MetricKey::DurationMax, &at("2026-11-26T15:05:00Z")), Some(40.0));
+    }
+
+    #[test]
+    fn a_negative_count_is_an_error_not_zero() {
+        let names = ["orders"];
+        let rest = empty_results(&names, &["m0_inv"]);
+        let negative = r#"{"MetricDataResults": [
+            {"Id": "m0_inv", "Timestamps": ["2026-11-26T15:00:00Z"], "Values": [-1.0], "StatusCode": "Complete"}]}"#;
+        let err = read(&names, &[negative, &rest]).unwrap_err();
+        assert!(err.contains("function orders") && err.contains("-1") && err.contains("Invocations Sum"), "{err}");
     }
 
     #[test]
