@@ -108,6 +108,8 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
         expected_rate = want["errors"] / want["invocations"] if want["invocations"] else None
         assert doc["error_rate"] == pytest.approx(expected_rate) if expected_rate is not None else doc["error_rate"] is None
         assert_log_fields_equal_truth(key, doc, want)
+    sources = {want["cold_start_source"] for want in truth.values()}
+    assert sources == {"lambda_insights", "logs_insights"}, "the fleet covers functions with and without Lambda Insights"
 
     inventory = {d["_source"]["function_arn"]: d["_source"] for d in search_all(testbed["opensearch"], "lfm-inventory")}
     assert set(inventory) == {f["function_arn"] for f in fleet["functions"]}
@@ -133,15 +135,30 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
     calls = summary["api_calls"]
     assert calls["sts:AssumeRole"] == len(fleet["accounts"])
     # Cost at the floor: one window, so per account and region ceil(queries / 500) GetMetricData
-    # calls, none for a pair without active functions, and one ListMetrics page (< 500 metrics).
+    # calls, none for a pair without active functions. Queries per active function: the plan's
+    # core AWS/Lambda statistics (the simulator publishes no optional metric), plus the Lambda
+    # Insights statistics for those that publish them. One ListMetrics page (< 500 metrics) per
+    # pair for AWS/Lambda, and one for LambdaInsights per pair with active functions.
     active_pairs = {(m["account_id"], m["region"]) for m in fleet["metrics"]}
     all_pairs = {(a["account_id"], r) for a in fleet["accounts"] for r in fleet["regions"]}
-    assert 0 < summary["metric_queries"] < 500, "the small fleet's queries fit one call per pair"
+    insights_functions = {(f["account_id"], f["region"], f["function_name"]) for f in fleet["functions"]
+                          if f["lambda_insights"]}
+    queries = {pair: 0 for pair in active_pairs}
+    for account_id, region, name in {(m["account_id"], m["region"], m["function_name"]) for m in fleet["metrics"]}:
+        queries[(account_id, region)] += CORE_QUERIES_PER_FUNCTION
+        if (account_id, region, name) in insights_functions:
+            queries[(account_id, region)] += INSIGHTS_QUERIES_PER_FUNCTION
+    assert summary["metric_queries"] == sum(queries.values())
+    assert all(0 < q < 500 for q in queries.values()), "the small fleet's queries fit one call per pair"
     assert summary["functions_active"] == len({(m["account_id"], m["function_name"]) for m in fleet["metrics"]})
-    assert calls["cloudwatch:GetMetricData"] == len(active_pairs)
-    assert calls["cloudwatch:ListMetrics"] == len(all_pairs)
+    assert calls["cloudwatch:GetMetricData"] == sum(math.ceil(q / 500) for q in queries.values())
+    assert calls["cloudwatch:ListMetrics"] == len(all_pairs) + len(active_pairs)
 
 
+# GetMetricData queries per active function: collector/src/harvest/cloudwatch/plan.rs
+# LAMBDA_METRICS (Applies::Always) and harvest/cloudwatch/insights.rs INSIGHTS_METRICS.
+CORE_QUERIES_PER_FUNCTION = 9
+INSIGHTS_QUERIES_PER_FUNCTION = 5
 RECOMMENDATION_KINDS = {"memory_decrease", "memory_increase", "timeout_decrease", "timeout_at_risk", "arm64_candidate",
                         "runtime_upgrade"}
 DEPRECATION_WARNING_DAYS = 180  # the collector's default
@@ -175,6 +192,9 @@ def assert_log_fields_equal_truth(key, doc, want):
                 (key, field, doc[field], want[field])
     assert doc["cost_basis"] == "billed", (key, doc["cost_basis"])
     assert doc["logs_source"] == "logs_insights"
+    # Cold starts, init and memory from Lambda Insights where the function publishes it (equal to
+    # the REPORT truth above either way); restores and timeouts always from REPORT records.
+    assert doc["cold_start_source"] == want["cold_start_source"], (key, doc["cold_start_source"])
     assert doc["billed_duration_ms_sum"] == round(want["billed_duration_ms_sum"]), key
     for field in ("gb_seconds", "request_cost_usd", "compute_cost_usd", "cost_usd"):
         assert want[field] is not None, (key, field, "the fleet's regions are in the price table")
