@@ -5,7 +5,9 @@
 //! parser from the `LFM_*` environment variables (see `lfm-collector run --help`; `LFM_REGIONS`
 //! defaults to the function's region), applies the event's overrides ([`event`]), and calls
 //! [`crate::run`]. AWS credentials and endpoints come from the SDK's chain, which in Lambda
-//! means the execution role.
+//! means the execution role: with `LFM_OPENSEARCH_AUTH=sigv4` the same credentials (session
+//! token included) sign the OpenSearch requests, for the function's region unless
+//! `LFM_OPENSEARCH_REGION` says otherwise ([`crate::store::opensearch::auth`]).
 //!
 //! - [`runtime`]: the Lambda Runtime API client (next invocation, response, errors);
 //! - [`event`]: which invocation events are accepted and what they may override (pure);
