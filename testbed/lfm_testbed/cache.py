@@ -1,7 +1,9 @@
 """Paths of the test bed cache and the run state file.
 
 Everything downloaded or started lives under ``$LFM_CACHE`` (default ``~/.cache/lfm``):
-``venv/``, ``terraform/``, ``opensearch/``, ``run/`` (logs, ``testbed.json``).
+``venv/``, ``terraform/``, ``opensearch/``, ``run/`` (logs, ``testbed.json``), ``crossbuild/``
+(zig and cargo-zigbuild for the collector package: :mod:`lfm_testbed.crossbuild`), ``dist/``
+(packages scripts/package-collector writes) and ``cargo-target-dist/`` (its release builds).
 """
 
 from __future__ import annotations

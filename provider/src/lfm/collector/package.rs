@@ -3,6 +3,12 @@
 //! (`#!`), or an ELF executable for that machine that is static or needs no glibc newer than
 //! the image's (Amazon Linux 2023 ships glibc 2.34). A mismatch would otherwise surface only
 //! when the schedule first fires ("exec format error", "GLIBC_2.xx not found").
+//!
+//! Source of 2.34: AWS, Amazon Linux 2023 User Guide, "Core toolchain packages glibc, gcc,
+//! binutils" (<https://docs.aws.amazon.com/linux/al2023/ug/core-glibc.html>: "glibc 2.34",
+//! kept for the release's life); provided.al2023 is that OS ("When to use Lambda's OS-only
+//! runtimes", <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-provided.html>).
+//! `scripts/package-collector` builds a package that passes: linked by zig against glibc 2.34.
 
 use flate2::read::DeflateDecoder;
 use std::io::Read;
