@@ -66,6 +66,7 @@ pub async fn run(config: &Config) -> RunSummary {
         functions_active: 0,
         metric_queries: 0,
         api_calls: BTreeMap::new(),
+        answers_skipped: BTreeMap::new(),
         documents_prepared: BTreeMap::new(),
         documents_written: 0,
         documents_written_by_index: BTreeMap::new(),
@@ -176,6 +177,7 @@ pub async fn run(config: &Config) -> RunSummary {
     summary.metric_queries = metric_queries as u64;
     summary.accounts = outcomes;
     summary.api_calls = calls.snapshot();
+    summary.answers_skipped = calls.skipped_snapshot();
     summary.documents_prepared = prepared;
     summary.documents_written = report.written_by_index.values().sum();
     summary.documents_written_by_index = report.written_by_index;

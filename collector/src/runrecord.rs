@@ -152,6 +152,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
         functions_active: summary.functions_active as u64,
         api_calls: summary.api_calls.clone(),
         api_calls_total: summary.api_calls.values().sum(),
+        answers_skipped: summary.answers_skipped.clone(),
         metrics_requested: summary.metric_queries,
         logs_insights_bytes_scanned: summary.logs_insights_bytes_scanned,
         estimated_cost_usd: summary.estimated_cost.total_usd,
@@ -205,6 +206,65 @@ mod tests {
         );
         assert_eq!(reason_class("account 1 region us-east-1: cloudwatch:ListMetrics failed: AccessDenied: no (HTTP 403)"), "access_denied");
         assert_eq!(reason_class("something else"), "other");
+    }
+
+    fn summary() -> RunSummary {
+        let start = "2026-11-26T15:00:00Z".parse().unwrap();
+        let end = "2026-11-26T16:00:00Z".parse().unwrap();
+        RunSummary {
+            window: crate::config::Window::new(start, end, 300).unwrap(),
+            dry_run: false,
+            accounts_ok: 0,
+            accounts_failed: 0,
+            accounts: vec![],
+            functions: 0,
+            functions_active: 0,
+            metric_queries: 0,
+            api_calls: BTreeMap::new(),
+            answers_skipped: BTreeMap::new(),
+            documents_prepared: BTreeMap::new(),
+            documents_written: 0,
+            documents_written_by_index: BTreeMap::new(),
+            documents_failed_count: 0,
+            documents_failed: vec![],
+            bulk_requests: 0,
+            fatal_error: None,
+            duration_ms: 5,
+            run_id: "run-1".into(),
+            started_at: end,
+            schedule: Default::default(),
+            logs_insights_bytes_scanned: 0,
+            estimated_cost: Default::default(),
+            run_record_error: None,
+            retention: None,
+        }
+    }
+
+    #[test]
+    fn retention_and_skipped_answers_are_recorded_and_a_refused_deletion_does_not_fail_the_run() {
+        let mut summary = summary();
+        let record = run_document("lfm", &summary, summary.started_at);
+        assert!(record.body["retention"].is_null(), "no retention configured: null");
+        assert_eq!(record.body["answers_skipped"], serde_json::json!({}));
+
+        let mut retention = crate::store::retention::RetentionReport::new(30);
+        retention.deletion("lfm-metrics-2026.10.01", Ok(()));
+        retention.deletion("lfm-metrics-2026.10.02", Err("DELETE lfm-metrics-2026.10.02: HTTP 403 Forbidden".into()));
+        summary.retention = Some(retention);
+        summary.answers_skipped = [("cloudwatch_datapoints_outside_window".to_string(), 3)].into();
+        assert!(summary.succeeded(), "a refused deletion is reported, not a failed run");
+        let record = run_document("lfm", &summary, summary.started_at);
+        assert_eq!(record.index, "lfm-runs");
+        assert_eq!(record.body["retention"]["retention_days"], 30);
+        assert_eq!(record.body["retention"]["deleted"], serde_json::json!(["lfm-metrics-2026.10.01"]));
+        assert!(record.body["retention"]["errors"][0].as_str().unwrap().contains("lfm-metrics-2026.10.02"));
+        assert_eq!(record.body["answers_skipped"]["cloudwatch_datapoints_outside_window"], 3);
+        assert_eq!(record.body["succeeded"], true);
+        let human = summary.to_string();
+        assert!(human.contains("retention   30 days: 1 indices deleted, 1 errors"), "{human}");
+        assert!(human.contains("  deleted lfm-metrics-2026.10.01"), "{human}");
+        assert!(human.contains("  error: retention 30 days: deleting index lfm-metrics-2026.10.02 failed"), "{human}");
+        assert!(human.contains("  skipped cloudwatch_datapoints_outside_window 3"), "{human}");
     }
 
     #[test]

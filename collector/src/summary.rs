@@ -38,10 +38,23 @@ pub mod actions {
 }
 
 /// Requests sent, by IAM action. Counts logical calls (one per page or batch); the SDK's own
-/// retries of a throttled call are not counted again.
+/// retries of a throttled call are not counted again. Also counts what the answers carried that
+/// the collector skipped, by [`skipped`] reason (never silently: the summary and run record
+/// show them).
 #[derive(Debug, Default)]
 pub struct ApiCallCounter {
     counts: Mutex<BTreeMap<&'static str, u64>>,
+    skipped: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Why parts of an AWS answer were skipped (keys of [`RunSummary::answers_skipped`]).
+pub mod skipped {
+    /// GetMetricData datapoints stamped outside the window asked for.
+    pub const CLOUDWATCH_OUTSIDE_WINDOW: &str = "cloudwatch_datapoints_outside_window";
+    /// GetMetricData values that are not finite numbers (no datapoint).
+    pub const CLOUDWATCH_NON_FINITE: &str = "cloudwatch_values_not_finite";
+    /// Logs Insights rows of periods outside the window (an event stamped at its end).
+    pub const LOGS_INSIGHTS_OUTSIDE_WINDOW: &str = "logs_insights_rows_outside_window";
 }
 
 impl ApiCallCounter {
@@ -51,6 +64,17 @@ impl ApiCallCounter {
 
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         self.counts.lock().expect("counter lock").iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    /// Counts `n` parts of answers skipped for `reason` (one of [`skipped`]).
+    pub fn record_skipped(&self, reason: &'static str, n: u64) {
+        if n > 0 {
+            *self.skipped.lock().expect("counter lock").entry(reason).or_default() += n;
+        }
+    }
+
+    pub fn skipped_snapshot(&self) -> BTreeMap<String, u64> {
+        self.skipped.lock().expect("counter lock").iter().map(|(k, v)| (k.to_string(), *v)).collect()
     }
 }
 
@@ -92,6 +116,8 @@ pub struct RunSummary {
     /// GetMetricData queries sent: the unit CloudWatch bills ($0.01 per 1,000 metrics).
     pub metric_queries: u64,
     pub api_calls: BTreeMap<String, u64>,
+    /// Parts of AWS answers skipped, by reason ([`skipped`]): datapoints outside the window ...
+    pub answers_skipped: BTreeMap<String, u64>,
     /// Documents prepared by derive, by index (written or not).
     pub documents_prepared: BTreeMap<String, u64>,
     /// Documents OpenSearch acknowledged, in total and by index.
@@ -168,6 +194,9 @@ impl fmt::Display for RunSummary {
         writeln!(f, "api calls   {}", self.api_calls.values().sum::<u64>())?;
         for (action, count) in &self.api_calls {
             writeln!(f, "  {action:<26} {count}")?;
+        }
+        for (reason, count) in &self.answers_skipped {
+            writeln!(f, "  skipped {reason} {count}")?;
         }
         let prepared: u64 = self.documents_prepared.values().sum();
         let written = self.documents_written;
@@ -266,6 +295,11 @@ mod tests {
         let snapshot = counter.snapshot();
         assert_eq!(snapshot["lambda:ListFunctions"], 2);
         assert_eq!(snapshot["cloudwatch:GetMetricData"], 1);
+        counter.record_skipped(skipped::CLOUDWATCH_OUTSIDE_WINDOW, 2);
+        counter.record_skipped(skipped::CLOUDWATCH_OUTSIDE_WINDOW, 1);
+        counter.record_skipped(skipped::CLOUDWATCH_NON_FINITE, 0);
+        assert_eq!(counter.skipped_snapshot(), [("cloudwatch_datapoints_outside_window".to_string(), 3)].into());
+        assert_eq!(counter.snapshot().len(), 2, "skipped parts are not API calls");
     }
 
     /// The monitoring role the provider creates grants exactly `COLLECTOR_ACTIONS`; a call the

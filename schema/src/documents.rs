@@ -415,6 +415,9 @@ pub struct RunDocument {
     /// Requests by IAM action (`cloudwatch:GetMetricData` ...).
     pub api_calls: std::collections::BTreeMap<String, u64>,
     pub api_calls_total: u64,
+    /// Parts of AWS answers the collector skipped, by reason (`cloudwatch_datapoints_outside_window`,
+    /// `cloudwatch_values_not_finite`, `logs_insights_rows_outside_window`); empty when none.
+    pub answers_skipped: std::collections::BTreeMap<String, u64>,
     /// GetMetricData metric queries: CloudWatch's billing unit.
     pub metrics_requested: u64,
     pub logs_insights_bytes_scanned: u64,
@@ -487,6 +490,7 @@ mod state_tests {
             functions_active: 2,
             api_calls: [("cloudwatch:GetMetricData".to_string(), 1)].into(),
             api_calls_total: 1,
+            answers_skipped: [("cloudwatch_datapoints_outside_window".to_string(), 2)].into(),
             metrics_requested: 18,
             logs_insights_bytes_scanned: 0,
             estimated_cost_usd: 0.00018,

@@ -38,7 +38,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::config::Window;
 use crate::discover::{AccountSession, FunctionRecord};
-use crate::summary::{actions, ApiCallCounter};
+use crate::summary::{actions, skipped, ApiCallCounter};
 
 /// StartQuery accepts at most 50 log groups.
 pub const MAX_GROUPS_PER_QUERY: usize = 50;
@@ -456,7 +456,11 @@ pub async fn harvest(
         ),
     )
     .await;
-    merge(functions.len(), outcomes, window, &session.account_id, region)
+    let merged = merge(functions.len(), outcomes, window, &session.account_id, region);
+    if let Ok(harvest) = &merged {
+        calls.record_skipped(skipped::LOGS_INSIGHTS_OUTSIDE_WINDOW, harvest.rows_outside_window);
+    }
+    merged
 }
 
 /// The region's harvest from the outcomes of its queries: failed queries leave their groups

@@ -81,6 +81,7 @@ mod tests {
             functions_active: 1,
             metric_queries: 12,
             api_calls: BTreeMap::new(),
+            answers_skipped: BTreeMap::new(),
             documents_prepared: BTreeMap::new(),
             documents_written: 0,
             documents_written_by_index: BTreeMap::new(),

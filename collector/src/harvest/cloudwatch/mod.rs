@@ -27,7 +27,7 @@ use self::plan::{batches, plan_queries_with_insights, Combine, PlannedQuery};
 use super::{FunctionSeries, HarvestError};
 use crate::config::Window;
 use crate::discover::{AccountSession, FunctionRecord};
-use crate::summary::{actions, ApiCallCounter};
+use crate::summary::{actions, skipped, ApiCallCounter};
 
 pub const NAMESPACE: &str = "AWS/Lambda";
 pub const FUNCTION_DIMENSION: &str = "FunctionName";
@@ -298,6 +298,8 @@ pub async fn harvest(
             }
         }
         reader.finish().map_err(failed)?;
+        calls.record_skipped(skipped::CLOUDWATCH_OUTSIDE_WINDOW, reader.points_outside_window);
+        calls.record_skipped(skipped::CLOUDWATCH_NON_FINITE, reader.non_finite_values);
         if reader.points_outside_window + reader.non_finite_values > 0 {
             tracing::warn!(
                 "account {} region {region}: GetMetricData returned {} datapoints outside the window and {} non-finite values; skipped",
