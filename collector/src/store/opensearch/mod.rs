@@ -229,11 +229,15 @@ impl OpenSearchStore {
             .body(bulk::encode(documents))
             .send()
             .await
-            .map_err(|e| RequestFailure {
-                status: 0,
-                reason: format!("no answer from {}: {}", self.config.url, error_chain(&e)),
-                // Connection refused or reset, timeouts: the server may be restarting.
-                decision: Decision::Retry,
+            .map_err(|e| match e {
+                // No credentials or region: trying again will not help.
+                auth::SendError::Sign(_) => RequestFailure { status: 0, reason: e.to_string(), decision: Decision::Fail },
+                auth::SendError::Http(_) => RequestFailure {
+                    status: 0,
+                    reason: format!("no answer from {}: {}", self.config.url, error_chain(&e)),
+                    // Connection refused or reset, timeouts: the server may be restarting.
+                    decision: Decision::Retry,
+                },
             })?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
