@@ -73,6 +73,7 @@ pub async fn run(config: &Config) -> RunSummary {
         documents_failed_count: 0,
         documents_failed: Vec::new(),
         bulk_requests: 0,
+        bulk_ms: 0,
         fatal_error: None,
         duration_ms: 0,
         run_id: runrecord::new_run_id(started_at),
@@ -184,6 +185,7 @@ pub async fn run(config: &Config) -> RunSummary {
     summary.documents_failed_count = report.failed.len() as u64;
     summary.documents_failed = report.failed.into_iter().take(FAILED_DOCUMENTS_LISTED).collect();
     summary.bulk_requests = report.bulk_requests;
+    summary.bulk_ms = report.bulk_ms;
     checkpoint::commit(config, store.as_ref(), &plan, &failed_pairs, &summary.run_id, &mut summary.schedule).await;
     if let (Some(store), Some(days)) = (&store, config.retention_days) {
         // Reported in the summary and run record; a failed deletion does not fail the run.

@@ -228,6 +228,7 @@ mod tests {
             documents_failed_count: 0,
             documents_failed: vec![],
             bulk_requests: 0,
+            bulk_ms: 0,
             fatal_error: None,
             duration_ms: 5,
             run_id: "run-1".into(),

@@ -127,6 +127,9 @@ pub struct RunSummary {
     /// The first failed documents with OpenSearch's reason (capped; the count above is exact).
     pub documents_failed: Vec<FailedDocument>,
     pub bulk_requests: u64,
+    /// Milliseconds spent in `_bulk` requests (the write rate into OpenSearch is
+    /// documents_written / this).
+    pub bulk_ms: u64,
     /// A failure that stopped the whole run (e.g. templates could not be installed).
     pub fatal_error: Option<String>,
     pub duration_ms: u64,
@@ -202,8 +205,8 @@ impl fmt::Display for RunSummary {
         let written = self.documents_written;
         writeln!(
             f,
-            "documents   {written} written of {prepared} prepared, {} failed, in {} bulk requests",
-            self.documents_failed_count, self.bulk_requests
+            "documents   {written} written of {prepared} prepared, {} failed, in {} bulk requests ({} ms)",
+            self.documents_failed_count, self.bulk_requests, self.bulk_ms
         )?;
         for (index, count) in &self.documents_prepared {
             let done = self.documents_written_by_index.get(index).copied().unwrap_or(0);

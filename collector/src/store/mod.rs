@@ -42,6 +42,9 @@ pub struct StoreReport {
     pub written_by_index: BTreeMap<String, u64>,
     pub failed: Vec<FailedDocument>,
     pub bulk_requests: u64,
+    /// Wall-clock milliseconds spent in `_bulk` requests (sending, OpenSearch indexing,
+    /// answer): documents written / this = the write rate into OpenSearch.
+    pub bulk_ms: u64,
 }
 
 impl StoreReport {
@@ -51,5 +54,6 @@ impl StoreReport {
         }
         self.failed.extend(other.failed);
         self.bulk_requests += other.bulk_requests;
+        self.bulk_ms += other.bulk_ms;
     }
 }

@@ -181,7 +181,10 @@ impl OpenSearchStore {
         loop {
             report.bulk_requests += 1;
             let mut retry: Vec<(&IndexedDocument, u16, String)> = Vec::new();
-            match self.send_bulk(&pending).await {
+            let started = std::time::Instant::now();
+            let sent = self.send_bulk(&pending).await;
+            report.bulk_ms += started.elapsed().as_millis() as u64;
+            match sent {
                 Ok(response) => {
                     if response.items.len() != pending.len() {
                         let reason =
