@@ -413,5 +413,7 @@ def test_lambda_insights_volume_stays_small():
     plans = simulator.plan_account(42, 0, 30, ["us-east-1"], window, 300)
     entries = [e for p in plans for e in simulator.insights_metric_data(p)]
     assert all(p.lambda_insights or not simulator.insights_metric_data(p) for p in plans)
-    assert all(len(e["Values"]) == len(e["Counts"]) <= simulator.INSIGHTS_VALUES for e in entries)
-    assert len(entries) <= sum(len(simulator.metric_data(p)) for p in plans)
+    # one statistic set per metric and period: at most 5 entries per active period
+    periods = sum(len(p.periods) for p in plans if p.lambda_insights)
+    assert 0 < len(entries) <= 5 * periods
+    assert all(set(e["StatisticValues"]) == {"SampleCount", "Sum", "Minimum", "Maximum"} for e in entries)
