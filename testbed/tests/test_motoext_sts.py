@@ -1,5 +1,6 @@
 """motoext STS AssumeRole: the role must exist and trust the caller (boto3 against a
-private, patched moto server), plus the trust evaluation on policy documents."""
+private, patched moto server), plus the trust evaluation on policy documents (principals,
+explicit Deny, sts:ExternalId and aws:PrincipalOrgID conditions, permissive elsewhere)."""
 
 from __future__ import annotations
 
@@ -134,14 +135,44 @@ def test_role_session_caller_is_trusted_by_its_role_arn(clean_moto):
         err.value.response["Error"]["Message"]
 
 
-def test_organization_account_access_role_trusts_the_management_account(clean_moto):
-    org = client(clean_moto, "organizations")
-    org.create_organization(FeatureSet="ALL")
+def make_member(url):
+    org = client(url, "organizations")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     status = org.create_account(AccountName="m", Email="m@example.com")["CreateAccountStatus"]
     account = org.describe_create_account_status(
         CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    return org_id, account
+
+
+def test_organization_account_access_role_trusts_the_management_account(clean_moto):
+    _, account = make_member(clean_moto)
     out = assume(clean_moto, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole")
     assert out["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{account}:assumed-role/")
+
+
+def test_principal_org_id_condition(clean_moto):
+    # The management account (the caller) is in the organization; a role trusting any
+    # principal of that organization lets it in, one naming another organization does not.
+    org_id, account = make_member(clean_moto)
+    ours = make_role(clean_moto, "Ours", trust({"AWS": "*"}, Condition={
+        "StringEquals": {"aws:PrincipalOrgID": org_id}}), account=account)
+    theirs = make_role(clean_moto, "Theirs", trust({"AWS": "*"}, Condition={
+        "StringEquals": {"aws:PrincipalOrgID": "o-zzzzzzzzzz"}}), account=account)
+    assert assume(clean_moto, ours)["Credentials"]["AccessKeyId"]
+    assert_access_denied(denied(clean_moto, theirs), theirs)
+    # A session in the member account is in the organization too.
+    keys = assume(clean_moto, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole")["Credentials"]
+    member = boto3.client("sts", endpoint_url=clean_moto, region_name="us-east-1",
+                          aws_access_key_id=keys["AccessKeyId"],
+                          aws_secret_access_key=keys["SecretAccessKey"],
+                          aws_session_token=keys["SessionToken"])
+    assert member.assume_role(RoleArn=ours, RoleSessionName="ss")["Credentials"]["AccessKeyId"]
+
+
+def test_principal_org_id_without_an_organization_is_access_denied(clean_moto):
+    arn = make_role(clean_moto, "Mon", trust({"AWS": "*"}, Condition={
+        "StringEquals": {"aws:PrincipalOrgID": "o-abc123defg"}}))
+    assert_access_denied(denied(clean_moto, arn), arn)
 
 
 def test_error_is_the_query_protocol_xml_shape(clean_moto):
@@ -163,12 +194,29 @@ CALLER = Caller(CALLER_ARN, CALLER_ACCOUNT)
 
 
 def test_pure_unevaluated_conditions_are_permissive():
-    org_allow = trust({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalOrgID": "o-x"}})
-    assert trust_allows(org_allow, CALLER)
-    deny_org = trust({"AWS": "*"})
-    deny_org["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
-                                  "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-x"}}})
-    assert trust_allows(deny_org, CALLER)
+    tagged = trust({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalTag/team": "x"}})
+    assert trust_allows(tagged, CALLER)
+    deny_tagged = trust({"AWS": "*"})
+    deny_tagged["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                                     "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "x"}}})
+    assert trust_allows(deny_tagged, CALLER)
+
+
+def test_pure_principal_org_id():
+    in_org = Caller(CALLER_ARN, CALLER_ACCOUNT, org_id="o-abc123")
+    equals = trust({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})
+    assert trust_allows(equals, in_org)
+    assert not trust_allows(equals, Caller(CALLER_ARN, CALLER_ACCOUNT, org_id="o-other"))
+    assert not trust_allows(equals, CALLER), "no organization: StringEquals does not match"
+    like = trust({"AWS": "*"}, Condition={"StringLike": {"aws:PrincipalOrgID": "o-abc*"}})
+    assert trust_allows(like, in_org)
+    deny_outsiders = trust({"AWS": "*"})
+    deny_outsiders["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                                        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}})
+    assert trust_allows(deny_outsiders, in_org)
+    assert not trust_allows(deny_outsiders, CALLER), "absent key: the negated operator matches"
+    if_exists = trust({"AWS": "*"}, Condition={"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}})
+    assert trust_allows(if_exists, CALLER)
 
 
 def test_pure_not_principal_and_not_action():

@@ -23,8 +23,9 @@ Patches:
   limit) over the queried groups' events, with Lambda REPORT and JSON field discovery and
   MalformedQueryException for anything unsupported.
 - ``sts_assume_role``: STS AssumeRole answers AccessDenied (403) when the role does not exist
-  or its trust policy does not allow the caller (explicit Deny wins; conditions other than
-  sts:ExternalId are not evaluated); moto issued credentials for any role ARN.
+  or its trust policy does not allow the caller (explicit Deny wins; sts:ExternalId and
+  aws:PrincipalOrgID conditions evaluated, other conditions permissive); moto issued
+  credentials for any role ARN.
 
 Not covered (known moto gaps, see shared guide): metric math beyond moto's parser.
 """

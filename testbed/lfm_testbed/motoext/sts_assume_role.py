@@ -26,12 +26,15 @@ checks, before moto's own AssumeRole runs:
   caller's role ARN (for a role session) or the session ARN itself. ``Service`` and
   ``Federated`` principals never match an AWS caller.
 
-Conditions: ``sts:ExternalId`` under ``StringEquals``/``StringLike`` (the ``ExternalId`` of
-the request) and ``Null`` on it are evaluated. Every other condition (``aws:PrincipalOrgID``
-included: moto's caller identity carries no organization) is NOT evaluated and this layer is
-permissive there: an ``Allow`` with such a condition counts as allowing, a ``Deny`` with such
-a condition is not applied. The caller's own identity policies and permissions boundary are
-not evaluated either (moto enforces no IAM permissions by default).
+Conditions: ``sts:ExternalId`` (the request's ``ExternalId``) and ``aws:PrincipalOrgID`` (the
+organization the caller's account belongs to in moto's Organizations backend, as management
+or member account) are evaluated with ``StringEquals``, ``StringLike``, ``StringNotEquals``,
+``StringNotLike`` (also ``...IfExists``) and ``Null``; a key absent from the request matches
+only the negated operators and ``...IfExists``, as AWS documents. Every other condition key or
+operator is NOT evaluated and this layer is permissive there: an ``Allow`` with such a
+condition counts as allowing, a ``Deny`` with such a condition is not applied. The caller's own
+identity policies and permissions boundary are not evaluated either (moto enforces no IAM
+permissions by default).
 
 Everything else is moto's: the credentials issued, the session and the account they act in.
 The caller is who moto says it is (``GetCallerIdentity``): an assumed-role session, an IAM
@@ -57,13 +60,14 @@ _original = None
 
 
 class Caller:
-    """Who is calling: ``arn`` as STS names it in messages, ``account`` and the ARNs a
-    trust-policy principal may name for it."""
+    """Who is calling: ``arn`` as STS names it in messages, ``account``, its organization and
+    the ARNs a trust-policy principal may name for it."""
 
-    def __init__(self, arn: str, account: str, partition: str = "aws") -> None:
+    def __init__(self, arn: str, account: str, partition: str = "aws", org_id: str | None = None) -> None:
         self.arn = arn
         self.account = account
         self.partition = partition
+        self.org_id = org_id  # the organization of the caller's account (None: in none)
         self.principal_arns = {arn}
         session = _SESSION_ARN.match(arn)
         if session:  # a role session is named in trust policies by its role's ARN
@@ -98,9 +102,31 @@ def _action_matches(patterns: Any) -> bool:
     return any(fnmatch.fnmatchcase(ACTION.lower(), str(p).lower()) for p in _as_list(patterns))
 
 
-def _condition(condition: Any, external_id: str | None) -> bool | None:
+_STRING_OPERATORS = {"stringequals", "stringlike", "stringnotequals", "stringnotlike"}
+
+
+def _operator(operator: str, value: str | None, values: list[str]) -> bool | None:
+    """One condition operator on one context value (None: absent from the request context).
+    None when the operator is not one this layer evaluates."""
+    op = operator.lower()
+    if op == "null":
+        return (value is None) == (values[0].lower() == "true")
+    if_exists = op.endswith("ifexists")
+    op = op.removesuffix("ifexists")
+    if op not in _STRING_OPERATORS:
+        return None
+    if value is None:  # AWS: a missing key matches only negated operators and ...IfExists
+        return if_exists or op.startswith("stringnot")
+    if op.endswith("like"):
+        hit = any(fnmatch.fnmatchcase(value, v) for v in values)
+    else:
+        hit = value in values
+    return not hit if op.startswith("stringnot") else hit
+
+
+def _condition(condition: Any, context: dict[str, str | None]) -> bool | None:
     """True/False when every condition is one this layer evaluates; None when some is not
-    (the caller then decides permissively)."""
+    (the caller then decides permissively). ``context`` holds the evaluated keys, lower case."""
     if not condition:
         return True
     result, unknown = True, False
@@ -109,20 +135,11 @@ def _condition(condition: Any, external_id: str | None) -> bool | None:
             return None
         for key, values in block.items():
             values = [str(v) for v in _as_list(values)]
-            if key.lower() != "sts:externalid":
+            ok = _operator(operator, context.get(key.lower()), values) if key.lower() in context else None
+            if ok is None:
                 unknown = True
-                continue
-            op = operator.lower()
-            if op == "stringequals":
-                ok = external_id is not None and external_id in values
-            elif op == "stringlike":
-                ok = external_id is not None and any(fnmatch.fnmatchcase(external_id, v) for v in values)
-            elif op == "null":
-                ok = (external_id is None) == (values[0].lower() == "true")
             else:
-                unknown = True
-                continue
-            result = result and ok
+                result = result and ok
     if not result:
         return False
     return None if unknown else True
@@ -145,7 +162,8 @@ def trust_allows(policy: dict[str, Any], caller: Caller, external_id: str | None
             principal_ok = "NotPrincipal" in statement and not _principal_matches(statement["NotPrincipal"], caller)
         if not (action_ok and principal_ok):
             continue
-        condition = _condition(statement.get("Condition"), external_id)
+        context = {"sts:externalid": external_id, "aws:principalorgid": caller.org_id}
+        condition = _condition(statement.get("Condition"), context)
         if effect == "Deny" and condition is True:
             return False
         if effect == "Allow" and condition is not False:
@@ -198,11 +216,28 @@ def _trust_policy(role_arn: str) -> str | None:
     return None
 
 
+def _organization_of(account: str, partition: str) -> str | None:
+    """The id of the organization ``account`` belongs to in moto's Organizations backend, as
+    its management account or as a member (None: in no organization)."""
+    from moto.organizations.models import organizations_backends
+
+    management = account
+    if account in organizations_backends.master_accounts:
+        management, partition = organizations_backends.master_accounts[account]
+    if management not in organizations_backends:
+        return None
+    try:
+        org = organizations_backends[management][partition].org
+    except KeyError:
+        return None
+    return org.id if org is not None else None
+
+
 def _assume_role(self):  # replaces TokenResponse.assume_role
     role_arn = self._get_param("RoleArn")
     external_id = self._get_param("ExternalId")
     _, caller_arn, caller_account = self.backend.get_caller_identity(self.get_access_key(), self.region)
-    caller = Caller(caller_arn, caller_account, self.partition)
+    caller = Caller(caller_arn, caller_account, self.partition, _organization_of(caller_account, self.partition))
     message = denial(caller, role_arn, _trust_policy(role_arn), external_id)
     if message is not None:
         return 403, {"Content-Type": "text/xml", "status": 403}, error_body(message)
