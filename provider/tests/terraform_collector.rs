@@ -1,14 +1,16 @@
-//! Acceptance test of `lfm_collector` with Terraform 1.0.3 and the built provider binary
+//! Acceptance test of `lfm_collector` with Terraform 1.0.3 and with OpenTofu (one lifecycle per
+//! client) and the built provider binary
 //! (mTLS, plugin protocol 6) against moto: create, empty second plan, import and verify,
 //! update (memory and a rebuilt zip), function deleted outside Terraform -> create, plan-time
 //! errors naming the attribute, destroy and check every AWS object is gone.
 //!
-//! Needs `LFM_MOTO_URL` and Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
-//! `$LFM_CACHE/terraform/1.0.3/terraform`); both come with `python -m lfm_testbed up`.
+//! Needs `LFM_MOTO_URL`, Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
+//! `$LFM_CACHE/terraform/1.0.3/terraform`) and OpenTofu (`LFM_TOFU`, else the cache); all come
+//! with `python -m lfm_testbed up`.
 
 mod common;
 
-use common::Workdir;
+use common::{Client, Workdir};
 
 fn moto_url() -> String {
     std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
@@ -123,6 +125,15 @@ output "function_arn" {{ value = lfm_collector.this.function_arn }}
 
 #[tokio::test]
 async fn collector_with_terraform_1_0_3() {
+    lifecycle(Client::Terraform).await;
+}
+
+#[tokio::test]
+async fn collector_with_opentofu() {
+    lifecycle(Client::OpenTofu).await;
+}
+
+async fn lifecycle(client: Client) {
     let url = moto_url();
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
@@ -142,8 +153,8 @@ async fn collector_with_terraform_1_0_3() {
         .unwrap()
         .as_nanos()
         % 1_000_000_000;
-    let name = format!("lfm-tfc-{nanos}");
-    let w = Workdir::new("collector");
+    let name = format!("lfm-tfc-{}-{nanos}", client.name());
+    let w = Workdir::with_client("collector", client);
     let zip = w.dir.join("collector.zip");
     let package = zip.to_str().unwrap().to_owned();
     std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v1\n")).unwrap();

@@ -9,26 +9,42 @@ use std::process::{Command, Output};
 
 /// Terraform 1.0.3: `LFM_TERRAFORM`, else the test bed's `$LFM_CACHE/terraform/1.0.3/terraform`.
 pub fn terraform() -> PathBuf {
-    let path = std::env::var_os("LFM_TERRAFORM").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("LFM_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
-        cache.join("terraform/1.0.3/terraform")
-    });
-    assert!(path.exists(), "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)", path.display());
+    let path = std::env::var_os("LFM_TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("LFM_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
+                });
+            cache.join("terraform/1.0.3/terraform")
+        });
+    assert!(
+        path.exists(),
+        "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)",
+        path.display()
+    );
     path
 }
 
 /// OpenTofu as the test bed builds it: `LFM_TOFU`, else `$LFM_CACHE/opentofu/<VERSION>/bin/tofu`
 /// (VERSION as in testbed/lfm_testbed/opentofu.py).
 pub fn tofu() -> PathBuf {
-    let path = std::env::var_os("LFM_TOFU").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("LFM_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
-        cache.join("opentofu/1.12.6/bin/tofu")
-    });
-    assert!(path.exists(), "OpenTofu not found at {} (set LFM_TOFU, or `python -m lfm_testbed up`)", path.display());
+    let path = std::env::var_os("LFM_TOFU")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("LFM_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
+                });
+            cache.join("opentofu/1.12.6/bin/tofu")
+        });
+    assert!(
+        path.exists(),
+        "OpenTofu not found at {} (set LFM_TOFU, or `python -m lfm_testbed up`)",
+        path.display()
+    );
     path
 }
 
@@ -74,16 +90,25 @@ impl Workdir {
     }
 
     pub fn with_client(name: &str, client: Client) -> Workdir {
-        let dir = std::env::temp_dir().join(format!("lfm-{}-{name}-{}", client.name(), std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "lfm-{}-{name}-{}",
+            client.name(),
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         for host in REGISTRY_HOSTS {
-            let plugin = dir.join(format!("mirror/{host}/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0"));
+            let plugin = dir.join(format!(
+                "mirror/{host}/lfm/lfm/0.1.0/linux_amd64/terraform-provider-lfm_v0.1.0"
+            ));
             std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
             std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-lfm"), &plugin).unwrap();
         }
         std::fs::create_dir_all(dir.join("cfg")).unwrap();
         std::fs::write(dir.join("terraformrc"), "disable_checkpoint = true\n").unwrap();
-        Workdir { dir, terraform: client.binary() }
+        Workdir {
+            dir,
+            terraform: client.binary(),
+        }
     }
 
     pub fn write(&self, file: &str, text: &str) {
@@ -121,8 +146,17 @@ impl Workdir {
     /// Output of a command that must succeed (stdout + stderr).
     pub fn ok_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
         let out = self.run_env(args, env);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "{} {} failed:\n{text}", self.terraform.display(), args.join(" "));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "{} {} failed:\n{text}",
+            self.terraform.display(),
+            args.join(" ")
+        );
         text
     }
 
