@@ -6,16 +6,14 @@
 //! moto accepts any zip without Docker; the packages here are small stored zips built in the
 //! test (a `bootstrap` entry, as scripts/package-collector makes).
 
+mod common;
+
+use common::{moto_url, stored_zip};
+
 use terraform_provider_lfm::framework::{AttrPath, Provider, Resource, Value};
 use terraform_provider_lfm::lfm::collector::model::{package_sha256, ATTRIBUTES};
 use terraform_provider_lfm::lfm::collector::Collector;
 use terraform_provider_lfm::lfm::{LfmContext, LfmProvider};
-
-fn moto_url() -> String {
-    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
-        panic!("LFM_MOTO_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
-    })
-}
 
 fn use_test_credentials() {
     for (k, v) in [
@@ -63,45 +61,6 @@ async fn sdk_config(url: &str) -> aws_config::SdkConfig {
         ))
         .load()
         .await
-}
-
-/// A zip with one stored entry (what `zip -0` writes).
-fn stored_zip(name: &str, content: &[u8]) -> Vec<u8> {
-    let crc = crc32fast::hash(content);
-    let (n, len) = (name.len() as u16, content.len() as u32);
-    let mut local = b"PK\x03\x04".to_vec();
-    for v in [20u16, 0, 0, 0, 0] {
-        local.extend(v.to_le_bytes());
-    }
-    local.extend(crc.to_le_bytes());
-    local.extend(len.to_le_bytes());
-    local.extend(len.to_le_bytes());
-    local.extend(n.to_le_bytes());
-    local.extend(0u16.to_le_bytes());
-    local.extend(name.as_bytes());
-    local.extend(content);
-    let mut central = b"PK\x01\x02".to_vec();
-    for v in [20u16, 20, 0, 0, 0, 0] {
-        central.extend(v.to_le_bytes());
-    }
-    central.extend(crc.to_le_bytes());
-    central.extend(len.to_le_bytes());
-    central.extend(len.to_le_bytes());
-    central.extend(n.to_le_bytes());
-    for v in [0u16, 0, 0, 0] {
-        central.extend(v.to_le_bytes());
-    }
-    central.extend((0o100755u32 << 16).to_le_bytes());
-    central.extend(0u32.to_le_bytes());
-    central.extend(name.as_bytes());
-    let mut end = b"PK\x05\x06".to_vec();
-    for v in [0u16, 0, 1, 1] {
-        end.extend(v.to_le_bytes());
-    }
-    end.extend((central.len() as u32).to_le_bytes());
-    end.extend((local.len() as u32).to_le_bytes());
-    end.extend(0u16.to_le_bytes());
-    [local, central, end].concat()
 }
 
 /// What Terraform proposes from the configuration: defaults planned, computed unknown.

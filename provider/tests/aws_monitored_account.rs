@@ -5,21 +5,15 @@
 //! `python -m lfm_testbed up` and take `moto.url` from `$LFM_CACHE/run/testbed.json`).
 //! moto does not enforce trust policies; those are unit-tested on the documents themselves.
 
+mod common;
+
+use common::moto_url;
+
 use terraform_provider_lfm::framework::{Provider, Resource, Value};
 use terraform_provider_lfm::lfm::monitored_account::MonitoredAccount;
 use terraform_provider_lfm::lfm::{LfmContext, LfmProvider};
 
 const COLLECTOR: &str = "arn:aws:iam::123456789012:role/lfm-collector";
-
-fn moto_url() -> String {
-    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "LFM_MOTO_URL is not set. This test needs the test bed's moto server: run it through the project's test command, \
-             or start moto (`python -m lfm_testbed up`, or `MOTO_IAM_LOAD_MANAGED_POLICIES=true moto_server -H 127.0.0.1 -p 5555`) \
-             and export LFM_MOTO_URL=http://127.0.0.1:PORT"
-        )
-    })
-}
 
 fn use_test_credentials() {
     for (k, v) in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")] {
@@ -107,6 +101,8 @@ fn config_plan(account: &str, role_name: Option<&str>) -> Value {
         ("role_arn", Value::Unknown),
         ("trust_policy_json", Value::Unknown),
         ("permissions_policy_json", Value::Unknown),
+        // Defaults as Terraform plans them.
+        ("propagation_timeout_s", Value::Number(120.0)),
     ])
 }
 

@@ -6,6 +6,10 @@
 //! tests: each test creates its own accounts under a unique name prefix and selects them
 //! with `name_regex`.
 
+mod common;
+
+use common::moto_url;
+
 use terraform_provider_lfm::framework::{DataSource, Provider as _, Value};
 use terraform_provider_lfm::lfm::organization_accounts::OrganizationAccounts;
 use terraform_provider_lfm::lfm::permissions_policy::PermissionsPolicy;
@@ -17,15 +21,6 @@ use terraform_provider_lfm::protocol::ProviderService;
 
 use pb::provider_server::Provider as _;
 use tonic::Request;
-
-fn moto_url() -> String {
-    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "LFM_MOTO_URL is not set. This test needs the test bed's moto server: run it through the project's test command, \
-             or start moto (`python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`)."
-        )
-    })
-}
 
 fn use_test_credentials() {
     for (k, v) in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")] {

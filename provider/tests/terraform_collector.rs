@@ -10,13 +10,7 @@
 
 mod common;
 
-use common::{Client, Workdir};
-
-fn moto_url() -> String {
-    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
-        panic!("LFM_MOTO_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
-    })
-}
+use common::{moto_url, stored_zip, Client, Workdir};
 
 impl Workdir {
     /// The planned change of `lfm_collector.this` (from `plan -out` + `show -json`).
@@ -45,45 +39,6 @@ impl Workdir {
             String::from_utf8_lossy(&plan.stderr)
         );
     }
-}
-
-fn stored_zip(content: &[u8]) -> Vec<u8> {
-    let (name, crc, len) = (b"bootstrap", crc32fast::hash(content), content.len() as u32);
-    let mut local = b"PK\x03\x04".to_vec();
-    [20u16, 0, 0, 0, 0]
-        .iter()
-        .for_each(|v| local.extend(v.to_le_bytes()));
-    [crc, len, len]
-        .iter()
-        .for_each(|v| local.extend(v.to_le_bytes()));
-    [name.len() as u16, 0]
-        .iter()
-        .for_each(|v| local.extend(v.to_le_bytes()));
-    local.extend(name);
-    local.extend(content);
-    let mut central = b"PK\x01\x02".to_vec();
-    [20u16, 20, 0, 0, 0, 0]
-        .iter()
-        .for_each(|v| central.extend(v.to_le_bytes()));
-    [crc, len, len]
-        .iter()
-        .for_each(|v| central.extend(v.to_le_bytes()));
-    [name.len() as u16, 0, 0, 0, 0]
-        .iter()
-        .for_each(|v| central.extend(v.to_le_bytes()));
-    [0o100755u32 << 16, 0]
-        .iter()
-        .for_each(|v| central.extend(v.to_le_bytes()));
-    central.extend(name);
-    let mut end = b"PK\x05\x06".to_vec();
-    [0u16, 0, 1, 1]
-        .iter()
-        .for_each(|v| end.extend(v.to_le_bytes()));
-    [central.len() as u32, local.len() as u32]
-        .iter()
-        .for_each(|v| end.extend(v.to_le_bytes()));
-    end.extend(0u16.to_le_bytes());
-    [local, central, end].concat()
 }
 
 /// OpenSearch authentication lines of the resource.
@@ -157,7 +112,7 @@ async fn lifecycle(client: Client) {
     let w = Workdir::with_client("collector", client);
     let zip = w.dir.join("collector.zip");
     let package = zip.to_str().unwrap().to_owned();
-    std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v1\n")).unwrap();
+    std::fs::write(&zip, stored_zip("bootstrap", b"#!/bin/sh\necho v1\n")).unwrap();
 
     // Create, then the second plan is empty.
     w.write("main.tf", &config(&url, &name, &package, 256, BASIC_AUTH));
@@ -212,7 +167,7 @@ async fn lifecycle(client: Client) {
     w.assert_empty_plan("after import");
 
     // Update: more memory, a rebuilt zip and IAM auth for OpenSearch Serverless, in place.
-    std::fs::write(&zip, stored_zip(b"#!/bin/sh\necho v2\n")).unwrap();
+    std::fs::write(&zip, stored_zip("bootstrap", b"#!/bin/sh\necho v2\n")).unwrap();
     w.write("main.tf", &config(&url, &name, &package, 512, SIGV4_AOSS));
     let change = w.planned_change();
     assert_eq!(change["actions"], serde_json::json!(["update"]), "{change}");
@@ -239,6 +194,7 @@ async fn lifecycle(client: Client) {
         c.code_sha256(),
         Some(
             terraform_provider_lfm::lfm::collector::model::package_sha256(&stored_zip(
+                "bootstrap",
                 b"#!/bin/sh\necho v2\n"
             ))
             .as_str()

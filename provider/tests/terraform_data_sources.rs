@@ -10,13 +10,7 @@
 
 mod common;
 
-use common::{Client, Workdir};
-
-fn moto_url() -> String {
-    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
-        panic!("LFM_MOTO_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
-    })
-}
+use common::{moto_url, Client, Workdir};
 
 impl Workdir {
     fn output(&self, name: &str) -> serde_json::Value {

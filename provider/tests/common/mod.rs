@@ -1,11 +1,61 @@
-//! Shared by the acceptance tests that drive the built provider with a real client, Terraform
-//! 1.0.3 or OpenTofu (`terraform_*.rs`): where the client is, and a working directory whose
-//! filesystem mirror holds the provider binary under test. Each test adds its own helpers in an
-//! `impl Workdir` block.
+//! Shared by the provider's integration tests: the test bed's moto (`moto_url`), a package zip
+//! (`stored_zip`), and for the acceptance tests that drive the built provider with a real
+//! client, Terraform 1.0.3 or OpenTofu (`terraform_*.rs`): where the client is, and a working
+//! directory whose filesystem mirror holds the provider binary under test. Each test adds its
+//! own helpers in an `impl Workdir` block.
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The test bed's moto server (`LFM_MOTO_URL`).
+pub fn moto_url() -> String {
+    std::env::var("LFM_MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "LFM_MOTO_URL is not set. This test needs the test bed's moto server: run it through the project's test command, \
+             or start it (`python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`)."
+        )
+    })
+}
+
+/// A zip with one stored entry `name` (mode 0755; what `zip -0` writes).
+pub fn stored_zip(name: &str, content: &[u8]) -> Vec<u8> {
+    let crc = crc32fast::hash(content);
+    let (n, len) = (name.len() as u16, content.len() as u32);
+    let mut local = b"PK\x03\x04".to_vec();
+    for v in [20u16, 0, 0, 0, 0] {
+        local.extend(v.to_le_bytes());
+    }
+    local.extend(crc.to_le_bytes());
+    local.extend(len.to_le_bytes());
+    local.extend(len.to_le_bytes());
+    local.extend(n.to_le_bytes());
+    local.extend(0u16.to_le_bytes());
+    local.extend(name.as_bytes());
+    local.extend(content);
+    let mut central = b"PK\x01\x02".to_vec();
+    for v in [20u16, 20, 0, 0, 0, 0] {
+        central.extend(v.to_le_bytes());
+    }
+    central.extend(crc.to_le_bytes());
+    central.extend(len.to_le_bytes());
+    central.extend(len.to_le_bytes());
+    central.extend(n.to_le_bytes());
+    for v in [0u16, 0, 0, 0] {
+        central.extend(v.to_le_bytes());
+    }
+    central.extend((0o100755u32 << 16).to_le_bytes());
+    central.extend(0u32.to_le_bytes());
+    central.extend(name.as_bytes());
+    let mut end = b"PK\x05\x06".to_vec();
+    for v in [0u16, 0, 1, 1] {
+        end.extend(v.to_le_bytes());
+    }
+    end.extend((central.len() as u32).to_le_bytes());
+    end.extend((local.len() as u32).to_le_bytes());
+    end.extend(0u16.to_le_bytes());
+    [local, central, end].concat()
+}
 
 /// Terraform 1.0.3: `LFM_TERRAFORM`, else the test bed's `$LFM_CACHE/terraform/1.0.3/terraform`.
 pub fn terraform() -> PathBuf {
