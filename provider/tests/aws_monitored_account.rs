@@ -3,7 +3,9 @@
 //!
 //! Needs `LFM_MOTO_URL` (exported by the project's test command; by hand:
 //! `python -m lfm_testbed up` and take `moto.url` from `$LFM_CACHE/run/testbed.json`).
-//! moto does not enforce trust policies; those are unit-tested on the documents themselves.
+//! The test bed's STS layer (testbed/lfm_testbed/motoext/sts_assume_role.py) evaluates trust
+//! policies (principals, sts:ExternalId, aws:PrincipalOrgID) as AWS documents them; the
+//! documents themselves are also unit-tested.
 
 mod common;
 
