@@ -79,6 +79,12 @@ def run_fleet(name, spec, collector, opensearch):
         moto_server.stop(moto["pid"])
 
 
+# GetMetricData queries per active function: collector/src/harvest/cloudwatch/plan.rs
+# LAMBDA_METRICS (Applies::Always) and harvest/cloudwatch/insights.rs INSIGHTS_METRICS.
+CORE_QUERIES_PER_FUNCTION = 9
+INSIGHTS_QUERIES_PER_FUNCTION = 5
+
+
 def time_v(stderr, label):
     m = re.search(rf"{re.escape(label)}: ([0-9.:]+)", stderr)
     return m.group(1) if m else None
@@ -89,12 +95,17 @@ def figures(name, spec, truth, summary, time_stderr, simulate_s):
     active = len({(m["account_id"], m["region"], m["function_name"]) for m in truth["metrics"]})
     calls = summary.get("api_calls", {})
     metrics_requested = summary.get("metrics_requested", summary.get("metric_queries"))
-    queries_per_active = (metrics_requested / active) if metrics_requested and active else None
+    # The floor per account and region: ceil(queries / 500), queries counted per active function
+    # as the plan makes them (the same constants as tests/e2e/test_walking_skeleton.py): the
+    # core AWS/Lambda statistics, plus the Lambda Insights ones where the function publishes them.
+    insights = {(f["account_id"], f["region"], f["function_name"]) for f in truth["functions"]
+                if f.get("lambda_insights")}
     pairs = {}
-    for m in truth["metrics"]:
-        pairs.setdefault((m["account_id"], m["region"]), set()).add(m["function_name"])
-    floor = (sum(math.ceil(len(fns) * queries_per_active / 500) for fns in pairs.values())
-             if queries_per_active else None)
+    for account_id, region, function in {(m["account_id"], m["region"], m["function_name"]) for m in truth["metrics"]}:
+        pairs[(account_id, region)] = (pairs.get((account_id, region), 0) + CORE_QUERIES_PER_FUNCTION
+                                       + (INSIGHTS_QUERIES_PER_FUNCTION if (account_id, region, function) in insights else 0))
+    floor = sum(math.ceil(q / 500) for q in pairs.values()) if pairs else None
+    planned = sum(pairs.values())
     cw_requests = sum(v for k, v in calls.items() if k.startswith("cloudwatch:") and k != "cloudwatch:GetMetricData")
     gb = (summary.get("logs_insights_bytes_scanned") or 0) / 1e9
     per_run = (metrics_requested or 0) * USD_PER_METRIC_REQUESTED + cw_requests * USD_PER_CW_REQUEST + gb * USD_PER_GB_SCANNED
@@ -110,6 +121,8 @@ def figures(name, spec, truth, summary, time_stderr, simulate_s):
         "window": truth["window"], "simulate_seconds": round(simulate_s, 1),
         "api_calls": calls, "metrics_requested": metrics_requested,
         "functions_active_seen_by_collector": summary.get("functions_active"),
+        "functions_with_lambda_insights": len(insights),
+        "metric_queries_expected": planned,
         "get_metric_data_floor": floor, "get_metric_data_calls": calls.get("cloudwatch:GetMetricData"),
         "logs_insights_bytes_scanned": summary.get("logs_insights_bytes_scanned"),
         "usd_per_run": round(per_run, 6),
