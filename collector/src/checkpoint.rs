@@ -339,6 +339,7 @@ mod tests {
             runtimes: lfm_schema::reference::RuntimeTable::shipped(),
             deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
             retention_days: None,
+            lambda_insights: true,
         }
     }
 

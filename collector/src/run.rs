@@ -330,7 +330,7 @@ async fn collect_region(
     let mut logs_bytes_scanned = 0.0;
     let mut error = None;
     for window in windows {
-        let region_series = match cloudwatch::harvest(session, region, &functions, window, *collected_at, calls).await {
+        let region_series = match cloudwatch::harvest(session, region, &functions, window, *collected_at, config.lambda_insights, calls).await {
             Ok(region_series) => region_series,
             Err(e) => {
                 error = Some(e.to_string());

@@ -140,6 +140,7 @@ async fn collects_seeded_fleet_into_opensearch() {
         runtimes: lfm_schema::reference::RuntimeTable::shipped(),
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
+        lambda_insights: true,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -312,6 +313,7 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         runtimes: lfm_schema::reference::RuntimeTable::shipped(),
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
+        lambda_insights: true,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -349,6 +351,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         runtimes: lfm_schema::reference::RuntimeTable::shipped(),
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
+        lambda_insights: true,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");

@@ -42,12 +42,12 @@ def collector_config(tf, tmp_path):
     return path
 
 
-def run_collector(binaries, testbed, fleet, config_path):
+def run_collector(binaries, testbed, fleet, config_path, *extra):
     window = fleet["window"]
     proc = subprocess.run(
         [binaries["collector"], "run", "--config", str(config_path),
          "--start", window["start"], "--end", window["end"], "--period", str(window["period_seconds"]),
-         "--output", "json"],
+         "--output", "json", *extra],
         env=aws_env(testbed["moto"]), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"collector failed:\n{proc.stdout}\n{proc.stderr}"
     return json.loads(proc.stdout)
@@ -199,6 +199,22 @@ def assert_log_fields_equal_truth(key, doc, want):
     for field in ("gb_seconds", "request_cost_usd", "compute_cost_usd", "cost_usd"):
         assert want[field] is not None, (key, field, "the fleet's regions are in the price table")
         assert doc[field] == pytest.approx(want[field], rel=0.005), (key, field, doc[field], want[field])
+
+
+def test_without_lambda_insights_report_records_give_the_same_numbers(deployed, fleet, binaries, testbed, tmp_path):
+    """`--lambda-insights false`: no LambdaInsights listing or queries (the core statistics
+    only), and cold starts, init and memory from the REPORT records equal the same truth."""
+    summary = run_collector(binaries, testbed, fleet, collector_config(deployed, tmp_path), "--lambda-insights", "false")
+    active = {(m["account_id"], m["region"], m["function_name"]) for m in fleet["metrics"]}
+    pairs = {(a["account_id"], r) for a in fleet["accounts"] for r in fleet["regions"]}
+    assert summary["metric_queries"] == CORE_QUERIES_PER_FUNCTION * len(active)
+    assert summary["api_calls"]["cloudwatch:ListMetrics"] == len(pairs), "no LambdaInsights listing"
+    truth = {(m["account_id"], m["region"], m["function_name"], m["timestamp"]): m for m in fleet["metrics"]}
+    got = {(d["_source"]["account_id"], d["_source"]["region"], d["_source"]["function_name"],
+            d["_source"]["@timestamp"].replace(".000", "")): d["_source"] for d in search_all(testbed["opensearch"], "lfm-metrics-*")}
+    assert set(got) == set(truth)
+    for key, want in truth.items():
+        assert_log_fields_equal_truth(key, got[key], dict(want, cold_start_source="logs_insights"))
 
 
 def test_rerun_leaves_the_same_documents(deployed, fleet, binaries, testbed, tmp_path):

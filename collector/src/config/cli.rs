@@ -107,6 +107,11 @@ pub struct RunArgs {
     /// Delete daily metrics indices older than this many days after each run [default: keep all].
     #[arg(long, env = "LFM_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
+    /// Read cold starts, init duration and memory from Lambda Insights metrics where functions
+    /// publish them: true or false [default: true]. Each such active function costs 5 more
+    /// GetMetricData queries; with false the REPORT records alone give these numbers.
+    #[arg(long, env = "LFM_LAMBDA_INSIGHTS")]
+    pub lambda_insights: Option<bool>,
     /// Summary format.
     #[arg(long, env = "LFM_OUTPUT", value_enum, default_value = "human")]
     pub output: OutputFormat,
@@ -249,6 +254,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         runtimes,
         deprecation_warning_days,
         retention_days,
+        lambda_insights: args.lambda_insights.or(file.lambda_insights).unwrap_or(true),
     })
 }
 
@@ -360,6 +366,22 @@ mod tests {
         assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
         assert_eq!(config.index_prefix, "lfm");
         assert_eq!(config.partition, "aws");
+    }
+
+    #[test]
+    fn lambda_insights_on_by_default_off_by_flag_or_file() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200"];
+        assert!(merge(&parse(&base), FileConfig::default(), None, now()).unwrap().lambda_insights);
+        let off: Vec<&str> = base.iter().copied().chain(["--lambda-insights", "false"]).collect();
+        assert!(!merge(&parse(&off), FileConfig::default(), None, now()).unwrap().lambda_insights);
+        let file = FileConfig::from_toml("lambda_insights = false\n").unwrap();
+        assert!(!merge(&parse(&base), file, None, now()).unwrap().lambda_insights);
+        // The flag wins over the file.
+        let on: Vec<&str> = base.iter().copied().chain(["--lambda-insights", "true"]).collect();
+        let file = FileConfig::from_toml("lambda_insights = false\n").unwrap();
+        assert!(merge(&parse(&on), file, None, now()).unwrap().lambda_insights);
+        let bad = Cli::try_parse_from(["lfm-collector", "run", "--lambda-insights", "maybe"]).err().unwrap().to_string();
+        assert!(bad.contains("--lambda-insights") && bad.contains("maybe"), "{bad}");
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct FileConfig {
     pub runtimes_file: Option<std::path::PathBuf>,
     pub deprecation_warning_days: Option<u32>,
     pub retention_days: Option<u32>,
+    /// See `--lambda-insights`.
+    pub lambda_insights: Option<bool>,
 }
 
 impl FileConfig {

@@ -62,6 +62,11 @@ pub struct Config {
     /// After each run, delete `{prefix}-metrics-YYYY.MM.DD` indices older than this many
     /// days (`None`: keep everything).
     pub retention_days: Option<u32>,
+    /// Read cold starts, init duration and memory from Lambda Insights metrics for the active
+    /// functions that publish them (5 more GetMetricData queries each, $0.01 per 1,000 metrics
+    /// requested, one more ListMetrics per account and region). `false`: those numbers come
+    /// from the REPORT records alone (Logs Insights runs for every active function anyway).
+    pub lambda_insights: bool,
 }
 
 /// Default of [`Config::deprecation_warning_days`].

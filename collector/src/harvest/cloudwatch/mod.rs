@@ -219,13 +219,15 @@ pub struct RegionSeries {
 
 /// Fetches every statistic of `functions` (all of one account and region) over `window`:
 /// ListMetrics to find the active functions and their metrics (when the window is recent
-/// enough to be listed, judged at `now`), then GetMetricData for them.
+/// enough to be listed, judged at `now`), then GetMetricData for them; with `lambda_insights`
+/// also the Lambda Insights statistics of the active functions that publish them.
 pub async fn harvest(
     session: &AccountSession,
     region: &str,
     functions: &[FunctionRecord],
     window: &Window,
     now: DateTime<Utc>,
+    lambda_insights: bool,
     calls: &ApiCallCounter,
 ) -> Result<RegionSeries, HarvestError> {
     let config = aws_sdk_cloudwatch::config::Builder::from(&session.sdk_config)
@@ -254,7 +256,7 @@ pub async fn harvest(
     let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
     // Lambda Insights only where some function is active: an idle region costs no listing.
     let with_insights = match (&catalog, listing_scope(window, now)) {
-        (Some(catalog), scope) if names.iter().any(|n| catalog.is_active(n)) => {
+        (Some(catalog), scope) if lambda_insights && names.iter().any(|n| catalog.is_active(n)) => {
             list_functions_with_insights(&client, scope, calls).await.map_err(|reason| HarvestError::ListMetrics {
                 account_id: session.account_id.clone(),
                 region: region.to_string(),
