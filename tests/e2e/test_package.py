@@ -13,7 +13,7 @@
 
 Architectures built: LFM_PACKAGE_ARCHES (space separated; default "x86_64 arm64").
 A cold release build takes minutes per architecture (figures in docs/guides/collector-package.md);
-scripts/test limits CI to x86_64.
+scripts/test builds both; LFM_PACKAGE_ARCHES=x86_64 skips the arm64 build.
 """
 
 import base64
