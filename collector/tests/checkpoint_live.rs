@@ -22,11 +22,11 @@ use clap::Parser;
 use lfm_collector::config::cli::{Cli, Command};
 use lfm_collector::config::Config;
 use lfm_collector::RunSummary;
-use serde_json::{json, Value};
+use serde_json::json;
 
 mod common;
 
-use common::{checkpoint, delete_prefix, execution_role, get_json as get, lambda_datum, member_account, put_lambda_metrics, required_env, rfc, zip_function, Member};
+use common::{checkpoint, delete_prefix, execution_role, get_json as get, lambda_datum, member_account, put_lambda_metrics, required_env, rfc, search_hits, zip_function, Member};
 
 const PERIOD: i64 = 300;
 const PERIODS: i64 = 36;
@@ -79,19 +79,8 @@ fn config(account: &str, prefix: &str, extra: &[&str], now: DateTime<Utc>) -> Co
 
 /// Every metric document: `(_id, function, @timestamp)`.
 async fn metric_docs(http: &reqwest::Client, opensearch: &str, prefix: &str) -> Vec<(String, String, String)> {
-    http.post(format!("{opensearch}/{prefix}-metrics-*/_refresh")).send().await.unwrap();
-    let body: Value = http
-        .post(format!("{opensearch}/{prefix}-metrics-*/_search"))
-        .json(&json!({"size": 10000, "query": {"match_all": {}}}))
-        .send()
+    search_hits(http, opensearch, &format!("{prefix}-metrics-*"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["hits"]["hits"]
-        .as_array()
-        .unwrap()
         .iter()
         .map(|h| {
             let s = &h["_source"];

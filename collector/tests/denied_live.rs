@@ -20,7 +20,7 @@ use aws_sdk_lambda::types::Runtime;
 use chrono::{DurationRound, TimeDelta, Utc};
 use common::{
     checkpoint, collector_uses_moto, delete_prefix, execution_role, get_json, lambda_datum, member_account, put_lambda_metrics,
-    required_env, rfc, sdk_config, test_keys, zip_function, Member,
+    required_env, rfc, sdk_config, search_hits, test_keys, zip_function, Member,
 };
 use serde_json::{json, Value};
 
@@ -81,17 +81,11 @@ fn run_collector(accounts: &[&str], role_name: &str, prefix: &str, extra: &[&str
 }
 
 async fn metric_accounts(http: &reqwest::Client, opensearch: &str, prefix: &str) -> Vec<String> {
-    http.post(format!("{opensearch}/{prefix}-metrics-*/_refresh")).send().await.unwrap();
-    let body: Value = http
-        .post(format!("{opensearch}/{prefix}-metrics-*/_search"))
-        .json(&json!({"size": 1000, "query": {"match_all": {}}}))
-        .send()
+    search_hits(http, opensearch, &format!("{prefix}-metrics-*"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["hits"]["hits"].as_array().unwrap().iter().map(|h| h["_source"]["account_id"].as_str().unwrap().to_string()).collect()
+        .iter()
+        .map(|h| h["_source"]["account_id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]

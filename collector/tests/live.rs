@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{collector_uses_moto, execution_role, member_account, required_env, sdk_config, zip_function, Member, EMPTY_ZIP};
+use common::{collector_uses_moto, execution_role, member_account, required_env, sdk_config, search_hits, zip_function, Member, EMPTY_ZIP};
 
 const PERIOD: u32 = 300;
 
@@ -96,20 +96,6 @@ async fn seed(moto: &str, member: &Member, window_start: DateTime<Utc>) -> (Vec<
     (functions.iter().map(|(n, r)| (n.to_string(), r.to_string())).collect(), points)
 }
 
-async fn search(http: &reqwest::Client, opensearch: &str, index: &str) -> Vec<Value> {
-    http.post(format!("{opensearch}/{index}/_refresh")).send().await.unwrap().error_for_status().unwrap();
-    let body: Value = http
-        .post(format!("{opensearch}/{index}/_search"))
-        .json(&json!({"size": 1000, "query": {"match_all": {}}, "sort": [{"_id": "asc"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["hits"]["hits"].as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn collects_seeded_fleet_into_opensearch() {
     let moto = required_env("LFM_MOTO_URL");
@@ -156,7 +142,7 @@ async fn collects_seeded_fleet_into_opensearch() {
     assert_eq!(summary.bulk_requests, 1, "one account's documents fit one request");
 
     let http = reqwest::Client::new();
-    let metrics = search(&http, &opensearch, &format!("{prefix}-metrics-*")).await;
+    let metrics = search_hits(&http, &opensearch, &format!("{prefix}-metrics-*")).await;
     let rows: Vec<Row> = metrics
         .iter()
         .map(|hit| {
@@ -206,7 +192,7 @@ async fn collects_seeded_fleet_into_opensearch() {
     assert!(source["cost_usd"].as_f64().unwrap() > 0.0);
     assert!((source["timeout_proximity_max"].as_f64().unwrap() - 0.01).abs() < 1e-12);
 
-    let inventory = search(&http, &opensearch, &format!("{prefix}-inventory")).await;
+    let inventory = search_hits(&http, &opensearch, &format!("{prefix}-inventory")).await;
     assert_eq!(inventory.len(), 3);
     let resize = inventory.iter().find(|h| h["_source"]["function_name"] == "resize").unwrap();
     assert_eq!(resize["_id"], format!("{account}:eu-west-1:resize"));
@@ -238,8 +224,8 @@ async fn collects_seeded_fleet_into_opensearch() {
     // Same window again: the same documents, overwritten, no duplicates.
     let again = lfm_collector::run(&config).await;
     assert!(again.succeeded(), "{again}");
-    assert_eq!(search(&http, &opensearch, &format!("{prefix}-metrics-*")).await.len(), 4);
-    assert_eq!(search(&http, &opensearch, &format!("{prefix}-inventory")).await.len(), 3);
+    assert_eq!(search_hits(&http, &opensearch, &format!("{prefix}-metrics-*")).await.len(), 4);
+    assert_eq!(search_hits(&http, &opensearch, &format!("{prefix}-inventory")).await.len(), 3);
 
     // A document the strict mapping rejects is reported with OpenSearch's reason, not dropped;
     // the good document in the same request is written.

@@ -172,6 +172,21 @@ pub fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Every hit of `index` (a name or pattern) after a refresh, sorted by `_id`.
+pub async fn search_hits(http: &reqwest::Client, opensearch: &str, index: &str) -> Vec<Value> {
+    http.post(format!("{opensearch}/{index}/_refresh")).send().await.unwrap().error_for_status().unwrap();
+    let body: Value = http
+        .post(format!("{opensearch}/{index}/_search"))
+        .json(&serde_json::json!({"size": 10000, "query": {"match_all": {}}, "sort": [{"_id": "asc"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["hits"]["hits"].as_array().cloned().unwrap_or_default()
+}
+
 pub async fn get_json(http: &reqwest::Client, url: String) -> Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
 }

@@ -59,40 +59,27 @@ pub fn stored_zip(name: &str, content: &[u8]) -> Vec<u8> {
 
 /// Terraform 1.0.3: `LFM_TERRAFORM`, else the test bed's `$LFM_CACHE/terraform/1.0.3/terraform`.
 pub fn terraform() -> PathBuf {
-    let path = std::env::var_os("LFM_TERRAFORM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("LFM_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
-                });
-            cache.join("terraform/1.0.3/terraform")
-        });
-    assert!(
-        path.exists(),
-        "Terraform 1.0.3 not found at {} (set LFM_TERRAFORM, or `python -m lfm_testbed up`)",
-        path.display()
-    );
-    path
+    test_bed_binary("LFM_TERRAFORM", "terraform/1.0.3/terraform", "Terraform 1.0.3")
 }
 
 /// OpenTofu as the test bed builds it: `LFM_TOFU`, else `$LFM_CACHE/opentofu/<VERSION>/bin/tofu`
 /// (VERSION as in testbed/lfm_testbed/opentofu.py).
 pub fn tofu() -> PathBuf {
-    let path = std::env::var_os("LFM_TOFU")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("LFM_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm")
-                });
-            cache.join("opentofu/1.12.6/bin/tofu")
-        });
+    test_bed_binary("LFM_TOFU", "opentofu/1.12.6/bin/tofu", "OpenTofu")
+}
+
+/// A client the test bed installs: `$var`, else `relative` under `$LFM_CACHE` (default
+/// `~/.cache/lfm`); it must exist.
+fn test_bed_binary(var: &str, relative: &str, what: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("LFM_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cache/lfm"));
+        cache.join(relative)
+    });
     assert!(
         path.exists(),
-        "OpenTofu not found at {} (set LFM_TOFU, or `python -m lfm_testbed up`)",
+        "{what} not found at {} (set {var}, or `python -m lfm_testbed up`)",
         path.display()
     );
     path
