@@ -1,9 +1,10 @@
 //! The `provider "lfm"` block: its schema and its parsing into [`ProviderConfig`].
 //!
-//! Parsing is pure (no AWS calls) so it is unit-tested; [`super::aws`] turns the result into
+//! Parsing is pure (no AWS calls) so it is unit-tested; [`super::aws::session`] turns the result into
 //! SDK clients. A value that is still unknown (it depends on a resource not yet created)
 //! yields [`Parsed::Deferred`]: errors are reported once the value is known.
 
+use crate::lfm::validators;
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Validator, Value};
 
 /// Services whose endpoint can be overridden in the `endpoints` block.
@@ -60,7 +61,7 @@ pub enum Parsed {
 
 pub fn schema() -> Schema {
     let assume_role = Block::new("Role to assume with the default credentials before any other call (e.g. from a CI account into the management account).")
-        .attr(Attribute::string("role_arn").required().validate(Validator::Arn).description("ARN of the role to assume."))
+        .attr(Attribute::string("role_arn").required().validate(validators::ARN).description("ARN of the role to assume."))
         .attr(Attribute::string("session_name").optional().description("Session name shown in CloudTrail (default: generated)."))
         .attr(Attribute::string("external_id").optional().sensitive().description("External ID the role's trust policy requires."));
     let mut endpoints = Block::new("Endpoint URL overrides per AWS service (LocalStack, moto, VPC or FIPS endpoints).");

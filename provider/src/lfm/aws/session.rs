@@ -1,8 +1,8 @@
-//! AWS clients: the base session (default credential chain, optionally through the provider's
+//! AWS sessions: the base session (default credential chain, optionally through the provider's
 //! `assume_role`), per-service endpoint overrides, and sessions inside member accounts
 //! obtained with `sts:AssumeRole`.
 
-use super::config::{Endpoints, ProviderConfig};
+use crate::lfm::config::{Endpoints, ProviderConfig};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -19,8 +19,6 @@ pub struct Aws {
     base: SdkConfig,
     endpoints: Endpoints,
     partition: OnceCell<String>,
-    /// Filled by [`super::org::organization`]; one DescribeOrganization per provider run.
-    pub(super) organization: OnceCell<super::org::Organization>,
 }
 
 /// Credentials for one member account, from assuming a role there.
@@ -84,7 +82,7 @@ impl Aws {
                 default_chain.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
             }
         };
-        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new(), organization: OnceCell::new() }
+        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new() }
     }
 
     pub fn region(&self) -> &str {

@@ -2,7 +2,8 @@
 //! (its ID for the `aws:PrincipalOrgID` condition, its management account) and
 //! `organizations:ListAccounts` (its accounts, every page).
 
-use super::aws::{Aws, AwsError};
+use super::session::{Aws, AwsError};
+use tokio::sync::OnceCell;
 use crate::framework::{AttrPath, Diagnostics};
 
 /// What DescribeOrganization tells LFM.
@@ -28,10 +29,11 @@ pub struct OrgAccount {
     pub joined_method: String,
 }
 
-/// The organisation (looked up once per provider run). Errors name `attribute`, the
+/// The organisation, looked up once into `cached` (the provider context keeps one per
+/// provider run: `crate::lfm::LfmContext::organization`). Errors name `attribute`, the
 /// argument that would avoid the lookup, or say which permission is missing.
-pub async fn organization(aws: &Aws, attribute: &str) -> Result<Organization, Diagnostics> {
-    aws.organization
+pub async fn organization(aws: &Aws, cached: &OnceCell<Organization>, attribute: &str) -> Result<Organization, Diagnostics> {
+    cached
         .get_or_try_init(|| async {
             let out = aws.organizations().describe_organization().send().await.map_err(AwsError::from_sdk)?;
             let org = out.organization();
@@ -47,12 +49,6 @@ pub async fn organization(aws: &Aws, attribute: &str) -> Result<Organization, Di
         .await
         .cloned()
         .map_err(|e| lookup_error(&e, attribute))
-}
-
-/// The organisation ID (`o-...`). Errors point at `attribute` (the resource's
-/// `organization_id`) and say how to avoid the lookup.
-pub async fn organization_id(aws: &Aws, attribute: &str) -> Result<String, Diagnostics> {
-    organization(aws, attribute).await.map(|o| o.id)
 }
 
 /// Every account of the organisation, all pages of ListAccounts (`page_size`: the API's

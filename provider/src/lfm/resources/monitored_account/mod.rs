@@ -13,38 +13,13 @@ mod tests;
 
 use self::errors::{assume_error, iam_error};
 use self::model::{RoleKey, ATTRIBUTES};
-use super::aws::{AccountSession, Aws};
-use super::{iam, org, LfmContext};
+use crate::lfm::aws::{iam, AccountSession, Aws};
+use crate::lfm::{validators, LfmContext};
 use crate::framework::{Attribute, AttrType, Block, Diagnostics, Resource, Schema, Validator, Value};
 use async_trait::async_trait;
 use lfm_schema::iam::{policies_equivalent, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME};
 
 pub struct MonitoredAccount;
-
-/// Validator shared with the data source: a non-empty list of principal ARNs.
-pub(crate) fn at_least_one_principal(v: &Value) -> Result<(), String> {
-    if v.elements().is_empty() {
-        Err("must list at least one principal ARN (the role or account the LFM collector runs as), e.g. arn:aws:iam::123456789012:role/lfm-collector.".into())
-    } else {
-        Ok(())
-    }
-}
-
-pub(crate) const ORGANIZATION_ID: Validator =
-    Validator::Regex { pattern: r"o-[a-z0-9]{10,32}", message: "an AWS Organizations ID: o- followed by 10 to 32 lowercase letters or digits" };
-/// sts:ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (a custom check: as a regex the
-/// repetition count makes the compiled automaton too large).
-pub(crate) const EXTERNAL_ID: Validator = Validator::Custom(valid_external_id);
-
-fn valid_external_id(v: &Value) -> Result<(), String> {
-    let s = v.as_str().unwrap_or_default();
-    let chars_ok = s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
-    if (2..=1224).contains(&s.len()) && chars_ok {
-        Ok(())
-    } else {
-        Err("must be 2 to 1224 characters of letters, digits and _+=,.@:/- (what sts:ExternalId accepts)".into())
-    }
-}
 
 #[async_trait]
 impl Resource<LfmContext> for MonitoredAccount {
@@ -55,15 +30,15 @@ impl Resource<LfmContext> for MonitoredAccount {
     fn schema(&self) -> Schema {
         let block = Block::new("The cross-account monitoring role in one member account: trusted by the LFM collector's principals (optionally only from inside the organisation and with an external ID), allowed exactly the read-only calls the collector makes.")
             .attr(Attribute::string("id").computed().description("ACCOUNT_ID/ROLE_NAME."))
-            .attr(Attribute::string("account_id").required().force_new().validate(Validator::AccountId).description("12-digit ID of the member account to monitor."))
-            .attr(Attribute::string("role_name").default(Value::string(DEFAULT_ROLE_NAME)).force_new().validate(Validator::IamRoleName).description("Name of the monitoring role to create in the account."))
-            .attr(Attribute::string("bootstrap_role_name").default(Value::string(DEFAULT_BOOTSTRAP_ROLE_NAME)).validate(Validator::IamRoleName).description("Existing role in the account that the provider assumes to manage the monitoring role; it must trust the provider's identity and allow IAM role management."))
+            .attr(Attribute::string("account_id").required().force_new().validate(validators::ACCOUNT_ID).description("12-digit ID of the member account to monitor."))
+            .attr(Attribute::string("role_name").default(Value::string(DEFAULT_ROLE_NAME)).force_new().validate(validators::IAM_ROLE_NAME).description("Name of the monitoring role to create in the account."))
+            .attr(Attribute::string("bootstrap_role_name").default(Value::string(DEFAULT_BOOTSTRAP_ROLE_NAME)).validate(validators::IAM_ROLE_NAME).description("Existing role in the account that the provider assumes to manage the monitoring role; it must trust the provider's identity and allow IAM role management."))
             .attr(Attribute::list_of("monitoring_principal_arns", AttrType::String).required()
-                .validate(Validator::Each(Box::new(Validator::Arn)))
-                .validate(Validator::Custom(at_least_one_principal))
+                .validate(Validator::Each(Box::new(validators::ARN)))
+                .validate(validators::AT_LEAST_ONE_PRINCIPAL)
                 .description("ARNs of the principals allowed to assume the role (the LFM collector's role or account)."))
-            .attr(Attribute::string("organization_id").optional().computed().use_state_for_unknown().validate(ORGANIZATION_ID).description("Only principals of this organisation may assume the role (aws:PrincipalOrgID). Default: the organisation of the provider's credentials."))
-            .attr(Attribute::string("external_id").optional().sensitive().validate(EXTERNAL_ID).description("External ID the collector must pass when assuming the role (sts:ExternalId)."))
+            .attr(Attribute::string("organization_id").optional().computed().use_state_for_unknown().validate(validators::ORGANIZATION_ID).description("Only principals of this organisation may assume the role (aws:PrincipalOrgID). Default: the organisation of the provider's credentials."))
+            .attr(Attribute::string("external_id").optional().sensitive().validate(validators::EXTERNAL_ID).description("External ID the collector must pass when assuming the role (sts:ExternalId)."))
             .attr(Attribute::string("role_arn").computed().use_state_for_unknown().description("ARN of the monitoring role, for the collector's configuration."))
             .attr(Attribute::string("trust_policy_json").computed().description("The role's trust policy as IAM holds it (a change made outside Terraform shows as a diff), with the sts:ExternalId value replaced by a marker since external_id is sensitive."))
             .attr(Attribute::string("permissions_policy_json").computed().description("The role's inline permissions policy as IAM holds it."))
@@ -78,7 +53,7 @@ impl Resource<LfmContext> for MonitoredAccount {
         }
         let Some(aws) = ctx.configured() else { return Ok(model::plan(planned, prior, None, None)) };
         let organization_id = match planned.get("organization_id") {
-            Value::Null => Some(org::organization_id(aws, "organization_id").await?),
+            Value::Null => Some(ctx.organization_id("organization_id").await?),
             _ => None,
         };
         let partition = aws.partition().await;
@@ -88,7 +63,7 @@ impl Resource<LfmContext> for MonitoredAccount {
     async fn create(&self, ctx: &LfmContext, planned: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
         let key = RoleKey::from_value(planned)?;
-        let mut state = resolve(aws, planned).await?;
+        let mut state = resolve(ctx, planned).await?;
         let session = account_session(aws, &key).await?;
         let (trust, permissions) = documents(&state);
         let arn = iam::create_role(&session.iam(), &key.role_name, &trust, &permissions, model::propagation_policy(planned))
@@ -110,7 +85,7 @@ impl Resource<LfmContext> for MonitoredAccount {
     async fn update(&self, ctx: &LfmContext, prior: &Value, planned: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
         let key = RoleKey::from_value(planned)?;
-        let mut state = resolve(aws, planned).await?;
+        let mut state = resolve(ctx, planned).await?;
         let session = account_session(aws, &key).await?;
         let client = session.iam();
         let (trust, permissions) = documents(&state);
@@ -147,10 +122,10 @@ impl Resource<LfmContext> for MonitoredAccount {
 }
 
 /// The planned object with everything left unknown at plan time filled in.
-async fn resolve(aws: &Aws, planned: &Value) -> Result<Value, Diagnostics> {
+async fn resolve(ctx: &LfmContext, planned: &Value) -> Result<Value, Diagnostics> {
     let mut state = planned.clone();
     if matches!(state.get("organization_id"), Value::Null | Value::Unknown) {
-        state.set("organization_id", Value::String(org::organization_id(aws, "organization_id").await?));
+        state.set("organization_id", Value::String(ctx.organization_id("organization_id").await?));
     }
     if !matches!(state.get("trust_policy_json"), Value::String(_)) {
         let trust = model::desired_trust_policy(&state).ok_or_else(|| {

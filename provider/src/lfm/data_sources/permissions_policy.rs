@@ -2,7 +2,7 @@
 //! (exactly the actions the collector calls, from `lfm_schema::iam`), for roles created by
 //! other means. Pure: no AWS call, works before the provider's credentials are known.
 
-use super::{content_id, LfmContext};
+use crate::lfm::{content_id, LfmContext};
 use crate::framework::{AttrType, Attribute, Block, DataSource, Diagnostics, Schema, Value};
 use async_trait::async_trait;
 use lfm_schema::iam::{permissions_policy, COLLECTOR_ACTIONS, PERMISSIONS_POLICY_NAME};

@@ -22,7 +22,7 @@ use self::client::Client;
 use self::model::{
     Auth, IsmMode, Target, ATTRIBUTES, BLOCKS, RETENTION_COLLECTOR, RETENTION_ISM, RETENTION_NONE,
 };
-use super::LfmContext;
+use crate::lfm::{validators, LfmContext};
 use crate::framework::{
     AttrPath, AttrType, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema, Validator,
     Value,
@@ -44,7 +44,7 @@ impl Resource<LfmContext> for DashboardBundle {
     fn schema(&self) -> Schema {
         let sigv4 = Block::new("AWS Signature Version 4 with the provider's AWS credentials (Amazon OpenSearch Service or Serverless), for OpenSearch and Dashboards.")
             .attr(Attribute::string("service").default(Value::string("es")).validate(Validator::OneOf(&["es", "aoss"])).description("`es` for Amazon OpenSearch Service domains, `aoss` for OpenSearch Serverless collections."))
-            .attr(Attribute::string("region").required().validate(Validator::Regex { pattern: r"[a-z]{2}(-[a-z]+)+-\d", message: "an AWS region such as eu-west-1" }).description("Region of the domain or collection."));
+            .attr(Attribute::string("region").required().validate(validators::REGION).description("Region of the domain or collection."));
         let block = Block::new("The LFM index templates, retention and OpenSearch Dashboards saved objects (index patterns, visualisations, dashboards for fleet overview, errors and throttles, duration and timeouts, cold starts, memory, cost, runtimes), installed from the schema the collector writes by.")
             .attr(Attribute::string("id").computed().description("OPENSEARCH_URL|INDEX_PREFIX."))
             .attr(Attribute::string("opensearch_url").required().force_new().validate(HTTP_URL).description("Base URL of the OpenSearch cluster, e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com."))

@@ -1,8 +1,8 @@
 //! Data source `lfm_trust_policy`: the monitoring role's trust policy as JSON, for accounts
 //! whose role is created by other means (CloudFormation StackSets, another module).
 
-use super::monitored_account::{at_least_one_principal, EXTERNAL_ID, ORGANIZATION_ID};
-use super::{content_id, org, LfmContext};
+use crate::lfm::validators::{self, AT_LEAST_ONE_PRINCIPAL, EXTERNAL_ID, ORGANIZATION_ID};
+use crate::lfm::{content_id, LfmContext};
 use crate::framework::{AttrType, Attribute, Block, DataSource, Diagnostics, Schema, Validator, Value};
 use async_trait::async_trait;
 use lfm_schema::iam::trust_policy;
@@ -21,8 +21,8 @@ impl DataSource<LfmContext> for TrustPolicy {
             block: Block::new("The trust policy LFM puts on a monitoring role, as JSON.")
                 .attr(Attribute::string("id").computed().description("A hash of the document."))
                 .attr(Attribute::list_of("monitoring_principal_arns", AttrType::String).required()
-                    .validate(Validator::Each(Box::new(Validator::Arn)))
-                    .validate(Validator::Custom(at_least_one_principal))
+                    .validate(Validator::Each(Box::new(validators::ARN)))
+                    .validate(AT_LEAST_ONE_PRINCIPAL)
                     .description("ARNs of the principals allowed to assume the role."))
                 .attr(Attribute::string("organization_id").optional().computed().validate(ORGANIZATION_ID).description("Organisation the principals must belong to. Default: the organisation of the provider's credentials."))
                 .attr(Attribute::string("external_id").optional().sensitive().validate(EXTERNAL_ID).description("External ID the collector must pass (sts:ExternalId)."))
@@ -34,7 +34,7 @@ impl DataSource<LfmContext> for TrustPolicy {
         let mut out = config.clone();
         let organization_id = match config.get("organization_id").as_str() {
             Some(id) => id.to_owned(),
-            None => org::organization_id(ctx.aws()?, "organization_id").await?,
+            None => ctx.organization_id("organization_id").await?,
         };
         let json = trust_policy(
             &config.get("monitoring_principal_arns").strings(),

@@ -2,7 +2,7 @@
 //! visible yet to the next call. The SDK already retries throttling and transport errors;
 //! this covers the errors only time fixes, within a bounded time.
 
-use super::aws::AwsError;
+use super::session::AwsError;
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,5 @@
-//! What is inside the collector package, checked at plan time: the `bootstrap` entry must be
+//! The collector package (`package_path`): reading it at plan time ([`read_package`]), its
+//! hash as Lambda reports it ([`package_sha256`]), and what is inside it: the `bootstrap` entry must be
 //! something the `provided.al2023` runtime can start on the chosen architecture: a script
 //! (`#!`), or an ELF executable for that machine that is static or needs no glibc newer than
 //! the image's (Amazon Linux 2023 ships glibc 2.34). A mismatch would otherwise surface only
@@ -10,6 +11,7 @@
 //! runtimes", <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-provided.html>).
 //! `scripts/package-collector` builds a package that passes: linked by zig against glibc 2.34.
 
+use crate::framework::{AttrPath, Diagnostics};
 use flate2::read::DeflateDecoder;
 use std::io::Read;
 
@@ -153,6 +155,59 @@ fn newest_glibc(bin: &[u8]) -> Option<(u32, u32)> {
         i = start;
     }
     newest
+}
+
+/// Lambda takes at most 50 MB of zipped code in the request itself (larger goes through S3).
+pub const MAX_DIRECT_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The package as Lambda will report it: base64 (standard, padded) of its SHA-256
+/// (`CodeSha256`). `path` names the attribute in errors.
+pub fn package_sha256(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
+/// Read and check the package: a zip with a `bootstrap` entry the provided.al2023 runtime can
+/// start on `architecture` (when known; see [`problem`]), small enough for a direct upload.
+pub fn read_package(path: &str, architecture: Option<&str>) -> Result<Vec<u8>, Diagnostics> {
+    let bad = |summary: String, detail: String| {
+        Diagnostics::attribute_error(AttrPath::attr("package_path"), summary, detail)
+    };
+    let meta = std::fs::metadata(path).map_err(|e| {
+        bad(
+            format!("Cannot read the collector package {path}"),
+            format!("{e}. Build it first (scripts/package-collector prints its path), or fix package_path."),
+        )
+    })?;
+    if meta.len() > MAX_DIRECT_UPLOAD_BYTES {
+        return Err(bad(
+            format!("The collector package {path} is too large"),
+            format!("{} bytes; Lambda takes at most {MAX_DIRECT_UPLOAD_BYTES} bytes of zipped code in the request. Build a release package (stripped) with scripts/package-collector.", meta.len()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        bad(
+            format!("Cannot read the collector package {path}"),
+            e.to_string(),
+        )
+    })?;
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Err(bad(format!("{path} is not a zip file"), "package_path must be the zip built by scripts/package-collector (a `bootstrap` executable at the top level).".into()));
+    }
+    let Some(bootstrap) = inspect(&bytes, "bootstrap") else {
+        return Err(bad(
+            format!("{path} has no `bootstrap` entry"),
+            "The provided.al2023 runtime starts the executable named `bootstrap` at the top of the zip; build the package with scripts/package-collector.".into(),
+        ));
+    };
+    if let Some(problem) = architecture.and_then(|a| problem(&bootstrap, a)) {
+        return Err(bad(
+            format!("The collector package {path} cannot run on provided.al2023"),
+            problem,
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Documents go in as JSON strings and come back URL-decoded (IAM returns them percent-encoded).
 //! "Not found" is part of the answer, not an error: read returns `None`, delete succeeds.
 
-use super::aws::AwsError;
+use super::session::AwsError;
 use super::retry::{is_iam_propagation_error, retry, RetryPolicy};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;

@@ -2,10 +2,13 @@
 //! and target, and the invoke permission; reading them all back. "Not found" is part of the
 //! answer: reads return `None`, deletes succeed.
 
-use super::model::{self, Facts, FunctionFacts, Names, PERMISSION_SID, POLICY_NAME, TARGET_ID};
+use super::model::{self, Names, PERMISSION_SID, TARGET_ID};
+use super::policy::{self, POLICY_NAME};
+use super::state::{self, Facts, FunctionFacts};
+use super::package;
+use crate::lfm::aws::iam::url_decode;
+use crate::lfm::aws::retry::{retry, RetryPolicy};
 use crate::lfm::aws::{Aws, AwsError};
-use crate::lfm::iam::url_decode;
-use crate::lfm::retry::{retry, RetryPolicy};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime};
 use std::collections::{BTreeMap, HashMap};
@@ -70,7 +73,7 @@ impl<T> Step<T> for Result<T, AwsError> {
 /// Create or converge the execution role: trust policy for Lambda, the inline policy.
 async fn ensure_role(aws: &Aws, d: &Desired<'_>) -> Result<String, StepError> {
     let iam = aws.iam();
-    let trust = model::trust_policy();
+    let trust = policy::trust_policy();
     let created = iam
         .create_role()
         .role_name(&d.names.role)
@@ -266,7 +269,7 @@ async fn ensure_function(
     let code_sha = config.code_sha256().unwrap_or_default().to_owned();
     let wait = d.role_propagation.max(Duration::from_secs(60));
     if let Some(package) = &d.package {
-        if code_sha != model::package_sha256(package) || !same_arch {
+        if code_sha != package::package_sha256(package) || !same_arch {
             wait_updated(aws, &d.names.function, wait)
                 .await
                 .at("wait for the function")?;
@@ -376,7 +379,7 @@ async fn ensure_schedule(
     let current = policy
         .as_ref()
         .and_then(|p| p.policy())
-        .and_then(|p| model::permission_source_arn(p, PERMISSION_SID));
+        .and_then(|p| state::permission_source_arn(p, PERMISSION_SID));
     if current.as_deref() != Some(rule_arn.as_str()) {
         if policy
             .as_ref()
@@ -518,7 +521,7 @@ pub async fn read(aws: &Aws, names: &Names) -> Result<Option<Facts>, StepError> 
     .at("read the function's policy")?
     .and_then(|p| {
         p.policy()
-            .and_then(|p| model::permission_source_arn(p, PERMISSION_SID))
+            .and_then(|p| state::permission_source_arn(p, PERMISSION_SID))
     });
     let groups = aws
         .logs()
@@ -592,7 +595,7 @@ pub async fn delete(aws: &Aws, names: &Names) -> Result<(), StepError> {
             .map_err(AwsError::from_sdk),
     )
     .at("delete the log group")?;
-    crate::lfm::iam::delete_role(&aws.iam(), &names.role)
+    crate::lfm::aws::iam::delete_role(&aws.iam(), &names.role)
         .await
         .at("delete the execution role")
 }

@@ -13,18 +13,27 @@
 //! `package_path` (no `filebase64sha256()` needed): a rebuilt zip plans an update, and code
 //! changed outside Terraform shows as a diff against Lambda's `CodeSha256`.
 //!
-//! Pure logic (names, environment, policy, plan, state from AWS) is in [`model`]; the AWS
-//! calls in [`deploy`]. The import ID is the function name.
+//! You are in the resource's folder. Pure logic, unit-tested in `tests.rs`: [`model`]
+//! (attributes, defaults, names and ARNs, the plan), [`validators`] (plan-time checks),
+//! [`environment`] (the `LFM_*` variables set for the collector), [`policy`] (the execution
+//! role's IAM documents), [`package`] (reading and checking the zip), [`state`] (state from
+//! what AWS holds). The AWS calls are in [`deploy`]. The import ID is the function name.
 
 pub mod deploy;
+pub mod environment;
 pub mod model;
 pub mod package;
+pub mod policy;
+pub mod state;
+pub mod validators;
+
 #[cfg(test)]
 mod tests;
 
 use self::deploy::{Desired, StepError};
 use self::model::{Names, ATTRIBUTES};
-use super::LfmContext;
+use crate::lfm::validators::{ACCOUNT_ID, ARN, IAM_ROLE_NAME, REGION};
+use crate::lfm::LfmContext;
 use crate::framework::{
     AttrPath, AttrType, Attribute, Block, Diagnostics, Resource, Schema, Validator, Value,
 };
@@ -45,27 +54,27 @@ impl Resource<LfmContext> for Collector {
     fn schema(&self) -> Schema {
         let block = Block::new("The LFM collector as a scheduled Lambda function in the provider's account and region: execution role, log group, function, EventBridge schedule, target and invoke permission.")
             .attr(Attribute::string("id").computed().description("The function name."))
-            .attr(Attribute::string("name").default(Value::string(model::DEFAULT_NAME)).force_new().validate(Validator::Custom(model::valid_name)).description("Name of the function; also of its execution role, and of the EventBridge rule `<name>-schedule` and log group `/aws/lambda/<name>`."))
+            .attr(Attribute::string("name").default(Value::string(model::DEFAULT_NAME)).force_new().validate(Validator::Custom(validators::valid_name)).description("Name of the function; also of its execution role, and of the EventBridge rule `<name>-schedule` and log group `/aws/lambda/<name>`."))
             .attr(Attribute::string("package_path").required().description("Path of the collector's zip (a `bootstrap` executable at the top, built by `scripts/package-collector --arch <architecture>`). Read at plan time: its hash is `package_sha256`."))
             .attr(Attribute::string("package_sha256").computed().description("Base64 SHA-256 of the package (Lambda's CodeSha256): computed from the file at plan time, read from Lambda on refresh; a rebuilt zip or code changed outside Terraform plans an update."))
             .attr(Attribute::string("architecture").default(Value::string("arm64")).validate(Validator::OneOf(ARCHITECTURES)).description("Instruction set of the function; must match the package's build."))
             .attr(Attribute::number("memory_mb").default(Value::Number(256.0)).validate(Validator::IntRange { min: 128, max: 10240 }).description("Memory of the function in MB (128 to 10240)."))
             .attr(Attribute::number("timeout_s").default(Value::Number(300.0)).validate(Validator::IntRange { min: 1, max: 900 }).description("Timeout of one run in seconds (at most 900, Lambda's limit)."))
-            .attr(Attribute::string("schedule_expression").default(Value::string(model::DEFAULT_SCHEDULE)).validate(Validator::Custom(model::valid_schedule)).description("EventBridge schedule: rate(...) or cron(...)."))
+            .attr(Attribute::string("schedule_expression").default(Value::string(model::DEFAULT_SCHEDULE)).validate(Validator::Custom(validators::valid_schedule)).description("EventBridge schedule: rate(...) or cron(...)."))
             .attr(Attribute::bool("enabled").default(Value::Bool(true)).description("Whether the schedule rule is enabled."))
-            .attr(Attribute::list_of("monitored_account_ids", AttrType::String).required().validate(Validator::Each(Box::new(Validator::AccountId))).validate(Validator::Custom(model::non_empty_list)).description("Member accounts to collect from (LFM_ACCOUNTS); the execution role may assume only their monitoring role."))
-            .attr(Attribute::string("role_name").default(Value::string(DEFAULT_ROLE_NAME)).validate(Validator::IamRoleName).description("Name of the monitoring role in each member account (LFM_ROLE_NAME), as made by lfm_monitored_account."))
+            .attr(Attribute::list_of("monitored_account_ids", AttrType::String).required().validate(Validator::Each(Box::new(ACCOUNT_ID))).validate(Validator::Custom(validators::non_empty_list)).description("Member accounts to collect from (LFM_ACCOUNTS); the execution role may assume only their monitoring role."))
+            .attr(Attribute::string("role_name").default(Value::string(DEFAULT_ROLE_NAME)).validate(IAM_ROLE_NAME).description("Name of the monitoring role in each member account (LFM_ROLE_NAME), as made by lfm_monitored_account."))
             .attr(Attribute::string("external_id").optional().sensitive().description("sts:ExternalId the monitoring roles require (LFM_EXTERNAL_ID; stored in the function's environment)."))
-            .attr(Attribute::list_of("regions", AttrType::String).required().validate(Validator::Each(Box::new(Validator::Regex { pattern: r"[a-z]{2}(-[a-z]+)+-\d", message: "an AWS region such as eu-west-1" }))).validate(Validator::Custom(model::non_empty_list)).description("Regions to collect from in every account (LFM_REGIONS)."))
+            .attr(Attribute::list_of("regions", AttrType::String).required().validate(Validator::Each(Box::new(REGION))).validate(Validator::Custom(validators::non_empty_list)).description("Regions to collect from in every account (LFM_REGIONS)."))
             .attr(Attribute::string("opensearch_url").required().validate(Validator::Regex { pattern: r"https?://\S+", message: "an http(s) URL, e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com" }).description("OpenSearch base URL the collector writes to (LFM_OPENSEARCH_URL)."))
-            .attr(Attribute::string("opensearch_domain_arn").optional().validate(Validator::Arn).description("ARN of the Amazon OpenSearch Service domain (arn:aws:es:REGION:ACCOUNT:domain/NAME): the execution role may then call es:ESHttpGet/Head/Post/Put/Delete on it (and nothing else; Delete is for retention). An OpenSearch Serverless collection ARN (arn:aws:aoss:REGION:ACCOUNT:collection/ID) gets aoss:APIAccessAll instead; the collection's data access policy must also let the execution role (role_arn) create and write indexes and read and write documents under index_prefix. Leave unset for a self-managed cluster with basic auth."))
+            .attr(Attribute::string("opensearch_domain_arn").optional().validate(ARN).description("ARN of the Amazon OpenSearch Service domain (arn:aws:es:REGION:ACCOUNT:domain/NAME): the execution role may then call es:ESHttpGet/Head/Post/Put/Delete on it (and nothing else; Delete is for retention). An OpenSearch Serverless collection ARN (arn:aws:aoss:REGION:ACCOUNT:collection/ID) gets aoss:APIAccessAll instead; the collection's data access policy must also let the execution role (role_arn) create and write indexes and read and write documents under index_prefix. Leave unset for a self-managed cluster with basic auth."))
             .attr(Attribute::string("opensearch_username").optional().description("OpenSearch basic-auth user (LFM_OPENSEARCH_USER)."))
             .attr(Attribute::string("opensearch_password").optional().sensitive().description("OpenSearch basic-auth password, passed as LFM_OPENSEARCH_PASSWORD: it lands in the function's environment (encrypted at rest by Lambda, readable by whoever may call lambda:GetFunctionConfiguration) and in Terraform state."))
-            .attr(Attribute::string("opensearch_auth").optional().validate(Validator::OneOf(model::OPENSEARCH_AUTH)).description("How the collector authenticates to OpenSearch (LFM_OPENSEARCH_AUTH): \"basic\" (opensearch_username and opensearch_password) or \"sigv4\" (IAM: requests signed with the execution role's credentials, no user or password; set opensearch_domain_arn so the role may call the domain). Unset: basic when opensearch_username is set, else no authentication. SigV4 signs for the function's region; for a domain elsewhere set LFM_OPENSEARCH_REGION in extra_environment."))
-            .attr(Attribute::string("opensearch_sigv4_service").optional().validate(Validator::OneOf(model::SIGV4_SERVICES)).description("With opensearch_auth = \"sigv4\": \"es\" for an Amazon OpenSearch Service domain (the default) or \"aoss\" for an OpenSearch Serverless collection (LFM_OPENSEARCH_SIGV4_SERVICE)."))
+            .attr(Attribute::string("opensearch_auth").optional().validate(Validator::OneOf(validators::OPENSEARCH_AUTH)).description("How the collector authenticates to OpenSearch (LFM_OPENSEARCH_AUTH): \"basic\" (opensearch_username and opensearch_password) or \"sigv4\" (IAM: requests signed with the execution role's credentials, no user or password; set opensearch_domain_arn so the role may call the domain). Unset: basic when opensearch_username is set, else no authentication. SigV4 signs for the function's region; for a domain elsewhere set LFM_OPENSEARCH_REGION in extra_environment."))
+            .attr(Attribute::string("opensearch_sigv4_service").optional().validate(Validator::OneOf(validators::SIGV4_SERVICES)).description("With opensearch_auth = \"sigv4\": \"es\" for an Amazon OpenSearch Service domain (the default) or \"aoss\" for an OpenSearch Serverless collection (LFM_OPENSEARCH_SIGV4_SERVICE)."))
             .attr(Attribute::string("index_prefix").default(Value::string(model::DEFAULT_INDEX_PREFIX)).validate(Validator::Regex { pattern: r"[a-z0-9][a-z0-9_-]{0,63}", message: "a lowercase OpenSearch index prefix (letters, digits, - and _)" }).description("Prefix of every index the collector writes (LFM_INDEX_PREFIX)."))
-            .attr(Attribute::map_of("extra_environment", AttrType::String).optional().validate(Validator::Custom(model::valid_extra_environment)).description("More environment variables for the collector (e.g. LFM_SETTLE, LFM_BACKFILL, RUST_LOG). Keys reserved by the Lambda runtime (AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, _HANDLER, TZ, ...) and the LFM_* keys set from other attributes are rejected at plan time."))
-            .attr(Attribute::number("log_retention_days").default(Value::Number(30.0)).validate(Validator::Custom(model::valid_retention)).description("Retention of the log group /aws/lambda/<name>, in days."))
+            .attr(Attribute::map_of("extra_environment", AttrType::String).optional().validate(Validator::Custom(validators::valid_extra_environment)).description("More environment variables for the collector (e.g. LFM_SETTLE, LFM_BACKFILL, RUST_LOG). Keys reserved by the Lambda runtime (AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, _HANDLER, TZ, ...) and the LFM_* keys set from other attributes are rejected at plan time."))
+            .attr(Attribute::number("log_retention_days").default(Value::Number(30.0)).validate(Validator::Custom(validators::valid_retention)).description("Retention of the log group /aws/lambda/<name>, in days."))
             .attr(Attribute::number("role_propagation_timeout_s").default(Value::Number(120.0)).validate(Validator::IntRange { min: 0, max: 900 }).description("How long create/update retry while Lambda says the new execution role \"cannot be assumed\" (IAM propagation takes seconds, sometimes longer), with exponential backoff."))
             .attr(Attribute::string("function_arn").computed().description("ARN of the function."))
             .attr(Attribute::string("role_arn").computed().description("ARN of the execution role: give it to lfm_monitored_account's monitoring_principal_arns."))
@@ -81,14 +90,14 @@ impl Resource<LfmContext> for Collector {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = model::validate_opensearch_auth(config);
-        if let Some(env) = model::desired_environment(config) {
-            let size = model::environment_size(&env);
-            if size > model::MAX_ENVIRONMENT_BYTES {
+        let mut diags = validators::validate_opensearch_auth(config);
+        if let Some(env) = environment::desired_environment(config) {
+            let size = environment::environment_size(&env);
+            if size > environment::MAX_ENVIRONMENT_BYTES {
                 diags.extend(Diagnostics::attribute_error(
                     AttrPath::attr("extra_environment"),
                     "The collector's environment is too large for Lambda",
-                    format!("Keys and values add up to {size} bytes; Lambda allows {} in total. Shorten extra_environment, or collect from fewer accounts per collector.", model::MAX_ENVIRONMENT_BYTES),
+                    format!("Keys and values add up to {size} bytes; Lambda allows {} in total. Shorten extra_environment, or collect from fewer accounts per collector.", environment::MAX_ENVIRONMENT_BYTES),
                 ));
             }
         }
@@ -105,12 +114,12 @@ impl Resource<LfmContext> for Collector {
             return Ok(planned);
         }
         // Again at plan time: values unknown at validation (module inputs) are known now.
-        let auth = model::validate_opensearch_auth(&planned);
+        let auth = validators::validate_opensearch_auth(&planned);
         if auth.has_errors() {
             return Err(auth);
         }
         let sha = match planned.get("package_path").as_str() {
-            Some(path) => Some(model::package_sha256(&model::read_package(
+            Some(path) => Some(package::package_sha256(&package::read_package(
                 path,
                 planned.get("architecture").as_str(),
             )?)),
@@ -135,7 +144,7 @@ impl Resource<LfmContext> for Collector {
         let facts = deploy::read(aws, &names)
             .await
             .map_err(|e| step_error(&names, e))?;
-        Ok(facts.map(|f| model::refreshed_state(current, &f)))
+        Ok(facts.map(|f| state::refreshed_state(current, &f)))
     }
 
     async fn update(
@@ -156,7 +165,7 @@ impl Resource<LfmContext> for Collector {
     }
 
     async fn import(&self, _ctx: &LfmContext, id: &str) -> Result<Value, Diagnostics> {
-        model::import_state(id)
+        state::import_state(id)
     }
 }
 
@@ -177,8 +186,8 @@ impl Collector {
             )
         })?;
         let path = planned.get("package_path").as_str().unwrap_or_default();
-        let package = model::read_package(path, planned.get("architecture").as_str())?;
-        let sha = model::package_sha256(&package);
+        let package = package::read_package(path, planned.get("architecture").as_str())?;
+        let sha = package::package_sha256(&package);
         if let Some(planned_sha) = planned.get("package_sha256").as_str() {
             if planned_sha != sha {
                 return Err(Diagnostics::attribute_error(
@@ -189,13 +198,13 @@ impl Collector {
             }
         }
         let int = |a: &str, default: i64| planned.get(a).as_i64().unwrap_or(default);
-        let environment = model::desired_environment(planned).ok_or_else(|| {
+        let environment = environment::desired_environment(planned).ok_or_else(|| {
             Diagnostics::error(
                 "Collector inputs still unknown at apply",
                 "This is a provider bug.",
             )
         })?;
-        let policy = model::desired_policy(planned, &home).ok_or_else(|| {
+        let policy = policy::desired_policy(planned, &home).ok_or_else(|| {
             Diagnostics::error(
                 "Collector inputs still unknown at apply",
                 "This is a provider bug.",
@@ -236,7 +245,7 @@ impl Collector {
             })?;
         // The state is the plan with what AWS assigned (last_modified; ARNs as AWS spells them).
         let mut state = planned.clone();
-        let read = model::refreshed_state(planned, &facts);
+        let read = state::refreshed_state(planned, &facts);
         for attr in ["last_modified", "function_arn", "role_arn", "rule_arn"] {
             state.set(attr, read.get(attr).clone());
         }

@@ -2,9 +2,10 @@
 //! moto in `provider/tests/aws_monitored_account.rs`).
 
 use super::model::*;
-use super::{at_least_one_principal, MonitoredAccount, EXTERNAL_ID};
+use super::MonitoredAccount;
+use crate::lfm::validators::{at_least_one_principal, EXTERNAL_ID};
 use crate::framework::{Provider, Resource, Validator, Value};
-use crate::lfm::iam::RoleState;
+use crate::lfm::aws::iam::RoleState;
 use lfm_schema::iam::{permissions_policy, policies_equivalent, trust_policy};
 
 const COLLECTOR: &str = "arn:aws:iam::123456789012:role/lfm-collector";
@@ -251,7 +252,7 @@ fn propagation_timeout_bounds_the_iam_retries() {
     v.set("propagation_timeout_s", Value::Number(600.0));
     let policy = propagation_policy(&v);
     assert_eq!(policy.max_elapsed, std::time::Duration::from_secs(600));
-    assert_eq!(policy.first_delay, crate::lfm::retry::RetryPolicy::IAM.first_delay);
+    assert_eq!(policy.first_delay, crate::lfm::aws::retry::RetryPolicy::IAM.first_delay);
     // A state from before the attribute existed refreshes to the default: no planned change.
     let mut old = import_state("111122223333", "R");
     old.set("propagation_timeout_s", Value::Null);

@@ -1,10 +1,15 @@
 //! Unit tests of the pure part of `lfm_collector` (the AWS part runs against moto in
 //! `provider/tests/aws_collector.rs`, Terraform 1.0.3 in `provider/tests/terraform_collector.rs`).
 
+use super::environment::*;
 use super::model::*;
+use super::package::*;
+use super::policy::*;
+use super::state::*;
+use super::validators::*;
 use super::Collector;
 use crate::framework::{Resource, Value};
-use crate::lfm::iam::url_decode;
+use crate::lfm::aws::iam::url_decode;
 use lfm_schema::iam::policies_equivalent;
 
 fn home() -> Home {

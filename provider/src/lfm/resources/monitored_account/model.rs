@@ -2,8 +2,8 @@
 //! and turning what IAM holds into state. No AWS calls here, so all of it is unit-tested.
 
 use crate::framework::{AttrPath, Diagnostics, Value};
-use crate::lfm::aws::role_arn;
-use crate::lfm::iam::RoleState;
+use crate::lfm::aws::iam::RoleState;
+use crate::lfm::aws::session::role_arn;
 use lfm_schema::iam::{self as policy, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME};
 
 /// Every attribute of the resource, in schema order (state objects carry all of them).
@@ -94,9 +94,9 @@ pub fn import_state(account_id: &str, role_name: &str) -> Value {
 pub const DEFAULT_PROPAGATION_TIMEOUT_S: u64 = 120;
 
 /// How long IAM's eventual consistency is retried (`propagation_timeout_s`).
-pub fn propagation_policy(v: &Value) -> crate::lfm::retry::RetryPolicy {
+pub fn propagation_policy(v: &Value) -> crate::lfm::aws::retry::RetryPolicy {
     let seconds = v.get("propagation_timeout_s").as_i64().map(|s| s.max(0) as u64).unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_S);
-    crate::lfm::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(seconds))
+    crate::lfm::aws::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(seconds))
 }
 
 /// The trust policy to write to IAM, built from the inputs; `None` while one is unknown.

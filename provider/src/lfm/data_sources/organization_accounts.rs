@@ -6,8 +6,8 @@
 //! read waits for apply (configuration still unknown), Terraform plans a computed attribute
 //! as unknown, whereas a block would be planned as a known empty list.
 
-use super::org::{self, OrgAccount};
-use super::LfmContext;
+use crate::lfm::aws::org::{self, OrgAccount};
+use crate::lfm::{validators, LfmContext};
 use crate::framework::{AttrPath, AttrType, Attribute, Block, DataSource, Diagnostics, ObjectField, Schema, Validator, Value};
 use async_trait::async_trait;
 use regex::Regex;
@@ -52,7 +52,7 @@ impl DataSource<LfmContext> for OrganizationAccounts {
             block: Block::new("The accounts of the AWS Organization the provider's credentials belong to, e.g. to create an `lfm_monitored_account` in every member account with `for_each = toset(data.lfm_organization_accounts.members.ids)`. Needs organizations:ListAccounts and organizations:DescribeOrganization, which only the management account or a delegated administrator has.")
                 .attr(Attribute::string("id").computed().description("The organisation ID (same as `organization_id`)."))
                 .attr(Attribute::string("status").default(Value::string("ACTIVE")).validate(Validator::OneOf(STATUSES)).description("Only accounts in this state: ACTIVE, SUSPENDED, PENDING_ACTIVATION, PENDING_CLOSURE or CLOSED."))
-                .attr(Attribute::set_of("exclude_ids", AttrType::String).optional().validate(Validator::Each(Box::new(Validator::AccountId))).description("Account IDs to leave out (e.g. a security or log-archive account)."))
+                .attr(Attribute::set_of("exclude_ids", AttrType::String).optional().validate(Validator::Each(Box::new(validators::ACCOUNT_ID))).description("Account IDs to leave out (e.g. a security or log-archive account)."))
                 .attr(Attribute::string("name_regex").optional().validate(Validator::Custom(valid_regex)).description("Only accounts whose name matches this regular expression (Rust regex syntax; matches anywhere in the name unless anchored with ^ and $)."))
                 .attr(Attribute::bool("include_management").default(Value::Bool(false)).description("Include the organisation's management account, which is usually not monitored like the member accounts. The other filters still apply to it."))
                 .attr(Attribute::string("organization_id").computed().description("ID of the organisation (o-...)."))
@@ -65,7 +65,7 @@ impl DataSource<LfmContext> for OrganizationAccounts {
     async fn read(&self, ctx: &LfmContext, config: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
         let filter = Filter::from_config(config)?;
-        let organization = org::organization(aws, "organization_id").await.map_err(without_attribute)?;
+        let organization = ctx.organization("organization_id").await.map_err(without_attribute)?;
         let accounts = filter.select(org::list_accounts(aws, None).await?, &organization.management_account_id);
         let mut out = config.clone();
         out.set("id", Value::string(&organization.id));
