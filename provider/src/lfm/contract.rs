@@ -35,7 +35,7 @@ pub fn principals_in_partition(config: &Value, attribute: &str, region: &str) ->
                 format!(
                     "{attribute} lists \"{arn}\", a principal of partition {found}, but the provider's region {region} is in partition {partition}, \
                      and IAM roles of one partition cannot trust principals of another. Use the principal's ARN in {partition} \
-                     (arn:{partition}:...), or configure the provider with a region of {found}."
+                     (arn:{partition}:...), or configure the provider with a region of partition {found}."
                 ),
             ));
         }
