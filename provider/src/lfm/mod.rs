@@ -9,6 +9,7 @@
 //!   `lfm_dashboard_bundle`.
 //! - [`data_sources`]: `lfm_trust_policy`, `lfm_permissions_policy`,
 //!   `lfm_organization_accounts`.
+//! - [`contract`]: the provider's side of the provider/collector contract (`lfm_schema::contract`).
 //! - [`validators`]: AWS-specific attribute validators (account ID, IAM role name, ARN,
 //!   region, organisation ID, external ID), attached to schemas like the generic ones.
 //!
@@ -17,6 +18,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod contract;
 pub mod data_sources;
 pub mod resources;
 pub mod validators;

@@ -3,21 +3,16 @@
 //! reserves, and Lambda's size limit on the environment.
 
 use crate::framework::Value;
+use lfm_schema::contract;
 use std::collections::BTreeMap;
 
-/// The collector's `LFM_*` variables this resource sets, and the attribute each comes from.
-pub const MANAGED_KEYS: &[(&str, &str)] = &[
-    ("LFM_ACCOUNTS", "monitored_account_ids"),
-    ("LFM_ROLE_NAME", "role_name"),
-    ("LFM_EXTERNAL_ID", "external_id"),
-    ("LFM_REGIONS", "regions"),
-    ("LFM_OPENSEARCH_URL", "opensearch_url"),
-    ("LFM_OPENSEARCH_USER", "opensearch_username"),
-    ("LFM_OPENSEARCH_PASSWORD", "opensearch_password"),
-    ("LFM_OPENSEARCH_AUTH", "opensearch_auth"),
-    ("LFM_OPENSEARCH_SIGV4_SERVICE", "opensearch_sigv4_service"),
-    ("LFM_INDEX_PREFIX", "index_prefix"),
-];
+/// The collector's `LFM_*` variables this resource sets, and the attribute each comes from
+/// (the contract's settings with a provider attribute).
+pub static MANAGED_KEYS: std::sync::LazyLock<Vec<(&'static str, &'static str)>> = std::sync::LazyLock::new(|| {
+    contract::provider_settings()
+        .map(|s| (s.env, s.provider_attribute.expect("provider settings have one")))
+        .collect()
+});
 
 /// Keys the Lambda runtime sets itself; a function configuration that sets one is rejected by
 /// CreateFunction/UpdateFunctionConfiguration. From "Defined runtime environment variables",
@@ -76,23 +71,16 @@ pub fn desired_environment(v: &Value) -> Option<BTreeMap<String, String>> {
             env.insert(key.to_owned(), value);
         }
     };
-    let text = |a: &str| v.get(a).as_str().map(str::to_owned);
-    put(
-        "LFM_ACCOUNTS",
-        Some(v.get("monitored_account_ids").strings().join(",")),
-    );
-    put("LFM_ROLE_NAME", text("role_name"));
-    put("LFM_EXTERNAL_ID", text("external_id"));
-    put("LFM_REGIONS", Some(v.get("regions").strings().join(",")));
-    put("LFM_OPENSEARCH_URL", text("opensearch_url"));
-    put("LFM_OPENSEARCH_USER", text("opensearch_username"));
-    put("LFM_OPENSEARCH_PASSWORD", text("opensearch_password"));
-    put("LFM_OPENSEARCH_AUTH", text("opensearch_auth"));
-    put(
-        "LFM_OPENSEARCH_SIGV4_SERVICE",
-        text("opensearch_sigv4_service"),
-    );
-    put("LFM_INDEX_PREFIX", text("index_prefix"));
+    // Every variable from the contract's table: a list attribute joined by commas.
+    for setting in contract::provider_settings() {
+        let attribute = setting.provider_attribute.expect("provider settings have one");
+        let value = if setting.list {
+            Some(v.get(attribute).strings().join(","))
+        } else {
+            v.get(attribute).as_str().map(str::to_owned)
+        };
+        put(setting.env, value);
+    }
     Some(env)
 }
 

@@ -49,7 +49,7 @@ pub const DEFAULT_NAME: &str = "lfm-collector";
 
 pub const DEFAULT_SCHEDULE: &str = "rate(5 minutes)";
 
-pub const DEFAULT_INDEX_PREFIX: &str = "lfm";
+pub use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
 
 /// The EventBridge target ID and the Lambda permission statement ID.
 pub const TARGET_ID: &str = "lfm-collector";

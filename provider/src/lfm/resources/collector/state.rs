@@ -8,6 +8,7 @@ use super::policy::domain_from_policy;
 use super::validators::valid_name;
 use crate::framework::{Diagnostics, Value};
 use crate::lfm::resources::monitored_account::model::keep_equivalent;
+use lfm_schema::contract;
 use std::collections::BTreeMap;
 
 /// The collector function as Lambda holds it.
@@ -131,13 +132,9 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
         )
     };
     let text = |k: &str| Value::opt_string(env.get(k).cloned());
-    state.set("monitored_account_ids", list("LFM_ACCOUNTS"));
-    state.set("regions", list("LFM_REGIONS"));
-    for (key, attr) in MANAGED_KEYS
-        .iter()
-        .filter(|(k, _)| !["LFM_ACCOUNTS", "LFM_REGIONS"].contains(k))
-    {
-        state.set(attr, text(key));
+    for setting in contract::provider_settings() {
+        let attribute = setting.provider_attribute.expect("provider settings have one");
+        state.set(attribute, if setting.list { list(setting.env) } else { text(setting.env) });
     }
     let extra: BTreeMap<String, Value> = env
         .iter()

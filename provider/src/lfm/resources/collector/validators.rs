@@ -7,10 +7,10 @@ use super::environment::{MANAGED_KEYS, RESERVED_KEYS};
 use crate::framework::{AttrPath, Diagnostics, Value};
 
 /// `opensearch_auth` values (the collector's `LFM_OPENSEARCH_AUTH`).
-pub const OPENSEARCH_AUTH: &[&str] = &["basic", "sigv4"];
+pub const OPENSEARCH_AUTH: &[&str] = lfm_schema::contract::opensearch_auth::AUTH_VALUES;
 
 /// `opensearch_sigv4_service` values: a managed domain, a Serverless collection.
-pub const SIGV4_SERVICES: &[&str] = &["es", "aoss"];
+pub const SIGV4_SERVICES: &[&str] = lfm_schema::contract::opensearch_auth::SIGV4_SERVICES;
 
 /// The authentication attributes checked together (the collector refuses the same mistakes at
 /// run time; here they fail the plan). Unknown values are not checked yet.
