@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use super::file::FileConfig;
 use super::*;
+use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
 
 #[derive(Debug, Parser)]
 #[command(name = "lfm-collector", version, about = "Collects Lambda fleet metrics from many AWS accounts into OpenSearch")]
