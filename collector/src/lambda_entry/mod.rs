@@ -1,5 +1,6 @@
 //! The collector as an AWS Lambda function: a custom runtime (`provided.al2023`) whose
-//! `bootstrap` binary (`src/bin/bootstrap.rs`) calls [`serve`].
+//! `bootstrap` binary (`src/bin/bootstrap.rs`) calls [`serve`]. (The functions the collector
+//! monitors are listed in [`crate::discover::functions`]; this module is the collector's own entry.)
 //!
 //! Same code path as the CLI: each invocation builds a [`crate::Config`] with the CLI's own
 //! parser from the `LFM_*` environment variables (see `lfm-collector run --help`; `LFM_REGIONS`

@@ -1,8 +1,8 @@
 //! Cold starts and memory from Lambda Insights, where the function publishes it.
 //!
-//! [`period_insights`] reads one period's Lambda Insights statistics from the harvested series
-//! (see `harvest::cloudwatch::insights` for the metrics and the AWS pages behind them);
-//! [`apply_insights`] puts them on a metrics document already filled from REPORT records
+//! [`period_lambda_insights`] reads one period's Lambda Insights statistics from the harvested series
+//! (see `harvest::cloudwatch::lambda_insights` for the metrics and the AWS pages behind them);
+//! [`apply_lambda_insights`] puts them on a metrics document already filled from REPORT records
 //! (`enrich::apply_logs_and_cost`) and says where the numbers came from in
 //! `cold_start_source`:
 //!
@@ -21,7 +21,7 @@ use crate::harvest::{FunctionSeries, MetricKey};
 
 /// One period's Lambda Insights numbers of one function.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PeriodInsights {
+pub struct PeriodLambdaInsights {
     /// Invocations with an `init_duration` (cold starts other than SnapStart restores).
     pub inits: u64,
     pub init_duration_avg_ms: Option<f64>,
@@ -33,10 +33,10 @@ pub struct PeriodInsights {
 
 /// The period's Lambda Insights numbers, or `None` when the function was not queried for them
 /// or published no `used_memory_max` in the period.
-pub fn period_insights(
+pub fn period_lambda_insights(
     series: &FunctionSeries,
     period_start: &DateTime<Utc>,
-) -> Option<PeriodInsights> {
+) -> Option<PeriodLambdaInsights> {
     if !series.was_queried(MetricKey::InsightsMemoryUsedMax) {
         return None;
     }
@@ -47,7 +47,7 @@ pub fn period_insights(
     };
     let max_memory_used_mb = get(MetricKey::InsightsMemoryUsedMax)?;
     let inits = get(MetricKey::InsightsInitCount).map_or(0, |v| v.round().max(0.0) as u64);
-    Some(PeriodInsights {
+    Some(PeriodLambdaInsights {
         inits,
         init_duration_avg_ms: get(MetricKey::InsightsInitAvg).filter(|_| inits > 0),
         init_duration_max_ms: get(MetricKey::InsightsInitMax).filter(|_| inits > 0),
@@ -58,7 +58,7 @@ pub fn period_insights(
 }
 
 /// Puts `insights` (if any) on `doc` and sets `cold_start_source`.
-pub fn apply_insights(doc: &mut MetricDocument, insights: Option<&PeriodInsights>) {
+pub fn apply_lambda_insights(doc: &mut MetricDocument, insights: Option<&PeriodLambdaInsights>) {
     match insights {
         Some(i) => {
             let cold_starts = i.inits + doc.snapstart_restores.unwrap_or(0);
@@ -85,8 +85,8 @@ mod tests {
     use super::*;
     use crate::derive::test_support::t;
     use crate::harvest::cloudwatch::catalog::{ListedMetric, MetricCatalog};
-    use crate::harvest::cloudwatch::insights::functions_with_insights;
-    use crate::harvest::cloudwatch::plan::{plan_queries_with_insights, PlannedQuery};
+    use crate::harvest::cloudwatch::lambda_insights::functions_with_lambda_insights;
+    use crate::harvest::cloudwatch::plan::{plan_queries_with_lambda_insights, PlannedQuery};
     use crate::harvest::cloudwatch::MetricDataPage;
 
     /// GetMetricData answer for one function with Lambda Insights over two periods: at 15:00
@@ -105,11 +105,11 @@ mod tests {
             "Invocations",
             &[("FunctionName", "orders")],
         )]);
-        let insights = functions_with_insights([ListedMetric::new(
+        let insights = functions_with_lambda_insights([ListedMetric::new(
             "used_memory_max",
             &[("function_name", "orders")],
         )]);
-        let queries = plan_queries_with_insights(&["orders"], Some(&catalog), &insights);
+        let queries = plan_queries_with_lambda_insights(&["orders"], Some(&catalog), &insights);
         let by_id: HashMap<&str, &PlannedQuery> =
             queries.iter().map(|q| (q.id.as_str(), q)).collect();
         let mut series = FunctionSeries::default();
@@ -163,10 +163,10 @@ mod tests {
 
     #[test]
     fn a_period_with_cold_starts_reads_count_init_and_memory() {
-        let got = period_insights(&harvested(), &t("2026-11-26T15:00:00Z")).unwrap();
+        let got = period_lambda_insights(&harvested(), &t("2026-11-26T15:00:00Z")).unwrap();
         assert_eq!(
             got,
-            PeriodInsights {
+            PeriodLambdaInsights {
                 inits: 2,
                 init_duration_avg_ms: Some(330.25),
                 init_duration_max_ms: Some(410.5),
@@ -174,7 +174,7 @@ mod tests {
                 memory_utilization: Some(0.73046875),
             }
         );
-        let warm = period_insights(&harvested(), &t("2026-11-26T15:05:00Z")).unwrap();
+        let warm = period_lambda_insights(&harvested(), &t("2026-11-26T15:05:00Z")).unwrap();
         assert_eq!(
             (
                 warm.inits,
@@ -185,7 +185,7 @@ mod tests {
         );
         assert_eq!(warm.max_memory_used_mb, 191.0);
         assert_eq!(
-            period_insights(&harvested(), &t("2026-11-26T15:10:00Z")),
+            period_lambda_insights(&harvested(), &t("2026-11-26T15:10:00Z")),
             None,
             "no used_memory_max: not reported"
         );
@@ -195,16 +195,16 @@ mod tests {
     fn functions_not_queried_for_insights_read_none() {
         let mut series = harvested();
         series.queried.retain(|k| !k.is_lambda_insights());
-        assert_eq!(period_insights(&series, &t("2026-11-26T15:00:00Z")), None);
+        assert_eq!(period_lambda_insights(&series, &t("2026-11-26T15:00:00Z")), None);
     }
 
     #[test]
     fn insights_and_report_records_agree_and_the_source_says_insights() {
         let mut doc = from_logs(12, 0);
         let logs_only = doc.clone();
-        apply_insights(
+        apply_lambda_insights(
             &mut doc,
-            period_insights(&harvested(), &t("2026-11-26T15:00:00Z")).as_ref(),
+            period_lambda_insights(&harvested(), &t("2026-11-26T15:00:00Z")).as_ref(),
         );
         assert_eq!(doc.cold_start_source.as_deref(), Some("lambda_insights"));
         for (field, insights, logs) in [
@@ -243,9 +243,9 @@ mod tests {
     #[test]
     fn snapstart_restores_from_report_records_are_added_to_insights_cold_starts() {
         let mut doc = from_logs(12, 3);
-        apply_insights(
+        apply_lambda_insights(
             &mut doc,
-            period_insights(&harvested(), &t("2026-11-26T15:00:00Z")).as_ref(),
+            period_lambda_insights(&harvested(), &t("2026-11-26T15:00:00Z")).as_ref(),
         );
         assert_eq!(doc.cold_starts, Some(5));
         assert_eq!(doc.snapstart_restores, Some(3));
@@ -263,9 +263,9 @@ mod tests {
             *field = None;
         }
         doc.logs_source = None;
-        apply_insights(
+        apply_lambda_insights(
             &mut doc,
-            period_insights(&harvested(), &t("2026-11-26T15:05:00Z")).as_ref(),
+            period_lambda_insights(&harvested(), &t("2026-11-26T15:05:00Z")).as_ref(),
         );
         assert_eq!(doc.cold_starts, Some(0));
         assert_eq!(doc.cold_start_rate, Some(0.0));
@@ -282,7 +282,7 @@ mod tests {
     fn without_insights_the_source_is_the_logs_or_nothing() {
         let mut doc = from_logs(12, 0);
         let before = doc.clone();
-        apply_insights(&mut doc, None);
+        apply_lambda_insights(&mut doc, None);
         assert_eq!(doc.cold_start_source.as_deref(), Some("logs_insights"));
         assert_eq!(
             MetricDocument {
@@ -293,7 +293,7 @@ mod tests {
         );
         let mut unread = from_logs(12, 0);
         unread.cold_starts = None;
-        apply_insights(&mut unread, None);
+        apply_lambda_insights(&mut unread, None);
         assert_eq!(unread.cold_start_source, None);
     }
 }

@@ -20,29 +20,29 @@
 //!
 //! Lambda Insights has no SnapStart restore and no timeout metric: those still come from
 //! REPORT records (Logs Insights runs for every active function either way), and a SnapStart
-//! restore is added to the cold starts counted here (`derive::insights`).
+//! restore is added to the cold starts counted here (`derive::lambda_insights`).
 //!
 //! Discovery: one paged `ListMetrics` per account and region (`Namespace=LambdaInsights`,
 //! `MetricName=used_memory_max`, which every invocation publishes, dimension `function_name`,
 //! `RecentlyActive=PT3H` for recent windows), made only when the region has active functions.
-//! The [`INSIGHTS_METRICS`] of the listed active functions join the same GetMetricData plan
-//! as the `AWS/Lambda` ones ([`super::plan::plan_queries_with_insights`]), so calls stay at
+//! The [`LAMBDA_INSIGHTS_METRICS`] of the listed active functions join the same GetMetricData plan
+//! as the `AWS/Lambda` ones ([`super::plan::plan_queries_with_lambda_insights`]), so calls stay at
 //! `ceil(queries / 500)`. A window too old to be listed reads no Lambda Insights (REPORT
 //! records still give every number).
 
 use std::collections::BTreeSet;
 
 use super::catalog::{list_metrics, ListedMetric, ListingScope};
-use super::plan::{Applies, Combine, MetricSpec};
+use super::metrics::{Applies, Combine, MetricSpec};
 use crate::harvest::MetricKey;
-use crate::summary::ApiCallCounter;
+use crate::metering::ApiCallCounter;
 
 pub const NAMESPACE: &str = "LambdaInsights";
 pub const FUNCTION_DIMENSION: &str = "function_name";
 /// The metric listed to find the functions with Lambda Insights: published on every invocation.
 pub const LISTED_METRIC: &str = "used_memory_max";
 
-const fn insights_spec(
+const fn lambda_insights_spec(
     key: MetricKey,
     metric_name: &'static str,
     stat: &'static str,
@@ -62,36 +62,36 @@ const fn insights_spec(
 }
 
 /// The Lambda Insights statistics queried for each active function that publishes them.
-pub const INSIGHTS_METRICS: &[MetricSpec] = &[
-    insights_spec(
+pub const LAMBDA_INSIGHTS_METRICS: &[MetricSpec] = &[
+    lambda_insights_spec(
         MetricKey::InsightsInitCount,
         "init_duration",
         "SampleCount",
         "li_cold",
         Combine::Sum,
     ),
-    insights_spec(
+    lambda_insights_spec(
         MetricKey::InsightsInitAvg,
         "init_duration",
         "Average",
         "li_iavg",
         Combine::Max,
     ),
-    insights_spec(
+    lambda_insights_spec(
         MetricKey::InsightsInitMax,
         "init_duration",
         "Maximum",
         "li_imax",
         Combine::Max,
     ),
-    insights_spec(
+    lambda_insights_spec(
         MetricKey::InsightsMemoryUsedMax,
         "used_memory_max",
         "Maximum",
         "li_mem",
         Combine::Max,
     ),
-    insights_spec(
+    lambda_insights_spec(
         MetricKey::InsightsMemoryUtilizationMax,
         "memory_utilization",
         "Maximum",
@@ -102,7 +102,7 @@ pub const INSIGHTS_METRICS: &[MetricSpec] = &[
 
 /// Names of the functions with a function-level (`[function_name]` only) Lambda Insights
 /// metric among `listed`; the per-version series name the same functions.
-pub fn functions_with_insights(listed: impl IntoIterator<Item = ListedMetric>) -> BTreeSet<String> {
+pub fn functions_with_lambda_insights(listed: impl IntoIterator<Item = ListedMetric>) -> BTreeSet<String> {
     listed
         .into_iter()
         .filter_map(|m| match m.dimensions.as_slice() {
@@ -113,7 +113,7 @@ pub fn functions_with_insights(listed: impl IntoIterator<Item = ListedMetric>) -
 }
 
 /// Lists the functions of one account and region that publish Lambda Insights, all pages.
-pub async fn list_functions_with_insights(
+pub async fn list_functions_with_lambda_insights(
     client: &aws_sdk_cloudwatch::Client,
     scope: ListingScope,
     calls: &ApiCallCounter,
@@ -127,16 +127,15 @@ pub async fn list_functions_with_insights(
         calls,
     )
     .await?;
-    Ok(functions_with_insights(listed))
+    Ok(functions_with_lambda_insights(listed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::harvest::cloudwatch::catalog::MetricCatalog;
-    use crate::harvest::cloudwatch::plan::{
-        batches, calls_at_floor, plan_queries, plan_queries_with_insights, LAMBDA_METRICS,
-    };
+    use crate::harvest::cloudwatch::metrics::LAMBDA_METRICS;
+    use crate::harvest::cloudwatch::plan::{batches, calls_at_floor, plan_queries, plan_queries_with_lambda_insights};
 
     /// A ListMetrics page as AWS answers it for `Namespace=LambdaInsights,
     /// MetricName=used_memory_max`: both dimension sets of the example telemetry event.
@@ -161,9 +160,9 @@ mod tests {
 
     #[test]
     fn functions_are_read_from_the_function_level_series() {
-        let names: Vec<String> = functions_with_insights(listed_page()).into_iter().collect();
+        let names: Vec<String> = functions_with_lambda_insights(listed_page()).into_iter().collect();
         assert_eq!(names, ["idle-with-insights", "images-resize", "orders-api"]);
-        assert!(functions_with_insights([ListedMetric::new(
+        assert!(functions_with_lambda_insights([ListedMetric::new(
             "used_memory_max",
             &[("version", "1")]
         )])
@@ -172,7 +171,7 @@ mod tests {
 
     #[test]
     fn insights_statistics_follow_the_documented_metrics() {
-        let got: Vec<(&str, &str, &str, &str)> = INSIGHTS_METRICS
+        let got: Vec<(&str, &str, &str, &str)> = LAMBDA_INSIGHTS_METRICS
             .iter()
             .map(|s| (s.namespace, s.function_dimension, s.metric_name, s.stat))
             .collect();
@@ -228,13 +227,13 @@ mod tests {
             ["orders-api", "billing-cron", "images-resize"]
                 .map(|n| ListedMetric::new("Invocations", &[("FunctionName", n)])),
         );
-        let insights = functions_with_insights(listed_page());
-        let queries = plan_queries_with_insights(&names, Some(&catalog), &insights);
+        let insights = functions_with_lambda_insights(listed_page());
+        let queries = plan_queries_with_lambda_insights(&names, Some(&catalog), &insights);
         let core = plan_queries(&names, Some(&catalog)).len();
         assert_eq!(core, 3 * 9);
         assert_eq!(
             queries.len(),
-            core + 2 * INSIGHTS_METRICS.len(),
+            core + 2 * LAMBDA_INSIGHTS_METRICS.len(),
             "idle-with-insights is idle: no query"
         );
         let insight_ids: Vec<&str> = queries
@@ -275,13 +274,13 @@ mod tests {
                 .iter()
                 .map(|n| ListedMetric::new("Invocations", &[("FunctionName", n)])),
         );
-        let insights = functions_with_insights(
+        let insights = functions_with_lambda_insights(
             names
                 .iter()
                 .step_by(4)
                 .map(|n| ListedMetric::new("used_memory_max", &[("function_name", n)])),
         );
-        let queries = plan_queries_with_insights(&refs, Some(&catalog), &insights);
+        let queries = plan_queries_with_lambda_insights(&refs, Some(&catalog), &insights);
         assert_eq!(queries.len(), 60 * 9 + 15 * 5);
         assert_eq!(batches(&queries).count(), 2);
         assert_eq!(calls_at_floor(queries.len()), 2);

@@ -5,7 +5,7 @@ use aws_types::region::Region;
 use chrono::{DateTime, Utc};
 
 use super::{AccountSession, DiscoverError, FunctionRecord};
-use crate::summary::{actions, ApiCallCounter};
+use crate::metering::{actions, ApiCallCounter};
 
 /// ListFunctions returns at most 50 functions per page.
 pub const PAGE_SIZE: i32 = 50;
