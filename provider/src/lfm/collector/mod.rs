@@ -118,7 +118,7 @@ impl Resource<LfmContext> for Collector {
         };
         let home = match ctx.configured() {
             Some(aws) => Some(deploy::home(aws).await.map_err(|e| {
-                Diagnostics::error("Cannot read the caller identity", format!("sts:GetCallerIdentity failed: {e}. Check the provider's credentials and `endpoints.sts`."))
+                Diagnostics::error("Cannot read the caller identity", format!("{e}."))
             })?),
             None => None,
         };
@@ -173,7 +173,7 @@ impl Collector {
         let home = deploy::home(aws).await.map_err(|e| {
             Diagnostics::error(
                 "Cannot read the caller identity",
-                format!("sts:GetCallerIdentity failed: {e}."),
+                format!("{e}."),
             )
         })?;
         let path = planned.get("package_path").as_str().unwrap_or_default();
