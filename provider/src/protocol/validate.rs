@@ -146,9 +146,7 @@ fn check(
         // Never echo a secret back into the terminal or CI logs.
         let detail = match (attr.sensitive, value) {
             (true, _) => "The value is sensitive and not shown.".to_owned(),
-            (false, Value::String(s)) => format!("Got \"{s}\"."),
-            (false, Value::Number(n)) => format!("Got {n}."),
-            (false, other) => format!("Got {other:?}."),
+            (false, value) => format!("Got {}.", super::hcl::render(value)),
         };
         diags.push(error(
             path,

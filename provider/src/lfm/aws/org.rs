@@ -94,12 +94,12 @@ fn lookup_error(e: &AwsError, attribute: &str) -> Diagnostics {
         Some("AccessDeniedException") | Some("AccessDenied") => {
             "The provider's credentials may not call organizations:DescribeOrganization. Grant it, or set `organization_id` (o-...) explicitly."
         }
-        _ => "Check the provider's credentials and the `endpoints.organizations` setting, or set `organization_id` (o-...) explicitly.",
+        _ => "Or set `organization_id` (o-...) explicitly.",
     };
     Diagnostics::attribute_error(
         AttrPath::attr(attribute),
         "Could not look up the AWS Organization ID",
-        format!("DescribeOrganization failed: {e}.\n{fix}"),
+        format!("{e}.\n{fix}"),
     )
 }
 
@@ -111,7 +111,8 @@ fn list_error(e: &AwsError) -> Diagnostics {
         Some("AccessDeniedException") | Some("AccessDenied") => {
             "Only the organisation's management account, or a member account registered as a delegated administrator, may list its accounts, and the provider's identity needs organizations:ListAccounts and organizations:DescribeOrganization. Run Terraform with such credentials (the provider's assume_role block can switch to a role in the management account)."
         }
-        _ => "Check the provider's credentials and the `endpoints.organizations` setting.",
+        _ => "",
     };
-    Diagnostics::error("Could not list the organisation's accounts", format!("ListAccounts failed: {e}.\n{fix}"))
+    let detail = if fix.is_empty() { format!("{e}.") } else { format!("{e}.\n{fix}") };
+    Diagnostics::error("Could not list the organisation's accounts", detail)
 }

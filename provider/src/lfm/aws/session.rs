@@ -3,10 +3,12 @@
 //! obtained with `sts:AssumeRole`.
 
 use crate::lfm::config::{Endpoints, ProviderConfig};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use std::sync::RwLock;
 use std::time::SystemTime;
 use tokio::sync::OnceCell;
 
@@ -35,17 +37,46 @@ pub struct AwsError {
     pub message: String,
 }
 
+/// How the provider's settings are named in the fix of an AWS error.
+pub const SETTINGS: lfm_aws::SettingNames = lfm_aws::SettingNames {
+    connect_timeout: "the provider's connect_timeout_seconds",
+    attempt_timeout: "the provider's request_timeout_seconds",
+    operation_timeout: "the provider's operation_timeout_seconds",
+    endpoint: "the provider's `endpoints.{prefix}` setting",
+};
+
+/// Where this provider process sends each service (set by [`Aws::new`]): Terraform starts one
+/// provider process per provider configuration, so one table serves every error it renders.
+static ENDPOINTS: RwLock<Option<(Endpoints, String)>> = RwLock::new(None);
+
+/// The URL of the service with IAM prefix `prefix`: the `endpoints` override, else AWS's
+/// regional endpoint.
+fn endpoint_of(prefix: &str) -> Option<String> {
+    let table = ENDPOINTS.read().ok()?;
+    let (endpoints, region) = table.as_ref()?;
+    let overridden = match prefix {
+        "sts" => &endpoints.sts,
+        "iam" => &endpoints.iam,
+        "organizations" => &endpoints.organizations,
+        "lambda" => &endpoints.lambda,
+        "cloudwatch" => &endpoints.cloudwatch,
+        "logs" => &endpoints.logs,
+        "events" => &endpoints.events,
+        _ => return None,
+    };
+    Some(overridden.clone().unwrap_or_else(|| lfm_aws::default_endpoint(prefix, region)))
+}
+
 impl AwsError {
-    pub fn from_sdk<E>(err: SdkError<E>) -> Self
+    /// `message` becomes the one readable sentence of [`lfm_aws::AwsError`] (service,
+    /// operation, AWS's code and message, the fix); `code` stays for decisions.
+    pub fn from_sdk<E>(err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let code = err.code().map(str::to_owned);
-        let message = match (code.is_some(), err.message()) {
-            (true, Some(m)) => m.to_owned(),
-            _ => DisplayErrorContext(&err).to_string(),
-        };
-        AwsError { code, message }
+        let e = lfm_aws::AwsError::from_sdk(err);
+        let endpoint = endpoint_of(&e.prefix);
+        AwsError { code: e.code.clone(), message: e.at(endpoint.as_deref(), SETTINGS).to_string() }
     }
     pub fn is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
@@ -53,10 +84,12 @@ impl AwsError {
 }
 
 impl std::fmt::Display for AwsError {
+    /// Without a final period: callers end the sentence.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let message = self.message.trim().trim_end_matches('.');
         match &self.code {
-            Some(code) => write!(f, "{code}: {}", self.message),
-            None => f.write_str(&self.message),
+            Some(code) if !message.contains(code.as_str()) => write!(f, "{code}: {message}"),
+            _ => f.write_str(message),
         }
     }
 }
@@ -64,11 +97,15 @@ impl std::fmt::Display for AwsError {
 impl Aws {
     /// Build the base session. Makes no AWS call: credentials resolve on first use.
     pub async fn new(cfg: &ProviderConfig) -> Aws {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(cfg.region.clone()));
-        if let Some(retries) = cfg.max_retries {
-            loader = loader.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(retries + 1));
+        if let Ok(mut table) = ENDPOINTS.write() {
+            *table = Some((cfg.endpoints.clone(), cfg.region.clone()));
         }
-        let default_chain = loader.load().await;
+        let default_chain = lfm_aws::load(&lfm_aws::AwsSettings {
+            region: Some(cfg.region.clone()),
+            timeouts: cfg.timeouts,
+            max_attempts: cfg.max_retries.map_or(3, |r| r + 1),
+        })
+        .await;
         let base = match &cfg.assume_role {
             None => default_chain,
             Some(ar) => {
@@ -121,7 +158,10 @@ impl Aws {
     pub async fn credentials(&self) -> Result<Credentials, AwsError> {
         use aws_credential_types::provider::ProvideCredentials;
         let provider = self.base.credentials_provider().ok_or_else(|| AwsError { code: None, message: "no AWS credentials provider is configured".into() })?;
-        provider.provide_credentials().await.map_err(|e| AwsError { code: None, message: DisplayErrorContext(&e).to_string() })
+        provider.provide_credentials().await.map_err(|e| AwsError {
+            code: None,
+            message: lfm_aws::AwsError::from_credentials(&e, "OpenSearch", "request signing (SigV4)").to_string(),
+        })
     }
 
     /// The partition (`aws`, `aws-us-gov`, `aws-cn` ...) of the caller, from its identity ARN;
@@ -187,12 +227,7 @@ pub use lfm_schema::contract::role_arn;
 /// one table both halves use.
 pub use lfm_schema::contract::partition_of_region as partition_for_region;
 
-fn with_endpoint(config: &SdkConfig, endpoint: Option<&str>) -> SdkConfig {
-    match endpoint {
-        Some(url) => config.to_builder().endpoint_url(url).build(),
-        None => config.clone(),
-    }
-}
+use lfm_aws::with_endpoint;
 
 #[cfg(test)]
 mod tests {
@@ -257,6 +292,7 @@ mod tests {
                 assume_role: None,
                 endpoints: Endpoints { sts: Some(url), ..Default::default() },
                 max_retries,
+                timeouts: lfm_aws::Timeouts::DEFAULT,
             };
             let err = Aws::new(&cfg).await.sts().get_caller_identity().send().await.unwrap_err();
             let err = AwsError::from_sdk(err);

@@ -127,7 +127,7 @@ impl Resource<LfmContext> for Collector {
         };
         let home = match ctx.configured() {
             Some(aws) => Some(deploy::home(aws).await.map_err(|e| {
-                Diagnostics::error("Cannot read the caller identity", format!("sts:GetCallerIdentity failed: {e}. Check the provider's credentials and `endpoints.sts`."))
+                Diagnostics::error("Cannot read the caller identity", format!("{e}."))
             })?),
             None => None,
         };
@@ -182,7 +182,7 @@ impl Collector {
         let home = deploy::home(aws).await.map_err(|e| {
             Diagnostics::error(
                 "Cannot read the caller identity",
-                format!("sts:GetCallerIdentity failed: {e}."),
+                format!("{e}."),
             )
         })?;
         let path = planned.get("package_path").as_str().unwrap_or_default();

@@ -11,14 +11,18 @@ pub fn assume_error(bootstrap_arn: &str, key: &RoleKey, e: &AwsError) -> Diagnos
             "The role {bootstrap_arn} must exist in account {account} and its trust policy must allow the identity Terraform runs as to call sts:AssumeRole (accounts created by AWS Organizations have OrganizationAccountAccessRole trusting the management account). If the account uses another role for administration, set bootstrap_role_name.",
             account = key.account_id
         ),
-        Some(_) => "Check the provider's credentials and region.".to_owned(),
-        None => "Check network access to STS and the provider's `endpoints.sts` setting.".to_owned(),
+        // The error's own sentence says what to do (credentials, endpoint, timeout).
+        _ => String::new(),
     };
-    Diagnostics::attribute_error(
-        AttrPath::attr("bootstrap_role_name"),
-        format!("Cannot assume the bootstrap role in account {}", key.account_id),
-        format!("sts:AssumeRole on {bootstrap_arn} failed: {e}.\n{fix}"),
-    )
+    let detail = format!("Assuming {bootstrap_arn} failed: {e}.");
+    let detail = if fix.is_empty() { detail } else { format!("{detail}\n{fix}") };
+    // Only a denied AssumeRole is about bootstrap_role_name; no credentials or an unreachable
+    // STS are not.
+    if e.is("AccessDenied") {
+        Diagnostics::attribute_error(AttrPath::attr("bootstrap_role_name"), format!("Cannot assume the bootstrap role in account {}", key.account_id), detail)
+    } else {
+        Diagnostics::error(format!("Cannot assume the bootstrap role in account {}", key.account_id), detail)
+    }
 }
 
 /// An IAM call on the monitoring role failed; `action` completes "Could not ... role".
@@ -45,10 +49,10 @@ pub fn iam_error(action: &str, key: &RoleKey, e: &AwsError) -> Diagnostics {
         ),
         Some("LimitExceeded") => (None, "The account has reached an IAM quota (roles or policy size); remove unused roles or request a higher quota.".to_owned()),
         Some("DeleteConflict") => (None, "Something still uses the role; remove it (e.g. instance profiles, permission boundaries) and retry.".to_owned()),
-        _ => (None, "Retry; if it persists, check the provider's `endpoints.iam` setting and AWS service health.".to_owned()),
+        _ => (None, String::new()),
     };
     let summary = format!("Could not {action} role {role}");
-    let detail = format!("IAM answered: {e}.\n{fix}");
+    let detail = if fix.is_empty() { format!("{e}.") } else { format!("{e}.\n{fix}") };
     match attribute {
         Some(a) => Diagnostics::attribute_error(AttrPath::attr(a), summary, detail),
         None => Diagnostics::error(summary, detail),
