@@ -184,6 +184,23 @@ pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
         "filter": v.filters.iter().map(filter_json).collect::<Vec<_>>(),
         "indexRefName": INDEX_REF_NAME,
     });
+    let references = vec![SavedObjectReference {
+        name: INDEX_REF_NAME.into(),
+        object_type: "index-pattern".into(),
+        id: index_pattern_id(prefix, v.source),
+    }];
+    visualization_object(prefix, v, &vis_state, &search_source, references)
+}
+
+/// The saved object of a visualization from its `visState` and search source (standard
+/// aggregation-based visualizations and Vega ones alike).
+pub(super) fn visualization_object(
+    prefix: &str,
+    v: &Visualization,
+    vis_state: &Value,
+    search_source: &Value,
+    references: Vec<SavedObjectReference>,
+) -> SavedObject {
     SavedObject {
         object_type: "visualization".into(),
         id: visualization_id(prefix, v.slug),
@@ -195,11 +212,7 @@ pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
             "version": 1,
             "kibanaSavedObjectMeta": { "searchSourceJSON": search_source.to_string() },
         }),
-        references: vec![SavedObjectReference {
-            name: INDEX_REF_NAME.into(),
-            object_type: "index-pattern".into(),
-            id: index_pattern_id(prefix, v.source),
-        }],
+        references,
     }
 }
 

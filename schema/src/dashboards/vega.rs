@@ -13,7 +13,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::encode::visualization_id;
+use super::encode::visualization_object;
 use super::spec::{Chart, Metric, Rank, Source, Visualization};
 use super::SavedObject;
 use crate::documents::{fields, inventory_index, metrics_index_pattern};
@@ -173,17 +173,5 @@ pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
     let vis_state = json!({ "title": v.title, "type": "vega", "params": { "spec": spec }, "aggs": [] });
     // No index in the search source and no references: the spec names its index itself.
     let search_source = json!({ "query": { "query": "", "language": "kuery" }, "filter": [] });
-    SavedObject {
-        object_type: "visualization".into(),
-        id: visualization_id(prefix, v.slug),
-        attributes: json!({
-            "title": v.title,
-            "description": v.description,
-            "visState": vis_state.to_string(),
-            "uiStateJSON": "{}",
-            "version": 1,
-            "kibanaSavedObjectMeta": { "searchSourceJSON": search_source.to_string() },
-        }),
-        references: Vec::new(),
-    }
+    visualization_object(prefix, v, &vis_state, &search_source, Vec::new())
 }
