@@ -81,6 +81,8 @@ impl Resource<LfmContext> for Collector {
             .attr(Attribute::string("rule_arn").computed().description("ARN of the EventBridge schedule rule (null when it was deleted outside Terraform)."))
             .attr(Attribute::string("log_group_name").computed().description("The function's log group (null when it was deleted outside Terraform)."))
             .attr(Attribute::string("policy_json").computed().description("The execution role's inline policy as IAM holds it (a change outside Terraform shows as a diff)."))
+            .attr(Attribute::list_of("extra_inline_policy_names", AttrType::String).computed().description("Inline policies on the execution role other than lfm_collector's, as IAM holds them. The role may do exactly what its own policy allows, so this is always planned empty: a policy added outside Terraform shows as a diff, and apply deletes it."))
+            .attr(Attribute::list_of("extra_attached_policy_arns", AttrType::String).computed().description("ARNs of managed policies attached to the execution role, as IAM holds them. Always planned empty: a policy attached outside Terraform shows as a diff, and apply detaches it."))
             .attr(Attribute::map_of("environment", AttrType::String).computed().sensitive().description("The function's environment as Lambda holds it (sensitive: it carries the password)."))
             .attr(Attribute::string("schedule_target_arn").computed().description("What the rule's target invokes: the function ARN, or null when the target was removed outside Terraform."))
             .attr(Attribute::string("invoke_permission_source_arn").computed().description("The rule ARN the function's invoke permission names, or null when the permission was removed outside Terraform."))

@@ -7,7 +7,8 @@
 use super::environment::{desired_environment, environment_value};
 use super::policy::desired_policy;
 use crate::framework::Value;
-use crate::lfm::resources::monitored_account::model::keep_equivalent;
+use crate::lfm::aws::iam::ExtraPolicies;
+use crate::lfm::resources::monitored_account::model::{keep_equivalent, set_extra_policies};
 
 /// Every attribute of the resource, in schema order (state objects carry all of them).
 pub const ATTRIBUTES: &[&str] = &[
@@ -39,6 +40,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "rule_arn",
     "log_group_name",
     "policy_json",
+    "extra_inline_policy_names",
+    "extra_attached_policy_arns",
     "environment",
     "schedule_target_arn",
     "invoke_permission_source_arn",
@@ -136,6 +139,8 @@ pub fn plan(
             None => Value::Unknown,
         },
     );
+    // The execution role may do exactly what its policy allows: anything else is removed.
+    set_extra_policies(&mut planned, &ExtraPolicies::default());
     let name = planned.get("name").as_str().map(Names::new);
     planned.set(
         "id",

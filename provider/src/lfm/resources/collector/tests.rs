@@ -354,6 +354,7 @@ fn facts_for(state: &Value) -> Facts {
             environment: desired_environment(state).unwrap(),
         },
         policy: Some(url_decode(state.get("policy_json").as_str().unwrap())),
+        extra_policies: Default::default(),
         rule: Some((
             state.get("rule_arn").as_str().unwrap().into(),
             "rate(5 minutes)".into(),
@@ -390,13 +391,16 @@ fn read_of_an_unchanged_function_plans_nothing_and_drift_plans_an_update() {
             .into(),
     );
     drifted.function.memory_mb = 1024;
+    drifted.extra_policies.attached_policy_arns = vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()];
     let read = refreshed_state(&applied, &drifted);
     assert!(read.get("schedule_target_arn").is_null());
+    assert_eq!(read.get("extra_attached_policy_arns").strings(), ["arn:aws:iam::aws:policy/AdministratorAccess"]);
     assert_eq!(read.get("memory_mb").as_i64(), Some(1024));
     let mut proposed = read.clone();
     proposed.set("memory_mb", Value::Number(256.0)); // Terraform proposes the configured value
     let p = plan(proposed, Some(&read), Some("SHA".into()), Some(&home()));
     assert_eq!(p.get("schedule_target_arn"), applied.get("function_arn"));
+    assert_eq!(p.get("extra_attached_policy_arns"), &Value::List(vec![]), "a policy attached outside Terraform is removed");
     assert!(policies_equivalent(
         p.get("policy_json").as_str().unwrap(),
         applied.get("policy_json").as_str().unwrap()

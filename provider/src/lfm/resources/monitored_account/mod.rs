@@ -3,7 +3,9 @@
 //!
 //! The provider reaches the account by assuming its bootstrap role (by default
 //! `OrganizationAccountAccessRole`, which AWS Organizations creates) with the provider's
-//! credentials. Pure logic (IDs, desired documents, state from IAM) is in [`model`]; the
+//! credentials. The role may do exactly the collector's read-only calls: any other inline or
+//! attached managed policy on it is drift (recorded by read in `extra_inline_policy_names` and
+//! `extra_attached_policy_arns`, planned empty, removed by update). Pure logic (IDs, desired documents, state from IAM) is in [`model`]; the
 //! diagnostics in [`errors`].
 
 mod errors;
@@ -17,9 +19,12 @@ use crate::lfm::aws::{iam, AccountSession, Aws};
 use crate::lfm::{validators, LfmContext};
 use crate::framework::{Attribute, AttrType, Block, Diagnostics, Resource, Schema, Validator, Value};
 use async_trait::async_trait;
-use lfm_schema::iam::{policies_equivalent, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME};
+use lfm_schema::iam::{policies_equivalent, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME, PERMISSIONS_POLICY_NAME};
 
 pub struct MonitoredAccount;
+
+const EXTRA_INLINE: &str = "Inline policies on the role other than LFM's, as IAM holds them. The role may do exactly the collector's read-only calls, so this is always planned empty: a policy added outside Terraform shows as a diff, and apply deletes it.";
+const EXTRA_ATTACHED: &str = "ARNs of managed policies attached to the role (e.g. arn:aws:iam::aws:policy/AdministratorAccess), as IAM holds them. Always planned empty: a policy attached outside Terraform shows as a diff, and apply detaches it.";
 
 #[async_trait]
 impl Resource<LfmContext> for MonitoredAccount {
@@ -42,6 +47,8 @@ impl Resource<LfmContext> for MonitoredAccount {
             .attr(Attribute::string("role_arn").computed().use_state_for_unknown().description("ARN of the monitoring role, for the collector's configuration."))
             .attr(Attribute::string("trust_policy_json").computed().description("The role's trust policy as IAM holds it (a change made outside Terraform shows as a diff), with the sts:ExternalId value replaced by a marker since external_id is sensitive."))
             .attr(Attribute::string("permissions_policy_json").computed().description("The role's inline permissions policy as IAM holds it."))
+            .attr(Attribute::list_of("extra_inline_policy_names", AttrType::String).computed().description(EXTRA_INLINE))
+            .attr(Attribute::list_of("extra_attached_policy_arns", AttrType::String).computed().description(EXTRA_ATTACHED))
             .attr(Attribute::number("propagation_timeout_s").default(Value::Number(model::DEFAULT_PROPAGATION_TIMEOUT_S as f64)).validate(Validator::IntRange { min: 0, max: 900 }).description("How long create and update retry IAM's eventual consistency (a principal or role created moments ago that IAM does not know yet), with exponential backoff up to 8 s between attempts."));
         debug_assert_eq!(block.attributes.len(), ATTRIBUTES.len());
         Schema { version: 0, block }
@@ -104,6 +111,11 @@ impl Resource<LfmContext> for MonitoredAccount {
             iam::put_permissions_policy(&client, &key.role_name, &permissions)
                 .await
                 .map_err(|e| iam_error("put the permissions policy on", &key, &e))?;
+        }
+        if model::has_extra_policies(prior) {
+            iam::remove_extra_policies(&client, &key.role_name, PERMISSIONS_POLICY_NAME)
+                .await
+                .map_err(|e| iam_error("remove the policies added outside Terraform from", &key, &e))?;
         }
         if !matches!(state.get("role_arn"), Value::String(_)) {
             state.set("role_arn", Value::string(aws.role_arn(&key.account_id, &key.role_name).await));

@@ -2,7 +2,7 @@
 //! and turning what IAM holds into state. No AWS calls here, so all of it is unit-tested.
 
 use crate::framework::{AttrPath, Diagnostics, Value};
-use crate::lfm::aws::iam::RoleState;
+use crate::lfm::aws::iam::{ExtraPolicies, RoleState};
 use crate::lfm::aws::session::role_arn;
 use lfm_schema::iam::{self as policy, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME};
 
@@ -18,6 +18,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "role_arn",
     "trust_policy_json",
     "permissions_policy_json",
+    "extra_inline_policy_names",
+    "extra_attached_policy_arns",
     "propagation_timeout_s",
 ];
 
@@ -180,6 +182,7 @@ pub fn plan(mut planned: Value, prior: Option<&Value>, organization_id: Option<S
     };
     planned.set("trust_policy_json", trust);
     planned.set("permissions_policy_json", keep_equivalent(&prior_attr("permissions_policy_json"), desired_permissions_policy()));
+    set_extra_policies(&mut planned, &ExtraPolicies::default());
 
     let (account, role) = (planned.get("account_id").as_str(), planned.get("role_name").as_str());
     let (arn, id) = match (account, role) {
@@ -255,6 +258,7 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
         None => Value::Null,
     };
     state.set("permissions_policy_json", permissions);
+    set_extra_policies(&mut state, &role.extra);
     if current.get("monitoring_principal_arns").is_null() {
         let inputs = trust_inputs(&role.trust_policy);
         state.set("monitoring_principal_arns", Value::string_list(inputs.principals));
@@ -264,4 +268,18 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
     let shown = redact_external_id(&role.trust_policy, state.get("external_id").as_str());
     state.set("trust_policy_json", keep_equivalent(current.get("trust_policy_json"), shown));
     state
+}
+
+/// `extra_inline_policy_names` and `extra_attached_policy_arns`: what the role carries
+/// besides its own inline policy. Read records it; the plan always wants none (the role may
+/// do exactly the collector's read-only calls), so anything else on the role is a diff that
+/// apply removes.
+pub fn set_extra_policies(state: &mut Value, extra: &ExtraPolicies) {
+    state.set("extra_inline_policy_names", Value::string_list(extra.inline_policy_names.iter().cloned()));
+    state.set("extra_attached_policy_arns", Value::string_list(extra.attached_policy_arns.iter().cloned()));
+}
+
+/// Whether a state shows policies added outside Terraform (which update removes).
+pub fn has_extra_policies(state: &Value) -> bool {
+    !state.get("extra_inline_policy_names").elements().is_empty() || !state.get("extra_attached_policy_arns").elements().is_empty()
 }
