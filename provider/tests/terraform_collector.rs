@@ -248,7 +248,7 @@ async fn lifecycle(client: Client) {
     w.write(
         "bad.tf",
         &format!(
-            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n  opensearch_auth = \"sigv4\"\n  opensearch_password = \"s3cret\"\n  opensearch_sigv4_service = \"aos\"\n}}\n"
+            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n  opensearch_auth = \"sigv4\"\n  opensearch_password = \"s3cret\"\n  opensearch_sigv4_service = \"aos\"\n}}\nresource \"lfm_collector\" \"twice\" {{\n  name = \"{name}-twice\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\", \"444455556666\", \"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"cron(* * * * * *)\"\n}}\n"
         ),
     );
     let bad = w.run(&["plan", "-input=false", "-no-color"]);
@@ -272,6 +272,19 @@ async fn lifecycle(client: Client) {
         "{text}"
     );
     assert!(text.contains("on bad.tf line"), "{text}");
+    // Input EventBridge or the collector would take wrongly: a repeated account, a cron
+    // expression without ? in a day field.
+    assert!(
+        text.contains("Invalid value for \"monitored_account_ids\": must list each account once; \"111122223333\" appears more than once")
+            && text.contains("distinct("),
+        "{text}"
+    );
+    assert!(
+        text.contains("Invalid value for \"schedule_expression\": must have ? in exactly one of day-of-month")
+            && text.contains("eb-scheduled-rule-pattern.html")
+            && text.contains("Got \"cron(* * * * * *)\""),
+        "{text}"
+    );
     w.remove("bad.tf");
 
     // Destroy: every object gone.

@@ -166,7 +166,7 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
 pub fn import_state(name: &str) -> Result<Value, Diagnostics> {
     if valid_name(&Value::string(name)).is_err() {
         return Err(Diagnostics::error(
-            format!("Invalid import ID {name:?} for lfm_collector"),
+            format!("Invalid import ID {} for lfm_collector", crate::protocol::hcl::render(&Value::string(name))),
             "The import ID is the collector's function name (1 to 55 letters, digits, - or _), e.g. `terraform import lfm_collector.this lfm-collector`.",
         ));
     }

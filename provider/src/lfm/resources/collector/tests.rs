@@ -227,6 +227,52 @@ fn schedules_follow_eventbridge_syntax() {
 }
 
 #[test]
+fn cron_needs_a_question_mark_in_exactly_one_day_field() {
+    for ok in ["cron(0 6 ? * MON-FRI *)", "cron(15 10 1 * ? *)", "cron(0/15 * ? * * *)"] {
+        assert!(valid_schedule(&Value::string(ok)).is_ok(), "{ok}");
+    }
+    let err = valid_schedule(&Value::string("cron(* * * * * *)")).unwrap_err();
+    assert_eq!(
+        err,
+        "must have ? in exactly one of day-of-month (3rd field, here *) and day-of-week (5th field, here *): EventBridge refuses a cron expression that sets both or neither. Put ? in the one you do not use; e.g. \"cron(0/5 * * * ? *)\" (every 5 minutes) or \"cron(0 6 ? * MON-FRI *)\" (weekdays at 06:00 UTC); see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html"
+    );
+    for bad in ["cron(0 6 ? * ? *)", "cron(0 6 1 * MON *)"] {
+        assert!(valid_schedule(&Value::string(bad)).unwrap_err().contains("exactly one of day-of-month"), "{bad}");
+    }
+    for bad in ["cron(? 6 1 * ? *)", "cron(0 6 1? * ? *)"] {
+        assert!(valid_schedule(&Value::string(bad)).unwrap_err().contains("? only as a whole"), "{bad}");
+    }
+    let err = valid_schedule(&Value::string("cron(0 6 * * ?)")).unwrap_err();
+    assert!(err.contains("this cron expression has 5 fields"), "{err}");
+}
+
+#[test]
+fn account_ids_are_listed_once() {
+    assert!(unique_account_ids(&Value::string_list(["111122223333", "444455556666"])).is_ok());
+    let err = unique_account_ids(&Value::string_list(["111122223333", "444455556666", "111122223333", "111122223333"])).unwrap_err();
+    assert_eq!(
+        err,
+        "must list each account once; \"111122223333\" appears more than once. Remove the repeated entries (with a computed list, wrap it in distinct(...))."
+    );
+    let mut c = config();
+    c.set("monitored_account_ids", Value::string_list(["111122223333", "111122223333"]));
+    let diags = crate::protocol::validate::validate_config(&Collector.schema().block, &c);
+    let d = &diags.0[0];
+    assert_eq!(d.attribute, Some(crate::framework::AttrPath::attr("monitored_account_ids")));
+    assert!(d.summary.starts_with("Invalid value for \"monitored_account_ids\": must list each account once"), "{}", d.summary);
+    assert_eq!(d.detail, "Got [\"111122223333\", \"111122223333\"].");
+}
+
+#[test]
+fn messages_print_values_as_hcl() {
+    let err = valid_retention(&Value::Number(2.0)).unwrap_err();
+    assert!(err.ends_with("accepts: 1, 3, 5, 6, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"), "{err}");
+    let bad_key = Value::Map([("1X".to_owned(), Value::string("v"))].into_iter().collect());
+    let err = valid_extra_environment(&bad_key).unwrap_err();
+    assert!(err.starts_with("must not use the key \"1X\": Lambda"), "{err}");
+}
+
+#[test]
 fn names_and_arns_follow_from_the_name() {
     let n = Names::new("lfm-collector");
     assert_eq!(n.rule, "lfm-collector-schedule");

@@ -73,7 +73,7 @@ pub fn parse_import_id(id: &str) -> Result<(String, String), Diagnostics> {
         Ok((account.to_owned(), role.to_owned()))
     } else {
         Err(Diagnostics::error(
-            format!("Invalid import ID {id:?} for lfm_monitored_account"),
+            format!("Invalid import ID {} for lfm_monitored_account", crate::protocol::hcl::render(&Value::string(id))),
             format!(
                 "Accepted formats: ACCOUNT_ID (12 digits; the role name defaults to {DEFAULT_ROLE_NAME}) or ACCOUNT_ID/ROLE_NAME, e.g. `terraform import lfm_monitored_account.prod 111122223333` or `... 111122223333/{DEFAULT_ROLE_NAME}`."
             ),
