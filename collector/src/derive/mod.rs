@@ -15,6 +15,7 @@ pub mod cost;
 pub mod enrich;
 pub mod insights;
 pub mod recommend;
+pub mod report_check;
 pub mod report;
 pub mod runtime;
 

@@ -13,10 +13,20 @@
 //!   ([`PollBackoff`]) until `Complete`.
 //! - One query text serves both log formats: text REPORT lines (fields Logs Insights
 //!   discovers, `@duration` ...) and JSON `platform.report` records (`record.metrics.*`), joined
-//!   with `coalesce`. `Restore Duration` (SnapStart) and `Status: timeout` are not discovered
-//!   fields: `parse` extracts them, anchored on the tab before the key so "Billed Restore
-//!   Duration" never matches. Older runtimes mark a timeout only with a "Task timed out after"
-//!   line, counted separately ([`LogPeriodStats::timeouts`]).
+//!   with `coalesce`. `Restore Duration`, `Billed Restore Duration` (SnapStart) and `Status:
+//!   timeout` are not discovered fields: `parse` extracts them, anchored on the tab before the
+//!   key so "Billed Restore Duration" never matches as "Restore Duration". Older runtimes mark a
+//!   timeout only with a "Task timed out after" line, counted separately
+//!   ([`LogPeriodStats::timeouts`]).
+//! - SnapStart: a REPORT after a restore carries `Restore Duration` and `Billed Restore Duration`
+//!   (JSON `restoreDurationMs`, `billedRestoreDurationMs`); the billed one is charged on top of
+//!   `Billed Duration`, which covers the handler only, and the restore is a cold start (AWS
+//!   "Monitoring for Lambda SnapStart",
+//!   https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html). Its sums are separate
+//!   columns ([`LogPeriodStats::charged_mb_ms_sum`] adds them).
+//! - The aggregates count every line that reads like a REPORT record, including one the function
+//!   printed itself; `derive::report_check` compares them with CloudWatch's numbers before any
+//!   is believed.
 //! - A log group that does not exist (function never invoked since its group was deleted)
 //!   fails the whole query with ResourceNotFoundException: it is dropped and the query retried.
 //!
@@ -59,6 +69,13 @@ pub struct LogPeriodStats {
     pub billed_duration_ms_sum: f64,
     /// Sum of Billed Duration (ms) x Memory Size (MB): GB-seconds x 1024 x 1000.
     pub billed_mb_ms_sum: f64,
+    /// Sum of Billed Restore Duration (ms) of SnapStart restores, and the same x Memory Size (MB).
+    /// Charged on top of Billed Duration, which covers the handler only: AWS "Monitoring for
+    /// Lambda SnapStart", https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html
+    /// ("Billed Restore Duration: The time it takes for Lambda to load the runtime and run any
+    /// after-restore runtime hooks"; duration charges apply to them).
+    pub billed_restore_duration_ms_sum: f64,
+    pub billed_restore_mb_ms_sum: f64,
     pub memory_size_mb: Option<f64>,
     pub max_memory_used_mb: Option<f64>,
     /// REPORTs with an Init Duration, and its average and maximum.
@@ -75,8 +92,20 @@ pub struct LogPeriodStats {
 }
 
 impl LogPeriodStats {
+    /// A SnapStart restore is a cold start: "The cold start duration is the sum of Restore
+    /// Duration + Duration" (AWS "Monitoring for Lambda SnapStart").
     pub fn cold_starts(&self) -> u64 {
         self.inits + self.restores
+    }
+
+    /// Milliseconds AWS charges: Billed Duration plus Billed Restore Duration.
+    pub fn charged_duration_ms_sum(&self) -> f64 {
+        self.billed_duration_ms_sum + self.billed_restore_duration_ms_sum
+    }
+
+    /// Charged milliseconds x Memory Size (MB): GB-seconds x 1024 x 1000.
+    pub fn charged_mb_ms_sum(&self) -> f64 {
+        self.billed_mb_ms_sum + self.billed_restore_mb_ms_sum
     }
 
     /// A timed-out invocation is marked by a REPORT status, a "Task timed out" line, or both
@@ -91,6 +120,7 @@ pub fn query_string(period_seconds: u32) -> String {
     format!(
         r#"filter @type = "REPORT" or type = "platform.report" or @message like /Task timed out after/
 | parse @message /\tRestore Duration: (?<lfmRestoreText>[0-9.]+) ms/
+| parse @message /\tBilled Restore Duration: (?<lfmBilledRestoreText>[0-9.]+) ms/
 | parse @message /\tStatus: (?<lfmStatusTimeout>timeout)/
 | parse @message /"status": ?"(?<lfmJsonTimeout>timeout)"/
 | parse @message /(?<lfmTaskTimedOut>Task timed out after)/
@@ -99,10 +129,12 @@ pub fn query_string(period_seconds: u32) -> String {
     coalesce(@memorySize, record.metrics.memorySizeMB) as lfmMemory,
     coalesce(@maxMemoryUsed, record.metrics.maxMemoryUsedMB) as lfmMaxMemory,
     coalesce(@initDuration, record.metrics.initDurationMs) as lfmInit,
-    coalesce(lfmRestoreText, record.metrics.restoreDurationMs) as lfmRestore
-| fields lfmBilled * lfmMemory as lfmBilledMbMs
+    coalesce(lfmRestoreText, record.metrics.restoreDurationMs) as lfmRestore,
+    coalesce(lfmBilledRestoreText, record.metrics.billedRestoreDurationMs) as lfmBilledRestore
+| fields lfmBilled * lfmMemory as lfmBilledMbMs, lfmBilledRestore * lfmMemory as lfmBilledRestoreMbMs
 | stats count(lfmDuration) as reports, max(lfmDuration) as durationMax, pct(lfmDuration, 99) as durationP99,
-    sum(lfmBilled) as billedSum, sum(lfmBilledMbMs) as billedMbMs, max(lfmMemory) as memorySize,
+    sum(lfmBilled) as billedSum, sum(lfmBilledMbMs) as billedMbMs, sum(lfmBilledRestore) as billedRestoreSum,
+    sum(lfmBilledRestoreMbMs) as billedRestoreMbMs, max(lfmMemory) as memorySize,
     max(lfmMaxMemory) as maxMemoryUsed, count(lfmInit) as inits, avg(lfmInit) as initAvg,
     max(lfmInit) as initMax, count(lfmRestore) as restores, max(lfmRestore) as restoreMax,
     count(lfmStatusTimeout) as statusTimeouts, count(lfmJsonTimeout) as jsonTimeouts,
@@ -177,6 +209,8 @@ pub fn parse_row(row: &ResultRow) -> Result<(String, DateTime<Utc>, LogPeriodSta
         duration_p99_ms: number("durationP99")?,
         billed_duration_ms_sum: number("billedSum")?.unwrap_or(0.0),
         billed_mb_ms_sum: number("billedMbMs")?.unwrap_or(0.0),
+        billed_restore_duration_ms_sum: number("billedRestoreSum")?.unwrap_or(0.0),
+        billed_restore_mb_ms_sum: number("billedRestoreMbMs")?.unwrap_or(0.0),
         memory_size_mb: number("memorySize")?,
         max_memory_used_mb: number("maxMemoryUsed")?,
         inits: count("inits")?,
@@ -629,13 +663,16 @@ mod tests {
     fn query_names_every_parsed_column_and_groups_by_log_and_period() {
         let q = query_string(300);
         assert!(q.ends_with("by @log as lfmLog, bin(300s) as lfmPeriod"));
-        for column in ["reports", "durationMax", "durationP99", "billedSum", "billedMbMs", "memorySize", "maxMemoryUsed",
+        for column in ["reports", "durationMax", "durationP99", "billedSum", "billedMbMs", "billedRestoreSum", "billedRestoreMbMs", "memorySize", "maxMemoryUsed",
             "inits", "initAvg", "initMax", "restores", "restoreMax", "statusTimeouts", "jsonTimeouts", "taskTimeouts"]
         {
             assert!(q.contains(&format!(" as {column}")), "{column}");
         }
         // Restore Duration is anchored so that "Billed Restore Duration" never matches.
         assert!(q.contains(r"/\tRestore Duration: "));
+        // Billed Restore Duration (charged, SnapStart) from both formats.
+        assert!(q.contains(r"/\tBilled Restore Duration: (?<lfmBilledRestoreText>"));
+        assert!(q.contains("record.metrics.billedRestoreDurationMs"));
         assert!(q.len() < 10_000);
     }
 
@@ -706,6 +743,29 @@ mod tests {
         assert_eq!(stats.restore_duration_max_ms, None);
         assert_eq!(stats.timeouts(), 1);
         assert_eq!(stats.billed_mb_ms_sum, 798720.0);
+    }
+
+    #[test]
+    fn billed_restore_columns_are_charged_on_top_of_billed_duration() {
+        // A SnapStart period: 2 REPORTs at 512 MB, one after a restore (Billed Duration 42 + 13
+        // ms, Billed Restore Duration 213 ms), as the query of [`query_string`] returns it.
+        let restored = with(
+            with(
+                with(with(report_row(ORDERS, P0, "2"), "billedSum", Some("55")), "billedMbMs", Some("28160")),
+                "billedRestoreSum",
+                Some("213"),
+            ),
+            "billedRestoreMbMs",
+            Some("109056"),
+        );
+        let (_, _, stats) = parse_row(&with(restored, "restores", Some("1"))).unwrap();
+        assert_eq!((stats.billed_duration_ms_sum, stats.billed_restore_duration_ms_sum), (55.0, 213.0));
+        assert_eq!(stats.charged_duration_ms_sum(), 268.0);
+        assert_eq!(stats.charged_mb_ms_sum(), 268.0 * 512.0);
+        assert_eq!(stats.cold_starts(), 3, "2 inits + 1 restore");
+        // Without restores the columns are absent: nothing added.
+        let (_, _, plain) = parse_row(&report_row(ORDERS, P0, "25")).unwrap();
+        assert_eq!(plain.charged_mb_ms_sum(), plain.billed_mb_ms_sum);
     }
 
     #[test]
