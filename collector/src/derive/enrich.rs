@@ -291,7 +291,8 @@ mod tests {
         // REPORTs missing for some invocations: billed sums would understate, so estimate,
         // adding the init durations (billed since 2025-08-01).
         let mut doc = metric(20, 400.0, 900.0);
-        let s = stats();
+        // REPORT durations within CloudWatch's maximum (else withheld, see report_check).
+        let s = LogPeriodStats { duration_max_ms: Some(900.0), duration_p99_ms: Some(900.0), ..stats() };
         apply_logs_and_cost(
             &mut doc,
             &f,
@@ -406,7 +407,7 @@ mod tests {
         let docs: Vec<MetricDocument> = (0..6)
             .map(|_| {
                 let mut d = metric(10, 400.0, 2900.0);
-                let s = stats();
+                let s = LogPeriodStats { duration_max_ms: Some(2900.0), duration_p99_ms: Some(2900.0), ..stats() };
                 apply_logs_and_cost(
                     &mut d,
                     &f,
