@@ -20,7 +20,7 @@ use lfm_collector::config::Window;
 use lfm_collector::derive::enrich::{apply_logs_and_cost, PeriodLogs};
 use lfm_collector::discover::{AccountSession, FunctionRecord};
 use lfm_collector::harvest::logs_insights::harvest;
-use lfm_collector::summary::ApiCallCounter;
+use lfm_collector::metering::ApiCallCounter;
 use lfm_schema::documents::{logs_withheld_reason, MetricDocument};
 use lfm_schema::reference::PriceTable;
 use serde_json::json;
