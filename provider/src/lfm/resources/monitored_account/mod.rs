@@ -14,7 +14,7 @@ pub mod model;
 mod tests;
 
 use self::errors::{assume_error, iam_error};
-use self::model::{RoleKey, ATTRIBUTES};
+use self::model::{Inputs, RoleKey, ATTRIBUTES};
 use crate::lfm::aws::{iam, AccountSession, Aws};
 use crate::lfm::{validators, LfmContext};
 use crate::framework::{Attribute, AttrType, Block, Diagnostics, Resource, Schema, Validator, Value};
@@ -73,13 +73,13 @@ impl Resource<LfmContext> for MonitoredAccount {
 
     async fn create(&self, ctx: &LfmContext, planned: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
-        let key = RoleKey::from_value(planned)?;
-        let mut state = resolve(ctx, planned).await?;
-        let session = account_session(aws, &key).await?;
-        let (trust, permissions) = documents(&state);
-        let arn = iam::create_role(&session.iam(), &key.role_name, &trust, &permissions, model::propagation_policy(planned))
+        let inputs = resolve(ctx, Inputs::decode(planned)?).await?;
+        let key = &inputs.key;
+        let mut state = resolved_state(planned, &inputs);
+        let session = account_session(aws, key).await?;
+        let arn = iam::create_role(&session.iam(), &key.role_name, &inputs.trust_document(), &permissions(&state), inputs.propagation_policy())
             .await
-            .map_err(|e| iam_error("create", &key, &e))?;
+            .map_err(|e| iam_error("create", key, &e))?;
         state.set("role_arn", Value::String(arn));
         state.set("id", Value::string(key.id()));
         Ok(state)
@@ -95,27 +95,31 @@ impl Resource<LfmContext> for MonitoredAccount {
 
     async fn update(&self, ctx: &LfmContext, prior: &Value, planned: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
-        let key = RoleKey::from_value(planned)?;
-        let mut state = resolve(ctx, planned).await?;
-        let session = account_session(aws, &key).await?;
+        let inputs = resolve(ctx, Inputs::decode(planned)?).await?;
+        let before = Inputs::decode(prior)?;
+        let key = &inputs.key;
+        let mut state = resolved_state(planned, &inputs);
+        let session = account_session(aws, key).await?;
         let client = session.iam();
-        let (trust, permissions) = documents(&state);
+        let permissions = permissions(&state);
         let changed = |attr: &str, new: &str| !prior.get(attr).as_str().is_some_and(|old| policies_equivalent(old, new));
         // The shown trust policy hides the external ID, so a new external ID is a change of its own.
         let trust_changed = changed("trust_policy_json", state.get("trust_policy_json").as_str().unwrap_or_default())
-            || prior.get("external_id") != state.get("external_id");
+            || before.external_id != inputs.external_id;
         if trust_changed {
-            iam::update_trust_policy(&client, &key.role_name, &trust, model::propagation_policy(planned)).await.map_err(|e| iam_error("update the trust policy of", &key, &e))?;
+            iam::update_trust_policy(&client, &key.role_name, &inputs.trust_document(), inputs.propagation_policy())
+                .await
+                .map_err(|e| iam_error("update the trust policy of", key, &e))?;
         }
         if changed("permissions_policy_json", &permissions) {
             iam::put_permissions_policy(&client, &key.role_name, &permissions)
                 .await
-                .map_err(|e| iam_error("put the permissions policy on", &key, &e))?;
+                .map_err(|e| iam_error("put the permissions policy on", key, &e))?;
         }
         if model::has_extra_policies(prior) {
             iam::remove_extra_policies(&client, &key.role_name, PERMISSIONS_POLICY_NAME)
                 .await
-                .map_err(|e| iam_error("remove the policies added outside Terraform from", &key, &e))?;
+                .map_err(|e| iam_error("remove the policies added outside Terraform from", key, &e))?;
         }
         if !matches!(state.get("role_arn"), Value::String(_)) {
             state.set("role_arn", Value::string(aws.role_arn(&key.account_id, &key.role_name).await));
@@ -137,29 +141,30 @@ impl Resource<LfmContext> for MonitoredAccount {
     }
 }
 
-/// The planned object with everything left unknown at plan time filled in.
-async fn resolve(ctx: &LfmContext, planned: &Value) -> Result<Value, Diagnostics> {
-    let mut state = planned.clone();
-    if matches!(state.get("organization_id"), Value::Null | Value::Unknown) {
-        state.set("organization_id", Value::String(ctx.organization_id("organization_id").await?));
+/// The inputs with the organisation looked up when the plan could not know it.
+async fn resolve(ctx: &LfmContext, mut inputs: Inputs) -> Result<Inputs, Diagnostics> {
+    if inputs.organization_id.is_none() {
+        inputs.organization_id = Some(ctx.organization_id("organization_id").await?);
     }
+    Ok(inputs)
+}
+
+/// The planned object with everything left unknown at plan time filled in from `inputs`.
+fn resolved_state(planned: &Value, inputs: &Inputs) -> Value {
+    let mut state = planned.clone();
+    state.set("organization_id", Value::opt_string(inputs.organization_id.clone()));
     if !matches!(state.get("trust_policy_json"), Value::String(_)) {
-        let trust = model::desired_trust_policy(&state).ok_or_else(|| {
-            Diagnostics::error("Trust policy inputs still unknown at apply", "monitoring_principal_arns, organization_id and external_id must be known when the role is written; this is a provider bug.")
-        })?;
-        state.set("trust_policy_json", Value::String(trust));
+        state.set("trust_policy_json", Value::String(inputs.shown_trust_policy()));
     }
     if !matches!(state.get("permissions_policy_json"), Value::String(_)) {
         state.set("permissions_policy_json", Value::String(model::desired_permissions_policy()));
     }
-    Ok(state)
+    state
 }
 
-/// The documents to write to IAM: the trust policy from the inputs (the state shows it with
-/// the external ID hidden), the permissions policy as planned.
-fn documents(state: &Value) -> (String, String) {
-    let trust = model::trust_document(state).unwrap_or_default();
-    (trust, state.get("permissions_policy_json").as_str().unwrap_or_default().to_owned())
+/// The permissions policy to write to IAM: as planned (the stored text when equivalent).
+fn permissions(state: &Value) -> String {
+    state.get("permissions_policy_json").as_str().unwrap_or_default().to_owned()
 }
 
 async fn account_session(aws: &Aws, key: &RoleKey) -> Result<AccountSession, Diagnostics> {

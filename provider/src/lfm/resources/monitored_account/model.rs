@@ -95,13 +95,58 @@ pub fn import_state(account_id: &str, role_name: &str) -> Value {
 /// Default of `propagation_timeout_s`.
 pub const DEFAULT_PROPAGATION_TIMEOUT_S: u64 = 120;
 
-/// How long IAM's eventual consistency is retried (`propagation_timeout_s`).
-pub fn propagation_policy(v: &Value) -> crate::lfm::aws::retry::RetryPolicy {
-    let seconds = v.get("propagation_timeout_s").as_i64().map(|s| s.max(0) as u64).unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_S);
-    crate::lfm::aws::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(seconds))
+/// The resource's inputs, decoded once from a plan or state for create, update and delete.
+/// Defaults are applied here and only here where an attribute is null (an imported state, a
+/// state from before the attribute existed); the schema plans the same constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inputs {
+    /// Account, role name, bootstrap role name.
+    pub key: RoleKey,
+    pub monitoring_principal_arns: Vec<String>,
+    /// `None` while unknown: the organisation of the provider's credentials, looked up at apply.
+    pub organization_id: Option<String>,
+    pub external_id: Option<String>,
+    pub propagation_timeout_s: u64,
 }
 
-/// The trust policy to write to IAM, built from the inputs; `None` while one is unknown.
+impl Inputs {
+    /// From a plan (known apart from `organization_id`) or a state.
+    pub fn decode(v: &Value) -> Result<Inputs, Diagnostics> {
+        let key = RoleKey::from_value(v)?;
+        let (principals, external_id) = (v.get("monitoring_principal_arns"), v.get("external_id"));
+        if principals.contains_unknown() || external_id.is_unknown() {
+            return Err(Diagnostics::error(
+                "Trust policy inputs still unknown at apply",
+                "monitoring_principal_arns and external_id must be known when the role is written; this is a provider bug.",
+            ));
+        }
+        Ok(Inputs {
+            key,
+            monitoring_principal_arns: principals.strings(),
+            organization_id: v.get("organization_id").as_str().map(str::to_owned),
+            external_id: external_id.as_str().map(str::to_owned),
+            propagation_timeout_s: v.get("propagation_timeout_s").as_i64().map(|s| s.max(0) as u64).unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_S),
+        })
+    }
+
+    /// How long IAM's eventual consistency is retried (`propagation_timeout_s`).
+    pub fn propagation_policy(&self) -> crate::lfm::aws::retry::RetryPolicy {
+        crate::lfm::aws::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(self.propagation_timeout_s))
+    }
+
+    /// The trust policy to write to IAM (with the external ID itself).
+    pub fn trust_document(&self) -> String {
+        policy::trust_policy(&self.monitoring_principal_arns, self.organization_id.as_deref(), self.external_id.as_deref()).to_string()
+    }
+
+    /// The trust policy as `trust_policy_json` shows it (external ID hidden).
+    pub fn shown_trust_policy(&self) -> String {
+        redact_external_id(&self.trust_document(), self.external_id.as_deref())
+    }
+}
+
+/// The trust policy to write to IAM, built from the inputs of a plan; `None` while one is
+/// unknown (at apply, [`Inputs::trust_document`]).
 pub fn trust_document(v: &Value) -> Option<String> {
     let principals = v.get("monitoring_principal_arns");
     let (org, ext) = (v.get("organization_id"), v.get("external_id"));

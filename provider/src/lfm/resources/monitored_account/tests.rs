@@ -253,9 +253,10 @@ fn redaction_handles_arrays_key_case_and_documents_without_external_id() {
 #[test]
 fn propagation_timeout_bounds_the_iam_retries() {
     let mut v = import_state("111122223333", "R");
-    assert_eq!(propagation_policy(&v).max_elapsed, std::time::Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT_S));
+    let v_policy = |v: &Value| Inputs::decode(v).unwrap().propagation_policy();
+    assert_eq!(v_policy(&v).max_elapsed, std::time::Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT_S));
     v.set("propagation_timeout_s", Value::Number(600.0));
-    let policy = propagation_policy(&v);
+    let policy = v_policy(&v);
     assert_eq!(policy.max_elapsed, std::time::Duration::from_secs(600));
     assert_eq!(policy.first_delay, crate::lfm::aws::retry::RetryPolicy::IAM.first_delay);
     // A state from before the attribute existed refreshes to the default: no planned change.
@@ -289,4 +290,24 @@ fn policies_added_outside_terraform_are_drift_the_plan_removes() {
     let replan = plan(read.clone(), Some(&read), None, Some("aws"));
     assert_ne!(replan, read, "the plan shows a change");
     assert_eq!(replan, state, "and wants the role as created");
+}
+
+#[test]
+fn inputs_are_decoded_once_with_defaults_for_null_attributes() {
+    let mut imported = import_state("111122223333", "R");
+    imported.set("bootstrap_role_name", Value::Null);
+    imported.set("propagation_timeout_s", Value::Null);
+    let inputs = Inputs::decode(&imported).unwrap();
+    assert_eq!(inputs.key.bootstrap_role_name, "OrganizationAccountAccessRole");
+    assert_eq!(inputs.propagation_timeout_s, DEFAULT_PROPAGATION_TIMEOUT_S);
+    assert_eq!(inputs.organization_id, None, "looked up at apply");
+    let p = plan(planned_on_create(), None, None, Some("aws"));
+    let inputs = Inputs::decode(&p).unwrap();
+    assert_eq!(inputs.monitoring_principal_arns, [COLLECTOR]);
+    assert_eq!(inputs.organization_id.as_deref(), Some(ORG));
+    assert_eq!(Some(inputs.shown_trust_policy()), desired_trust_policy(&p));
+    assert_eq!(Some(inputs.trust_document()), trust_document(&p));
+    let mut unknown = p.clone();
+    unknown.set("external_id", Value::Unknown);
+    assert!(Inputs::decode(&unknown).is_err());
 }
