@@ -158,7 +158,7 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
         Value::opt_string(facts.policy.as_deref().and_then(domain_from_policy)),
     );
     if state.get("role_propagation_timeout_s").is_null() {
-        state.set("role_propagation_timeout_s", Value::Number(120.0));
+        state.set("role_propagation_timeout_s", Value::Number(super::model::DEFAULT_ROLE_PROPAGATION_TIMEOUT_S as f64));
     }
 }
 

@@ -696,3 +696,34 @@ fn environment_names_are_the_contracts() {
     }
     assert_eq!(env[contract::ENV_ACCOUNTS].split(',').count(), all.get("monitored_account_ids").strings().len());
 }
+
+#[test]
+fn settings_are_decoded_once_with_the_schemas_defaults() {
+    let planned = plan(config(), None, Some("SHA".into()), Some(&home()));
+    let s = Settings::decode(&planned).unwrap();
+    assert_eq!(s.names, Names::new("lfm-collector"));
+    assert_eq!((s.memory_mb, s.timeout_s, s.log_retention_days), (256, 300, 30));
+    assert_eq!(s.role_propagation_timeout, std::time::Duration::from_secs(120));
+    assert_eq!(s.package_sha256.as_deref(), Some("SHA"));
+    assert_eq!(Some(s.environment.clone()), desired_environment(&planned));
+    assert_eq!(Some(s.policy(&home())), desired_policy(&planned, &home()));
+    // Null attributes (an import) take the same defaults the schema plans.
+    let mut sparse = planned.clone();
+    for attr in ["architecture", "memory_mb", "timeout_s", "schedule_expression", "enabled", "log_retention_days", "role_propagation_timeout_s"] {
+        sparse.set(attr, Value::Null);
+    }
+    let d = Settings::decode(&sparse).unwrap();
+    assert_eq!(d, Settings { environment: d.environment.clone(), ..s });
+    let defaults: std::collections::BTreeMap<_, _> = Collector
+        .schema()
+        .block
+        .attributes
+        .into_iter()
+        .filter_map(|a| a.default.map(|v| (a.name, v)))
+        .collect();
+    assert_eq!(defaults["memory_mb"].as_i64(), Some(DEFAULT_MEMORY_MB));
+    assert_eq!(defaults["architecture"].as_str(), Some(DEFAULT_ARCHITECTURE));
+    let mut unknown = planned;
+    unknown.set("regions", Value::Unknown);
+    assert!(Settings::decode(&unknown).is_err());
+}
