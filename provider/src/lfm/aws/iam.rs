@@ -104,10 +104,12 @@ pub async fn read_role(iam: &Client, name: &str) -> Result<Option<RoleState>, Aw
 }
 
 /// The role's inline policies other than `own` and its attached managed policies: one
-/// ListRolePolicies and one ListAttachedRolePolicies (more only past 100 policies of a kind,
-/// which IAM's quotas do not allow for inline policies of normal size).
+/// ListRolePolicies and one ListAttachedRolePolicies (a page holds 100 by default; a role may
+/// have at most 20 managed policies attached, and its inline policies share 10,240
+/// characters, so a second page is practically never needed).
 /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRolePolicies.html>,
-/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedRolePolicies.html>
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedRolePolicies.html>,
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
 pub async fn extra_policies(iam: &Client, name: &str, own: &str) -> Result<ExtraPolicies, AwsError> {
     let mut inline_policy_names: Vec<String> = iam
         .list_role_policies()
