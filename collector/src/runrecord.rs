@@ -7,7 +7,7 @@ use lfm_schema::documents::{runs_index, RunAccount, RunDocument, RunRetention, R
 
 use crate::checkpoint::PairWindow;
 use crate::store::IndexedDocument;
-use crate::summary::{AccountStatus, RunSummary};
+use crate::summary::RunSummary;
 
 /// A short class of an error line, for aggregations in the run index.
 pub fn reason_class(error: &str) -> &'static str {
@@ -62,12 +62,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
             reasons.dedup();
             RunAccount {
                 account_id: a.account_id.clone(),
-                status: match a.status {
-                    AccountStatus::Ok => "ok",
-                    AccountStatus::Partial => "partial",
-                    AccountStatus::Failed => "failed",
-                }
-                .into(),
+                status: a.status.as_str().into(),
                 functions: a.functions as u64,
                 reasons,
                 errors: a.errors.clone(),
@@ -106,6 +101,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
             errors: r.errors.clone(),
         }),
         fatal_error: summary.fatal_error.clone(),
+        cut_short: summary.cut_short.clone(),
     };
     IndexedDocument::new(runs_index(prefix), summary.run_id.clone(), &doc)
 }
@@ -150,6 +146,7 @@ mod tests {
             bulk_requests: 0,
             bulk_ms: 0,
             fatal_error: None,
+            cut_short: None,
             duration_ms: 5,
             run_id: "run-1".into(),
             started_at: end,
