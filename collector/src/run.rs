@@ -52,6 +52,8 @@ struct AccountHarvest {
     active: usize,
     metric_queries: usize,
     logs_bytes_scanned: f64,
+    /// Metric documents whose REPORT-derived fields were withheld (records disagree with CloudWatch).
+    log_periods_withheld: u64,
     documents: Vec<IndexedDocument>,
     /// What became of each region's windows (checkpoints move by it).
     regions: Vec<(String, PairOutcome)>,
@@ -94,6 +96,7 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
         started_at,
         schedule: ScheduleReport::default(),
         logs_insights_bytes_scanned: 0,
+        log_periods_withheld: 0,
         estimated_cost: CostEstimate::default(),
         run_record_error: None,
         retention: None,
@@ -149,7 +152,7 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
     };
     let consume = async {
         let mut outcomes = Vec::new();
-        let (mut active, mut metric_queries, mut logs_bytes) = (0, 0, 0.0);
+        let (mut active, mut metric_queries, mut logs_bytes, mut withheld) = (0, 0, 0.0, 0);
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
         let mut pairs: BTreeMap<(String, String), PairOutcome> = BTreeMap::new();
@@ -178,6 +181,7 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
             active += harvest.active;
             metric_queries += harvest.metric_queries;
             logs_bytes += harvest.logs_bytes_scanned;
+            withheld += harvest.log_periods_withheld;
             outcomes.push(harvest.outcome);
         }
         if let (Some(store), false) = (&store, pool.is_empty()) {
@@ -185,11 +189,12 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
             fail_pairs_of(&mut pairs, &pool, &written);
             report.merge(written);
         }
-        (outcomes, active, metric_queries, logs_bytes, prepared, report, pairs)
+        (outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, pairs)
     };
-    let (aborted, (mut outcomes, active, metric_queries, logs_bytes, prepared, report, pairs)) =
+    let (aborted, (mut outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, pairs)) =
         tokio::join!(produce, consume);
     summary.logs_insights_bytes_scanned = logs_bytes.round().max(0.0) as u64;
+    summary.log_periods_withheld = withheld;
     // Accounts dropped in flight: nothing of them was written, their checkpoints stay.
     for account_id in &config.accounts {
         if !outcomes.iter().any(|o| &o.account_id == account_id) {
@@ -287,6 +292,7 @@ async fn collect_account(
         active: 0,
         metric_queries: 0,
         logs_bytes_scanned: 0.0,
+        log_periods_withheld: 0,
         documents: Vec::new(),
         regions: config.regions.iter().map(|r| (r.clone(), pair)).collect(),
     };
@@ -312,6 +318,7 @@ async fn collect_account(
     let mut active = 0;
     let mut metric_queries = 0;
     let mut logs_bytes_scanned = 0.0;
+    let mut log_periods_withheld = 0;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let mut regions = Vec::new();
@@ -326,6 +333,7 @@ async fn collect_account(
         active += region_harvest.active;
         metric_queries += region_harvest.metric_queries;
         logs_bytes_scanned += region_harvest.logs_bytes_scanned;
+        log_periods_withheld += region_harvest.log_periods_withheld;
         documents.extend(region_harvest.documents);
         let outcome = match region_harvest.error {
             Some(error) => {
@@ -349,6 +357,7 @@ async fn collect_account(
         active,
         metric_queries,
         logs_bytes_scanned,
+        log_periods_withheld,
         documents,
         regions,
     }
@@ -361,6 +370,7 @@ struct RegionHarvest {
     metric_queries: usize,
     /// Logs Insights bytes scanned (billed per GB).
     logs_bytes_scanned: f64,
+    log_periods_withheld: u64,
     documents: Vec<IndexedDocument>,
     error: Option<String>,
     /// Without an error: complete, or cut short by the time limit after some chunks.
@@ -390,6 +400,7 @@ async fn collect_region(
                 active: 0,
                 metric_queries: 0,
                 logs_bytes_scanned: 0.0,
+                log_periods_withheld: 0,
                 documents: Vec::new(),
                 error: Some(e.to_string()),
                 outcome: PairOutcome::Failed,
@@ -402,6 +413,7 @@ async fn collect_region(
     let mut active = 0;
     let mut metric_queries = 0;
     let mut logs_bytes_scanned = 0.0;
+    let mut log_periods_withheld = 0;
     let mut error = None;
     let mut outcome = PairOutcome::Complete;
     for window in windows {
@@ -452,6 +464,7 @@ async fn collect_region(
                     None => PeriodLogs::NotRead,
                 };
                 apply_logs_and_cost(&mut doc, function, &start, period_logs, &config.prices);
+                log_periods_withheld += u64::from(doc.logs_withheld_reason.is_some());
                 apply_lambda_insights(&mut doc, period_lambda_insights(&region_series.series[i], &start).as_ref());
                 documents.push(indexed_metric_document(prefix, function, &start, window.period_seconds, &doc));
                 metrics[i].push(doc);
@@ -478,5 +491,5 @@ async fn collect_region(
         );
         documents.push(indexed_inventory_document(prefix, function, &inventory));
     }
-    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, documents, error, outcome }
+    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, log_periods_withheld, documents, error, outcome }
 }
