@@ -344,6 +344,7 @@ mod tests {
             deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
             retention_days: None,
             lambda_insights: true,
+            aws_timeouts: lfm_aws::Timeouts::DEFAULT,
         }
     }
 

@@ -17,9 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use aws_config::retry::RetryConfig;
-use aws_config::BehaviorVersion;
-use aws_types::region::Region;
 use aws_types::SdkConfig;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
@@ -120,11 +117,12 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
         }
     };
 
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(config.regions[0].clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS))
-        .load()
-        .await;
+    let base = lfm_aws::load(&lfm_aws::AwsSettings {
+        region: Some(config.regions[0].clone()),
+        timeouts: config.aws_timeouts,
+        max_attempts: AWS_MAX_ATTEMPTS,
+    })
+    .await;
 
     let plan = checkpoint::plan_run(config, store.as_ref(), started_at).await;
     summary.schedule = ScheduleReport::from_plan(&plan, config.schedule.explicit_window);

@@ -12,7 +12,10 @@ use crate::summary::RunSummary;
 /// A short class of an error line, for aggregations in the run index.
 pub fn reason_class(error: &str) -> &'static str {
     let has = |needle: &str| error.contains(needle);
-    if has("sts:AssumeRole") {
+    // No answer (lfm-aws's sentences: "could not be reached", "... timeout ...") whatever the call.
+    if has("could not be reached") || has("could not connect") || has("timeout") {
+        "unreachable"
+    } else if has("sts:AssumeRole") || has("STS AssumeRole") {
         if has("Throttl") || has("Rate exceeded") {
             "throttled"
         } else {
@@ -123,6 +126,10 @@ mod tests {
         );
         assert_eq!(reason_class("account 1 region us-east-1: cloudwatch:ListMetrics failed: AccessDenied: no (HTTP 403)"), "access_denied");
         assert_eq!(reason_class("something else"), "other");
+        let silent = "account 111122223333, role arn:aws:iam::111122223333:role/R: STS AssumeRole got no answer from http://127.0.0.1:9 within the per-attempt timeout of 2 s, in every attempt: check ...";
+        assert_eq!(reason_class(silent), "unreachable");
+        let denied = "account 111122223333, role arn:aws:iam::111122223333:role/R: STS AssumeRole was denied (AccessDenied: no, HTTP 403): allow sts:AssumeRole ...";
+        assert_eq!(reason_class(denied), "assume_role_denied");
     }
 
     fn summary() -> RunSummary {

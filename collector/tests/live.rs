@@ -128,6 +128,7 @@ async fn collects_seeded_fleet_into_opensearch() {
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
         lambda_insights: true,
+        aws_timeouts: lfm_aws::Timeouts::DEFAULT,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -301,6 +302,7 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
         lambda_insights: true,
+        aws_timeouts: lfm_aws::Timeouts::DEFAULT,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -339,6 +341,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
         lambda_insights: true,
+        aws_timeouts: lfm_aws::Timeouts::DEFAULT,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");

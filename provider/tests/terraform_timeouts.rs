@@ -5,21 +5,8 @@
 mod common;
 
 use common::Workdir;
+use lfm_aws::testing::silent_endpoint;
 use std::time::{Duration, Instant};
-
-/// A loopback listener that accepts connections and never answers (held open until the
-/// test process ends).
-fn silent_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    url
-}
 
 #[test]
 fn silent_endpoint_fails_plan_within_the_operation_timeout() {

@@ -115,6 +115,15 @@ pub struct RunArgs {
     /// GetMetricData queries; with false the REPORT records alone give these numbers.
     #[arg(long, env = contract::ENV_LAMBDA_INSIGHTS)]
     pub lambda_insights: Option<bool>,
+    /// Seconds to connect to an AWS endpoint [default: 10].
+    #[arg(long = "aws-connect-timeout", env = contract::ENV_AWS_CONNECT_TIMEOUT)]
+    pub aws_connect_timeout_seconds: Option<u64>,
+    /// Seconds one attempt of an AWS call may take, answer included [default: 60].
+    #[arg(long = "aws-request-timeout", env = contract::ENV_AWS_REQUEST_TIMEOUT)]
+    pub aws_request_timeout_seconds: Option<u64>,
+    /// Seconds one AWS call may take in all, retries and backoff included [default: 150].
+    #[arg(long = "aws-operation-timeout", env = contract::ENV_AWS_OPERATION_TIMEOUT)]
+    pub aws_operation_timeout_seconds: Option<u64>,
     /// Summary format.
     #[arg(long, env = contract::ENV_OUTPUT, value_enum, default_value = "human")]
     pub output: OutputFormat,
@@ -137,6 +146,7 @@ fn non_empty(list: &[String]) -> Option<Vec<String>> {
 }
 
 fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTime<Utc>) -> Result<Config, ConfigError> {
+    let aws_timeouts = aws_timeouts(args, &file)?;
     let accounts = non_empty(&args.accounts).or(file.accounts).unwrap_or_default();
     validate_accounts(&accounts)?;
     let regions = non_empty(&args.regions).or(file.regions).unwrap_or_default();
@@ -260,6 +270,38 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         deprecation_warning_days,
         retention_days,
         lambda_insights: args.lambda_insights.or(file.lambda_insights).unwrap_or(true),
+        aws_timeouts,
+    })
+}
+
+/// The three AWS timeouts from flags, environment or file, over `lfm_aws`'s defaults; each
+/// at least 1 second (an error names the setting under all its names).
+fn aws_timeouts(args: &RunArgs, file: &FileConfig) -> Result<lfm_aws::Timeouts, ConfigError> {
+    let default = lfm_aws::Timeouts::DEFAULT;
+    let pick = |env: &str, value: Option<u64>, default: std::time::Duration| match value {
+        Some(0) => Err(ConfigError::Invalid(format!(
+            "{} must be at least 1 second",
+            contract::by_env(env).map_or(env.to_string(), |s| s.to_string())
+        ))),
+        Some(seconds) => Ok(std::time::Duration::from_secs(seconds)),
+        None => Ok(default),
+    };
+    Ok(lfm_aws::Timeouts {
+        connect: pick(
+            contract::ENV_AWS_CONNECT_TIMEOUT,
+            args.aws_connect_timeout_seconds.or(file.aws_connect_timeout_seconds),
+            default.connect,
+        )?,
+        attempt: pick(
+            contract::ENV_AWS_REQUEST_TIMEOUT,
+            args.aws_request_timeout_seconds.or(file.aws_request_timeout_seconds),
+            default.attempt,
+        )?,
+        operation: pick(
+            contract::ENV_AWS_OPERATION_TIMEOUT,
+            args.aws_operation_timeout_seconds.or(file.aws_operation_timeout_seconds),
+            default.operation,
+        )?,
     })
 }
 
@@ -371,6 +413,20 @@ mod tests {
         assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
         assert_eq!(config.index_prefix, "lfm");
         assert_eq!(config.partition, "aws");
+    }
+
+    #[test]
+    fn aws_timeouts_from_flag_or_file_and_at_least_one_second() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--dry-run"];
+        let c = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!(c.aws_timeouts, lfm_aws::Timeouts::DEFAULT);
+        let flags = [&base[..], &["--aws-operation-timeout", "7"]].concat();
+        let file = FileConfig::from_toml("aws_connect_timeout_seconds = 2\naws_operation_timeout_seconds = 9\n").unwrap();
+        let c = merge(&parse(&flags), file, None, now()).unwrap();
+        assert_eq!((c.aws_timeouts.connect.as_secs(), c.aws_timeouts.attempt.as_secs(), c.aws_timeouts.operation.as_secs()), (2, 60, 7));
+        let zero = [&base[..], &["--aws-request-timeout", "0"]].concat();
+        let e = merge(&parse(&zero), FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(e.contains("aws_request_timeout_seconds (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT) must be at least 1 second"), "{e}");
     }
 
     #[test]

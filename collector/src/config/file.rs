@@ -55,6 +55,10 @@ pub struct FileConfig {
     pub retention_days: Option<u32>,
     /// See `--lambda-insights`.
     pub lambda_insights: Option<bool>,
+    /// See `--aws-connect-timeout`, `--aws-request-timeout`, `--aws-operation-timeout` (seconds).
+    pub aws_connect_timeout_seconds: Option<u64>,
+    pub aws_request_timeout_seconds: Option<u64>,
+    pub aws_operation_timeout_seconds: Option<u64>,
 }
 
 /// The keys [`FileConfig`] accepts, as serde sees them (a test compares them with

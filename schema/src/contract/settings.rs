@@ -57,6 +57,11 @@ pub const ENV_RUNTIMES_FILE: &str = "LFM_RUNTIMES_FILE";
 pub const ENV_DEPRECATION_WARNING_DAYS: &str = "LFM_DEPRECATION_WARNING_DAYS";
 pub const ENV_RETENTION_DAYS: &str = "LFM_RETENTION_DAYS";
 pub const ENV_LAMBDA_INSIGHTS: &str = "LFM_LAMBDA_INSIGHTS";
+/// Bounds of every AWS call (seconds): connect, one attempt, the whole call with retries
+/// (`lfm_aws::Timeouts`; the provider's `connect_timeout_seconds` ... are the same three).
+pub const ENV_AWS_CONNECT_TIMEOUT: &str = "LFM_AWS_CONNECT_TIMEOUT";
+pub const ENV_AWS_REQUEST_TIMEOUT: &str = "LFM_AWS_REQUEST_TIMEOUT";
+pub const ENV_AWS_OPERATION_TIMEOUT: &str = "LFM_AWS_OPERATION_TIMEOUT";
 pub const ENV_OUTPUT: &str = "LFM_OUTPUT";
 
 const fn setting(key: &'static str, flag: &'static str, env: &'static str) -> Setting {
@@ -109,6 +114,9 @@ pub const SETTINGS: &[Setting] = &[
     setting("deprecation_warning_days", "deprecation-warning-days", ENV_DEPRECATION_WARNING_DAYS),
     setting("retention_days", "retention-days", ENV_RETENTION_DAYS),
     setting("lambda_insights", "lambda-insights", ENV_LAMBDA_INSIGHTS),
+    setting("aws_connect_timeout_seconds", "aws-connect-timeout", ENV_AWS_CONNECT_TIMEOUT),
+    setting("aws_request_timeout_seconds", "aws-request-timeout", ENV_AWS_REQUEST_TIMEOUT),
+    setting("aws_operation_timeout_seconds", "aws-operation-timeout", ENV_AWS_OPERATION_TIMEOUT),
     Setting { key: None, flag: Some("output"), env: ENV_OUTPUT, provider_attribute: None, list: false },
 ];
 

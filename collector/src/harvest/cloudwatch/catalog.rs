@@ -170,7 +170,8 @@ pub async fn list_metrics(
         if scope == ListingScope::RecentlyActive {
             request = request.recently_active(RecentlyActive::Pt3H);
         }
-        let page = request.send().await.map_err(|e| crate::aws_error::describe(&e))?;
+        let region = client.config().region().map(|r| r.as_ref().to_string());
+        let page = request.send().await.map_err(|e| crate::aws_error::describe(e, region.as_deref()).to_string())?;
         listed.extend(page.metrics().iter().map(|m| ListedMetric {
             metric_name: m.metric_name().unwrap_or_default().to_string(),
             dimensions: m

@@ -289,7 +289,7 @@ pub async fn harvest(
                 .set_next_token(next_token.clone())
                 .send()
                 .await
-                .map_err(|e| failed(crate::aws_error::describe(&e)))?;
+                .map_err(|e| failed(crate::aws_error::describe(e, Some(region)).to_string()))?;
             let page = page_from_sdk(&output);
             reader.absorb(&page, &mut series).map_err(failed)?;
             match page.next_token {
