@@ -18,6 +18,7 @@ output "collector_config" {
   value = {
     accounts        = var.monitored_accounts
     role_name       = var.monitoring_role_name
+    external_id     = var.external_id
     regions         = length(var.monitored_regions) > 0 ? var.monitored_regions : [var.aws_region]
     opensearch_url  = var.opensearch_endpoint
     opensearch_user = var.opensearch_master_user_name != "" ? var.opensearch_master_user_name : null

@@ -126,5 +126,17 @@ output "actions" {{ value = data.lfm_permissions_policy.collector.actions }}
     assert!(text.contains("on bad.tf line 2"), "{text}");
     w.remove("bad.tf");
 
+    // A principal of another partition than the provider's region (us-east-1: aws).
+    w.write(
+        "bad.tf",
+        "data \"lfm_trust_policy\" \"china\" {\n  monitoring_principal_arns = [\"arn:aws-cn:iam::123456789012:root\"]\n}\n",
+    );
+    let bad = w.run(&["plan", "-input=false", "-no-color"]);
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(text.contains("Principal ARN in partition aws-cn, provider region in aws"), "{text}");
+    assert!(text.contains("arn:aws-cn:iam::123456789012:root"), "{text}");
+    w.remove("bad.tf");
+
     w.ok(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
 }

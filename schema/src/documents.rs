@@ -19,8 +19,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Default prefix of every LFM index and template name.
-pub const DEFAULT_INDEX_PREFIX: &str = "lfm";
+/// Default prefix of every LFM index and template name (defined in [`crate::contract`]).
+pub use crate::contract::DEFAULT_INDEX_PREFIX;
 
 /// Field names shared by both document kinds.
 pub mod fields {

@@ -6,11 +6,15 @@
 //!   dashboards) built from the field constants, and the searches they imply.
 //! - [`iam`]: the IAM actions the collector calls in a member account, and the trust and
 //!   permissions policy documents the provider puts on the monitoring role.
+//! - [`contract`]: what the provider hands the collector: every setting's flag, `LFM_*`
+//!   variable and config key, the validated [`contract::IndexPrefix`], the region -> partition
+//!   table and role ARNs, the accepted OpenSearch auth values.
 //! - [`reference`]: dated tables AWS has no API for (runtime deprecations, Lambda prices).
 //!
 //! The provider never hard-codes a field or an action; the collector never writes one that is
 //! not declared here.
 
+pub mod contract;
 pub mod dashboards;
 pub mod documents;
 pub mod iam;

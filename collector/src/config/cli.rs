@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use lfm_schema::contract::{self, opensearch_auth as auth_values, IndexPrefix};
+
 use super::file::FileConfig;
 use super::*;
 
@@ -32,88 +34,88 @@ pub enum OutputFormat {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// JSON or TOML file with any of the settings below (flags and env override it).
-    #[arg(long, env = "LFM_CONFIG")]
+    #[arg(long, env = contract::ENV_CONFIG)]
     pub config: Option<PathBuf>,
     /// AWS account IDs to collect from (12 digits, comma-separated).
-    #[arg(long, env = "LFM_ACCOUNTS", value_delimiter = ',')]
+    #[arg(long, env = contract::ENV_ACCOUNTS, value_delimiter = ',')]
     pub accounts: Vec<String>,
     /// Role assumed in each account [default: LambdaMonitoringRole].
-    #[arg(long, env = "LFM_ROLE_NAME")]
+    #[arg(long, env = contract::ENV_ROLE_NAME)]
     pub role_name: Option<String>,
     /// External ID required by the role's trust policy, if any.
-    #[arg(long, env = "LFM_EXTERNAL_ID")]
+    #[arg(long, env = contract::ENV_EXTERNAL_ID)]
     pub external_id: Option<String>,
     /// Regions to collect from (comma-separated).
-    #[arg(long, env = "LFM_REGIONS", value_delimiter = ',')]
+    #[arg(long, env = contract::ENV_REGIONS, value_delimiter = ',')]
     pub regions: Vec<String>,
     /// OpenSearch base URL, e.g. https://search.example.com:9200.
-    #[arg(long, env = "LFM_OPENSEARCH_URL")]
+    #[arg(long, env = contract::ENV_OPENSEARCH_URL)]
     pub opensearch_url: Option<String>,
     /// Basic-auth user for OpenSearch (the password comes only from LFM_OPENSEARCH_PASSWORD).
-    #[arg(long, env = "LFM_OPENSEARCH_USER")]
+    #[arg(long, env = contract::ENV_OPENSEARCH_USER)]
     pub opensearch_user: Option<String>,
     /// How to authenticate to OpenSearch: basic (--opensearch-user and LFM_OPENSEARCH_PASSWORD)
     /// or sigv4 (IAM: requests signed with the AWS credentials of the default chain, e.g. a
     /// Lambda's execution role) [default: basic when a user is given, else none].
-    #[arg(long, env = "LFM_OPENSEARCH_AUTH")]
+    #[arg(long, env = contract::ENV_OPENSEARCH_AUTH)]
     pub opensearch_auth: Option<String>,
     /// With sigv4: es (Amazon OpenSearch Service domain) or aoss (OpenSearch Serverless) [default: es].
-    #[arg(long = "opensearch-sigv4-service", env = "LFM_OPENSEARCH_SIGV4_SERVICE")]
+    #[arg(long = "opensearch-sigv4-service", env = contract::ENV_OPENSEARCH_SIGV4_SERVICE)]
     pub opensearch_sigv4_service: Option<String>,
     /// With sigv4: the region of the domain or collection [default: the AWS region, AWS_REGION].
-    #[arg(long, env = "LFM_OPENSEARCH_REGION")]
+    #[arg(long, env = contract::ENV_OPENSEARCH_REGION)]
     pub opensearch_region: Option<String>,
     /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
     /// before the end]. An explicit window never moves a checkpoint backwards.
-    #[arg(long, env = "LFM_START")]
+    #[arg(long, env = contract::ENV_START)]
     pub start: Option<DateTime<Utc>>,
     /// Window end, RFC 3339 [default: the last period boundary at or before now - settle].
-    #[arg(long, env = "LFM_END")]
+    #[arg(long, env = contract::ENV_END)]
     pub end: Option<DateTime<Utc>>,
     /// How far back a run without --start catches up from an old checkpoint, e.g. 24h; older
     /// gaps are reported, not collected [default: 3h].
-    #[arg(long = "backfill", env = "LFM_BACKFILL")]
+    #[arg(long = "backfill", env = contract::ENV_BACKFILL)]
     pub backfill_horizon: Option<String>,
     /// How long a period must be over before it is collected (CloudWatch publishes late), e.g.
     /// 5m or 0s [default: 5m].
-    #[arg(long = "settle", env = "LFM_SETTLE")]
+    #[arg(long = "settle", env = contract::ENV_SETTLE)]
     pub settle_delay: Option<String>,
     /// Period in seconds, a multiple of 60 [default: 300].
-    #[arg(long, env = "LFM_PERIOD")]
+    #[arg(long, env = contract::ENV_PERIOD)]
     pub period: Option<u32>,
     /// Prefix of every index and template name [default: lfm].
-    #[arg(long, env = "LFM_INDEX_PREFIX")]
+    #[arg(long, env = contract::ENV_INDEX_PREFIX)]
     pub index_prefix: Option<String>,
     /// Discover, harvest and derive, but write nothing.
-    #[arg(long, env = "LFM_DRY_RUN")]
+    #[arg(long, env = contract::ENV_DRY_RUN)]
     pub dry_run: bool,
     /// Documents per _bulk request [default: 1000].
-    #[arg(long, env = "LFM_BULK_MAX_DOCS")]
+    #[arg(long, env = contract::ENV_BULK_MAX_DOCS)]
     pub bulk_max_docs: Option<usize>,
     /// Accounts collected at the same time [default: 4].
-    #[arg(long, env = "LFM_ACCOUNT_CONCURRENCY")]
+    #[arg(long, env = contract::ENV_ACCOUNT_CONCURRENCY)]
     pub account_concurrency: Option<usize>,
     /// Lambda price table (JSON, the layout of lfm-schema's data/lambda_prices.json) instead
     /// of the shipped one.
-    #[arg(long = "prices", env = "LFM_PRICES_FILE")]
+    #[arg(long = "prices", env = contract::ENV_PRICES_FILE)]
     pub prices_file: Option<std::path::PathBuf>,
     /// Runtime deprecation table (JSON, the layout of lfm-schema's data/runtimes.json)
     /// instead of the shipped one.
-    #[arg(long = "runtimes", env = "LFM_RUNTIMES_FILE")]
+    #[arg(long = "runtimes", env = contract::ENV_RUNTIMES_FILE)]
     pub runtimes_file: Option<std::path::PathBuf>,
     /// A runtime deprecated within this many days counts as deprecating [default: 180].
-    #[arg(long, env = "LFM_DEPRECATION_WARNING_DAYS")]
+    #[arg(long, env = contract::ENV_DEPRECATION_WARNING_DAYS)]
     pub deprecation_warning_days: Option<u32>,
     /// Delete daily metrics indices older than this many days after each run [default: keep all].
-    #[arg(long, env = "LFM_RETENTION_DAYS")]
+    #[arg(long, env = contract::ENV_RETENTION_DAYS)]
     pub retention_days: Option<u32>,
     /// Read cold starts, init duration and memory from Lambda Insights metrics where functions
     /// publish them: true or false [default: true]. Each such active function costs 5 more
     /// GetMetricData queries; with false the REPORT records alone give these numbers.
-    #[arg(long, env = "LFM_LAMBDA_INSIGHTS")]
+    #[arg(long, env = contract::ENV_LAMBDA_INSIGHTS)]
     pub lambda_insights: Option<bool>,
     /// Summary format.
-    #[arg(long, env = "LFM_OUTPUT", value_enum, default_value = "human")]
+    #[arg(long, env = contract::ENV_OUTPUT, value_enum, default_value = "human")]
     pub output: OutputFormat,
 }
 
@@ -124,7 +126,7 @@ impl RunArgs {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
-        merge(self, file, std::env::var("LFM_OPENSEARCH_PASSWORD").ok(), now)
+        merge(self, file, std::env::var(contract::ENV_OPENSEARCH_PASSWORD).ok(), now)
     }
 }
 
@@ -186,12 +188,14 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
     if bulk_max_docs == 0 {
         return Err(ConfigError::Invalid("bulk_max_docs must be at least 1".into()));
     }
-    let index_prefix = args.index_prefix.clone().or(file.index_prefix).unwrap_or_else(default_index_prefix);
-    if index_prefix.is_empty() || index_prefix.bytes().any(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')) {
-        return Err(ConfigError::Invalid(format!(
-            "index prefix {index_prefix:?}: OpenSearch index names need lowercase letters, digits, '-' or '_'"
-        )));
+    let index_prefix = match args.index_prefix.clone().or(file.index_prefix) {
+        Some(text) => IndexPrefix::parse(&text).map_err(|e| {
+            let setting = contract::by_env(contract::ENV_INDEX_PREFIX).expect("a contract setting");
+            ConfigError::Invalid(format!("{setting}: \"{}\" {}", e.value, e.rule()))
+        })?,
+        None => IndexPrefix::default(),
     }
+    .to_string();
 
     let reference_file = |flag: &str, key: &str, path: &std::path::Path| -> Result<String, ConfigError> {
         std::fs::read_to_string(path).map_err(|e| ConfigError::File {
@@ -280,7 +284,7 @@ fn opensearch_auth(
         Ok(())
     };
     match kind.as_deref() {
-        None | Some("basic") => {
+        None | Some(auth_values::AUTH_BASIC) => {
             sigv4_only()?;
             match (user, kind.is_some()) {
                 (Some(username), _) => Ok(OpenSearchAuth::Basic { username, password }),
@@ -297,7 +301,7 @@ fn opensearch_auth(
                 (None, false) => Ok(OpenSearchAuth::None),
             }
         }
-        Some("sigv4") => {
+        Some(auth_values::AUTH_SIGV4) => {
             if user.is_some() || password.is_some() {
                 return Err(ConfigError::Invalid(
                     "opensearch_auth = sigv4 cannot be combined with opensearch_user (LFM_OPENSEARCH_USER) / \
@@ -311,7 +315,7 @@ fn opensearch_auth(
                 Some(text) => SigV4Service::parse(text).ok_or_else(|| {
                     ConfigError::Invalid(format!(
                         "opensearch_sigv4_service {text:?} (--opensearch-sigv4-service, LFM_OPENSEARCH_SIGV4_SERVICE): use {}",
-                        SigV4Service::ACCEPTED
+                        auth_values::SIGV4_SERVICES_ACCEPTED
                     ))
                 })?,
             };
@@ -327,7 +331,7 @@ fn opensearch_auth(
         }
         Some(other) => Err(ConfigError::Invalid(format!(
             "opensearch_auth {other:?} (--opensearch-auth, LFM_OPENSEARCH_AUTH): use {}",
-            OpenSearchAuth::ACCEPTED
+            auth_values::AUTH_ACCEPTED
         ))),
     }
 }
@@ -483,6 +487,73 @@ mod tests {
         assert!(e.contains("LFM_OPENSEARCH_PASSWORD is set but opensearch_user"), "{e}");
         let e = FileConfig::from_toml("opensearch_auth = 4\n").unwrap_err().to_string();
         assert!(e.contains("opensearch_auth"), "{e}");
+    }
+
+    /// The contract (lfm-schema) and clap agree: every `run` argument has the flag and
+    /// variable the contract gives it, and every contract setting with a flag is an argument.
+    #[test]
+    fn every_argument_is_a_contract_setting_and_back() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let run = cli.find_subcommand("run").expect("the run subcommand");
+        let mut from_clap = std::collections::BTreeSet::new();
+        for arg in run.get_arguments().filter(|a| a.get_id() != "help") {
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap_or_else(|| panic!("--{} has no environment variable", arg.get_id()));
+            let setting = contract::by_env(env).unwrap_or_else(|| panic!("{env} is not in lfm_schema::contract::SETTINGS"));
+            assert_eq!(arg.get_long(), setting.flag, "{env}");
+            from_clap.insert(env.to_owned());
+        }
+        for setting in contract::SETTINGS.iter().filter(|s| s.flag.is_some()) {
+            assert!(from_clap.contains(setting.env), "contract setting {setting} is not an argument of `lfm-collector run`");
+        }
+        // Every variable the contract names is read: with a flag by clap, the password by `to_config`.
+        let parsed = Cli::try_parse_from(["lfm-collector", "run", "--index-prefix=lfm.prod", "--opensearch-sigv4-service=aoss"]).unwrap();
+        assert!(matches!(parsed.command, Command::Run(_)));
+    }
+
+    /// The config file accepts exactly the contract's keys.
+    #[test]
+    fn the_config_file_keys_are_the_contract_keys() {
+        // serde lists a field's aliases among its names; opensearch_username is the old name of opensearch_user.
+        let fields: std::collections::BTreeSet<&str> =
+            crate::config::file::FIELDS.iter().copied().filter(|f| *f != "opensearch_username").collect();
+        let keys: std::collections::BTreeSet<&str> = contract::SETTINGS.iter().filter_map(|s| s.key).collect();
+        assert_eq!(fields, keys, "FileConfig fields (left) vs lfm_schema::contract::SETTINGS keys (right)");
+        for key in keys {
+            let err = FileConfig::from_json(&format!("{{\"{key}\": {{}}}}")).unwrap_err().to_string();
+            assert!(!err.contains("unknown field"), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn auth_and_sigv4_values_are_the_contracts() {
+        for service in auth_values::SIGV4_SERVICES {
+            assert_eq!(SigV4Service::parse(service).map(SigV4Service::as_str), Some(*service));
+        }
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200", "--opensearch-user=u"];
+        for auth in auth_values::AUTH_VALUES {
+            let args = parse(&base.iter().copied().chain([format!("--opensearch-auth={auth}").as_str()]).collect::<Vec<_>>());
+            let result = merge(&args, FileConfig::default(), None, now());
+            // sigv4 refuses the user: the value itself was accepted.
+            let accepted = match &result { Ok(c) => c.opensearch.auth.kind() == *auth, Err(e) => !e.to_string().contains("use basic") };
+            assert!(accepted, "{auth}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn index_prefix_follows_the_contract() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--dry-run"];
+        let with = |prefix: &str| merge(&parse(&base.iter().copied().chain([format!("--index-prefix={prefix}").as_str()]).collect::<Vec<_>>()), FileConfig::default(), None, now());
+        assert_eq!(with("lfm.prod").unwrap().index_prefix, "lfm.prod");
+        let e = with("-lfm").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid setting: index_prefix (--index-prefix, LFM_INDEX_PREFIX): \"-lfm\" must not begin with '-': OpenSearch index names cannot begin with '-', '_' or '+', and names beginning with '.' are hidden or system indices; begin with a letter or digit, e.g. \"lfm\""
+        );
+        assert!(with("_lfm").is_err() && with("Lfm").is_err() && with("").is_err());
+        let file = FileConfig::from_toml("index_prefix = \"a b\"\n").unwrap();
+        let e = merge(&parse(&base), file, None, now()).unwrap_err().to_string();
+        assert!(e.contains("index_prefix (--index-prefix, LFM_INDEX_PREFIX): \"a b\" must not contain a space"), "{e}");
     }
 
     #[test]

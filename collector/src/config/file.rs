@@ -57,6 +57,36 @@ pub struct FileConfig {
     pub lambda_insights: Option<bool>,
 }
 
+/// The keys [`FileConfig`] accepts, as serde sees them (a test compares them with
+/// `lfm_schema::contract::SETTINGS`).
+#[cfg(test)]
+pub(crate) static FIELDS: std::sync::LazyLock<&'static [&'static str]> = std::sync::LazyLock::new(|| {
+    /// A deserializer that only records the field names a struct asks for.
+    struct Fields(Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &mut Fields {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("only structs"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(serde::de::Error::custom("recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields = Fields(None);
+    let _ = FileConfig::deserialize(&mut fields);
+    fields.0.expect("FileConfig is a struct")
+});
+
 impl FileConfig {
     /// Reads a `.json` or `.toml` file (decided by the extension).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {

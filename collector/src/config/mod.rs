@@ -12,8 +12,6 @@ mod window;
 pub use schedule::Schedule;
 pub use window::Window;
 
-use lfm_schema::documents::DEFAULT_INDEX_PREFIX;
-
 pub const DEFAULT_ROLE_NAME: &str = lfm_schema::iam::DEFAULT_ROLE_NAME;
 pub const DEFAULT_PERIOD_SECONDS: u32 = 300;
 /// Documents per `_bulk` request; small enough for the default 100 MB request limit with room.
@@ -39,7 +37,7 @@ pub struct Config {
     pub role_name: String,
     pub external_id: Option<String>,
     pub regions: Vec<String>,
-    /// `aws`, `aws-cn` or `aws-us-gov`, derived from the regions.
+    /// The regions' partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso` ...; [`partition_of`]).
     pub partition: String,
     /// The window for every account and region when `schedule.explicit_window`; otherwise the
     /// window of a pair without a checkpoint, whose end is every pair's end.
@@ -83,16 +81,8 @@ pub struct OpenSearchConfig {
     pub bulk_max_docs: usize,
 }
 
-/// The AWS partition of a region, for role ARNs.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+/// The AWS partition of a region, for role ARNs (the one table both halves use).
+pub use lfm_schema::contract::partition_of_region as partition_of;
 
 pub(crate) fn validate_accounts(accounts: &[String]) -> Result<(), ConfigError> {
     if accounts.is_empty() {
@@ -132,10 +122,6 @@ pub(crate) fn validate_regions(regions: &[String]) -> Result<&'static str, Confi
     Ok(partition)
 }
 
-pub(crate) fn default_index_prefix() -> String {
-    DEFAULT_INDEX_PREFIX.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +131,7 @@ mod tests {
         assert_eq!(partition_of("eu-west-1"), "aws");
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-iso-east-1"), "aws-iso", "the provider and the collector used to disagree here");
     }
 
     #[test]

@@ -19,9 +19,8 @@ pub struct AccountSession {
     pub sdk_config: SdkConfig,
 }
 
-pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> String {
-    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
-}
+/// `arn:{partition}:iam::{account}:role/{name}`, from the contract both halves share.
+pub use lfm_schema::contract::role_arn;
 
 /// Assumes `role_arn` with the collector's own credentials (`base`). The session lasts the
 /// STS default of one hour, longer than a collection of one window takes.

@@ -182,24 +182,12 @@ impl AccountSession {
     }
 }
 
-pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> String {
-    format!("arn:{partition}:iam::{account_id}:role/{role_name}")
-}
+/// `arn:{partition}:iam::{account}:role/{name}`, from the contract both halves share.
+pub use lfm_schema::contract::role_arn;
 
-/// The partition a region belongs to (used only when the caller identity is unavailable).
-pub fn partition_for_region(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
-}
+/// The partition a region belongs to (used only when the caller identity is unavailable): the
+/// one table both halves use.
+pub use lfm_schema::contract::partition_of_region as partition_for_region;
 
 fn with_endpoint(config: &SdkConfig, endpoint: Option<&str>) -> SdkConfig {
     match endpoint {

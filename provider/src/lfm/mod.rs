@@ -17,6 +17,7 @@ pub mod aws;
 pub mod caller;
 pub mod collector;
 pub mod config;
+pub mod contract;
 pub mod dashboard_bundle;
 pub mod iam;
 pub mod monitored_account;

@@ -31,6 +31,12 @@ impl DataSource<LfmContext> for TrustPolicy {
     }
 
     async fn read(&self, ctx: &LfmContext, config: &Value) -> Result<Value, Diagnostics> {
+        if let Some(aws) = ctx.configured() {
+            let foreign = super::contract::principals_in_partition(config, "monitoring_principal_arns", aws.region());
+            if foreign.has_errors() {
+                return Err(foreign);
+            }
+        }
         let mut out = config.clone();
         let organization_id = match config.get("organization_id").as_str() {
             Some(id) => id.to_owned(),

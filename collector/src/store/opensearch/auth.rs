@@ -33,19 +33,19 @@ pub enum SigV4Service {
 }
 
 impl SigV4Service {
-    pub const ACCEPTED: &'static str = "es (Amazon OpenSearch Service domain) or aoss (OpenSearch Serverless collection)";
+    pub const ACCEPTED: &'static str = lfm_schema::contract::opensearch_auth::SIGV4_SERVICES_ACCEPTED;
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Es => "es",
-            Self::Aoss => "aoss",
+            Self::Es => lfm_schema::contract::opensearch_auth::SIGV4_SERVICE_ES,
+            Self::Aoss => lfm_schema::contract::opensearch_auth::SIGV4_SERVICE_AOSS,
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim() {
-            "es" => Some(Self::Es),
-            "aoss" => Some(Self::Aoss),
+            lfm_schema::contract::opensearch_auth::SIGV4_SERVICE_ES => Some(Self::Es),
+            lfm_schema::contract::opensearch_auth::SIGV4_SERVICE_AOSS => Some(Self::Aoss),
             _ => None,
         }
     }
@@ -64,7 +64,7 @@ pub enum OpenSearchAuth {
 
 impl OpenSearchAuth {
     /// The values `opensearch_auth` accepts.
-    pub const ACCEPTED: &'static str = "basic (with opensearch_user and LFM_OPENSEARCH_PASSWORD) or sigv4 (IAM, AWS credentials)";
+    pub const ACCEPTED: &'static str = lfm_schema::contract::opensearch_auth::AUTH_ACCEPTED;
 
     pub fn kind(&self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 use crate::lfm::monitored_account::model::keep_equivalent;
+use lfm_schema::contract;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -45,7 +46,7 @@ pub const ATTRIBUTES: &[&str] = &[
 
 pub const DEFAULT_NAME: &str = "lfm-collector";
 pub const DEFAULT_SCHEDULE: &str = "rate(5 minutes)";
-pub const DEFAULT_INDEX_PREFIX: &str = "lfm";
+pub use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
 /// The execution role's inline policy.
 pub const POLICY_NAME: &str = "LfmCollectorPolicy";
 /// The EventBridge target ID and the Lambda permission statement ID.
@@ -87,24 +88,18 @@ pub const RESERVED_KEYS: &[&str] = &[
     "TZ",
 ];
 
-/// The collector's `LFM_*` variables this resource sets, and the attribute each comes from.
-pub const MANAGED_KEYS: &[(&str, &str)] = &[
-    ("LFM_ACCOUNTS", "monitored_account_ids"),
-    ("LFM_ROLE_NAME", "role_name"),
-    ("LFM_EXTERNAL_ID", "external_id"),
-    ("LFM_REGIONS", "regions"),
-    ("LFM_OPENSEARCH_URL", "opensearch_url"),
-    ("LFM_OPENSEARCH_USER", "opensearch_username"),
-    ("LFM_OPENSEARCH_PASSWORD", "opensearch_password"),
-    ("LFM_OPENSEARCH_AUTH", "opensearch_auth"),
-    ("LFM_OPENSEARCH_SIGV4_SERVICE", "opensearch_sigv4_service"),
-    ("LFM_INDEX_PREFIX", "index_prefix"),
-];
+/// The collector's `LFM_*` variables this resource sets, and the attribute each comes from
+/// (the contract's settings with a provider attribute).
+pub static MANAGED_KEYS: std::sync::LazyLock<Vec<(&'static str, &'static str)>> = std::sync::LazyLock::new(|| {
+    contract::provider_settings()
+        .map(|s| (s.env, s.provider_attribute.expect("provider settings have one")))
+        .collect()
+});
 
 /// `opensearch_auth` values (the collector's `LFM_OPENSEARCH_AUTH`).
-pub const OPENSEARCH_AUTH: &[&str] = &["basic", "sigv4"];
+pub const OPENSEARCH_AUTH: &[&str] = contract::opensearch_auth::AUTH_VALUES;
 /// `opensearch_sigv4_service` values: a managed domain, a Serverless collection.
-pub const SIGV4_SERVICES: &[&str] = &["es", "aoss"];
+pub const SIGV4_SERVICES: &[&str] = contract::opensearch_auth::SIGV4_SERVICES;
 
 /// The authentication attributes checked together (the collector refuses the same mistakes at
 /// run time; here they fail the plan). Unknown values are not checked yet.
@@ -333,23 +328,16 @@ pub fn desired_environment(v: &Value) -> Option<BTreeMap<String, String>> {
             env.insert(key.to_owned(), value);
         }
     };
-    let text = |a: &str| v.get(a).as_str().map(str::to_owned);
-    put(
-        "LFM_ACCOUNTS",
-        Some(v.get("monitored_account_ids").strings().join(",")),
-    );
-    put("LFM_ROLE_NAME", text("role_name"));
-    put("LFM_EXTERNAL_ID", text("external_id"));
-    put("LFM_REGIONS", Some(v.get("regions").strings().join(",")));
-    put("LFM_OPENSEARCH_URL", text("opensearch_url"));
-    put("LFM_OPENSEARCH_USER", text("opensearch_username"));
-    put("LFM_OPENSEARCH_PASSWORD", text("opensearch_password"));
-    put("LFM_OPENSEARCH_AUTH", text("opensearch_auth"));
-    put(
-        "LFM_OPENSEARCH_SIGV4_SERVICE",
-        text("opensearch_sigv4_service"),
-    );
-    put("LFM_INDEX_PREFIX", text("index_prefix"));
+    // Every variable from the contract's table: a list attribute joined by commas.
+    for setting in contract::provider_settings() {
+        let attribute = setting.provider_attribute.expect("provider settings have one");
+        let value = if setting.list {
+            Some(v.get(attribute).strings().join(","))
+        } else {
+            v.get(attribute).as_str().map(str::to_owned)
+        };
+        put(setting.env, value);
+    }
     Some(env)
 }
 
@@ -675,13 +663,9 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
         )
     };
     let text = |k: &str| Value::opt_string(env.get(k).cloned());
-    state.set("monitored_account_ids", list("LFM_ACCOUNTS"));
-    state.set("regions", list("LFM_REGIONS"));
-    for (key, attr) in MANAGED_KEYS
-        .iter()
-        .filter(|(k, _)| !["LFM_ACCOUNTS", "LFM_REGIONS"].contains(k))
-    {
-        state.set(attr, text(key));
+    for setting in contract::provider_settings() {
+        let attribute = setting.provider_attribute.expect("provider settings have one");
+        state.set(attribute, if setting.list { list(setting.env) } else { text(setting.env) });
     }
     let extra: BTreeMap<String, Value> = env
         .iter()

@@ -614,3 +614,30 @@ fn auth_mistakes_fail_the_plan_naming_the_attribute() {
         );
     }
 }
+
+/// The environment uses exactly the contract's names (lfm_schema::contract::SETTINGS): a
+/// variable renamed on either side fails here.
+#[test]
+fn environment_names_are_the_contracts() {
+    use lfm_schema::contract;
+    let mut all = config();
+    for (attr, value) in [
+        ("external_id", Value::string("x")),
+        ("opensearch_username", Value::string("u")),
+        ("opensearch_password", Value::string("p")),
+        ("opensearch_auth", Value::string("basic")),
+        ("opensearch_sigv4_service", Value::string("es")),
+    ] {
+        all.set(attr, value);
+    }
+    let env = desired_environment(&all).unwrap();
+    let set: std::collections::BTreeSet<&str> = env.keys().map(String::as_str).collect();
+    let want: std::collections::BTreeSet<&str> = contract::provider_settings().map(|s| s.env).collect();
+    assert_eq!(set, want);
+    for (key, attr) in MANAGED_KEYS.iter() {
+        let setting = contract::by_env(key).unwrap();
+        assert_eq!(setting.provider_attribute, Some(*attr));
+        assert!(ATTRIBUTES.contains(attr), "{attr}");
+    }
+    assert_eq!(env[contract::ENV_ACCOUNTS].split(',').count(), all.get("monitored_account_ids").strings().len());
+}

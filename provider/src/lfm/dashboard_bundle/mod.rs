@@ -29,7 +29,7 @@ use crate::framework::{
 };
 use async_trait::async_trait;
 use lfm_schema::dashboards::bundle;
-use lfm_schema::documents::DEFAULT_INDEX_PREFIX;
+use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
 
 pub struct DashboardBundle;
 

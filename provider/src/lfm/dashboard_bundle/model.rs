@@ -4,7 +4,8 @@
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 use lfm_schema::dashboards::{bundle, BUNDLE_VERSION};
-use lfm_schema::documents::{index_templates, DEFAULT_INDEX_PREFIX};
+use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
+use lfm_schema::documents::index_templates;
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -184,20 +185,9 @@ pub fn http_url(v: &Value) -> Result<(), String> {
     }
 }
 
-/// Validator of `index_prefix`: what OpenSearch accepts at the start of an index name.
-pub fn index_prefix(v: &Value) -> Result<(), String> {
-    let s = v.as_str().unwrap_or_default();
-    let ok = !s.is_empty()
-        && s.len() <= 100
-        && !s.starts_with(['-', '_', '+'])
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err("must be 1 to 100 lowercase letters, digits, '-', '_' or '.', not starting with '-', '_' or '+' (index names start with it)".into())
-    }
-}
+/// Validator of `index_prefix`: the contract's [`lfm_schema::contract::IndexPrefix`], the same
+/// rules as `lfm_collector` and the collector CLI.
+pub use crate::lfm::contract::index_prefix;
 
 /// `<opensearch_url>|<index_prefix>`, the resource ID.
 pub fn resource_id(opensearch_url: &str, prefix: &str) -> String {

@@ -77,6 +77,10 @@ impl Resource<LfmContext> for MonitoredAccount {
             return Ok(planned);
         }
         let Some(aws) = ctx.configured() else { return Ok(model::plan(planned, prior, None, None)) };
+        let foreign = crate::lfm::contract::principals_in_partition(&planned, "monitoring_principal_arns", aws.region());
+        if foreign.has_errors() {
+            return Err(foreign);
+        }
         let organization_id = match planned.get("organization_id") {
             Value::Null => Some(org::organization_id(aws, "organization_id").await?),
             _ => None,
