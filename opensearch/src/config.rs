@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 
+use lfm_schema::contract::opensearch_auth as contract;
+
 use crate::retry::RetryPolicy;
 
 /// Which AWS service a SigV4 signature is for.
@@ -19,19 +21,20 @@ pub enum SigV4Service {
 }
 
 impl SigV4Service {
-    pub const ACCEPTED: &'static str = "es (Amazon OpenSearch Service domain) or aoss (OpenSearch Serverless collection)";
+    /// The accepted values, from the contract in `lfm-schema`.
+    pub const ACCEPTED: &'static str = contract::SIGV4_SERVICES_ACCEPTED;
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Es => "es",
-            Self::Aoss => "aoss",
+            Self::Es => contract::SIGV4_SERVICE_ES,
+            Self::Aoss => contract::SIGV4_SERVICE_AOSS,
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim() {
-            "es" => Some(Self::Es),
-            "aoss" => Some(Self::Aoss),
+            contract::SIGV4_SERVICE_ES => Some(Self::Es),
+            contract::SIGV4_SERVICE_AOSS => Some(Self::Aoss),
             _ => None,
         }
     }
