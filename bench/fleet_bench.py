@@ -80,7 +80,7 @@ def run_fleet(name, spec, collector, opensearch):
 
 
 # GetMetricData queries per active function: collector/src/harvest/cloudwatch/plan.rs
-# LAMBDA_METRICS (Applies::Always) and harvest/cloudwatch/insights.rs INSIGHTS_METRICS.
+# LAMBDA_METRICS (Applies::Always) and harvest/cloudwatch/lambda_insights.rs LAMBDA_INSIGHTS_METRICS.
 CORE_QUERIES_PER_FUNCTION = 9
 INSIGHTS_QUERIES_PER_FUNCTION = 5
 

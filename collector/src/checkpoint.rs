@@ -10,7 +10,7 @@
 //! - `--start/--end`: exactly that window for every pair.
 //!
 //! Windows are cut into chunks a full GetMetricData batch can answer in one page
-//! ([`MAX_PERIODS_PER_CHUNK`]) and clipped to what CloudWatch still retains at the period.
+//! ([`crate::harvest::cloudwatch::limits::MAX_PERIODS_PER_CHUNK`]) and clipped to what CloudWatch still retains at the period.
 //! After the run a pair's checkpoint moves to the end of its windows only when every window
 //! was harvested and every document written ([`advance`]); it never moves backwards, and an
 //! explicit window that starts after the checkpoint does not move it (that would hide a gap).
@@ -21,24 +21,9 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, Window};
-use crate::harvest::cloudwatch::plan::MAX_QUERIES_PER_CALL;
+use crate::harvest::cloudwatch::limits::{chunks, retention};
 use crate::store::opensearch::checkpoint::checkpoint_document;
 use crate::store::opensearch::OpenSearchStore;
-
-/// GetMetricData answers at most 100,800 datapoints per call (more come with NextToken).
-pub const MAX_DATAPOINTS_PER_CALL: i64 = 100_800;
-/// Periods per chunk: a call of 500 queries over this many periods fits one answer.
-pub const MAX_PERIODS_PER_CHUNK: i64 = MAX_DATAPOINTS_PER_CALL / MAX_QUERIES_PER_CALL as i64;
-
-/// How long CloudWatch keeps datapoints at a period: under 5 minutes 15 days, under an hour 63
-/// days, else 455 days (CloudWatch concepts, "Metrics retention").
-pub fn retention(period_seconds: u32) -> TimeDelta {
-    match period_seconds {
-        0..=299 => TimeDelta::days(15),
-        300..=3599 => TimeDelta::days(63),
-        _ => TimeDelta::days(455),
-    }
-}
 
 /// `[start, end)` of one account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,19 +54,6 @@ impl PairPlan {
     pub fn end(&self) -> Option<DateTime<Utc>> {
         self.windows.last().map(|w| w.end)
     }
-}
-
-/// Cuts `window` into chunks of at most [`MAX_PERIODS_PER_CHUNK`] periods.
-pub fn chunks(window: &Window) -> Vec<Window> {
-    let step = TimeDelta::seconds(i64::from(window.period_seconds) * MAX_PERIODS_PER_CHUNK);
-    let mut out = Vec::new();
-    let mut start = window.start;
-    while start < window.end {
-        let end = (start + step).min(window.end);
-        out.push(Window { start, end, period_seconds: window.period_seconds });
-        start = end;
-    }
-    out
 }
 
 /// Plans one pair from its checkpoint (see the module doc). `now` only tells clock skew apart.
@@ -308,7 +280,9 @@ pub async fn commit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{OpenSearchConfig, Schedule};
+    use crate::harvest::cloudwatch::limits::MAX_PERIODS_PER_CHUNK;
+    use crate::config::Schedule;
+    use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig};
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -331,7 +305,7 @@ mod tests {
             window,
             schedule,
             index_prefix: "lfm".into(),
-            opensearch: OpenSearchConfig { url: String::new(), auth: crate::config::OpenSearchAuth::None, bulk_max_docs: 10 },
+            opensearch: OpenSearchConfig { url: String::new(), auth: OpenSearchAuth::None, bulk_max_docs: 10 },
             dry_run: true,
             account_concurrency: 1,
             progress: false,

@@ -11,8 +11,10 @@
 //!
 //! [`run`] wires them for the windows [`checkpoint`] plans per account and region (from the
 //! checkpoints in OpenSearch, or `--start/--end`), moves the checkpoints of what succeeded,
-//! writes a run record ([`runrecord`]) and returns a [`RunSummary`]. The `lfm-collector` binary
-//! is a thin CLI around it; the Lambda entry point ([`lambda`], binary `bootstrap`) calls the same function.
+//! writes a run record ([`runrecord`]) and returns a [`RunSummary`]. Every stage counts its AWS
+//! calls into [`metering`] (calls by IAM action, skipped answers, cost at list prices), which
+//! depends on nothing else, so no stage imports the summary. The `lfm-collector` binary
+//! is a thin CLI around it; the Lambda entry point ([`lambda_entry`], binary `bootstrap`) calls the same function.
 //!
 //! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
 //! profiles, instance roles ...); nothing here knows about emulators.
@@ -23,7 +25,8 @@ pub mod config;
 pub mod derive;
 pub mod discover;
 pub mod harvest;
-pub mod lambda;
+pub mod lambda_entry;
+pub mod metering;
 pub mod progress;
 mod run;
 pub mod runrecord;

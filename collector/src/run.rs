@@ -1,5 +1,5 @@
 //! One collection run: discover -> harvest -> derive -> store, account by account, with a
-//! [`RunSummary`] at the end. The CLI and the Lambda entry point (`crate::lambda`) both call [`run`].
+//! [`RunSummary`] at the end. The CLI and the Lambda entry point (`crate::lambda_entry`) both call [`run`].
 //!
 //! Accounts are collected concurrently (bounded by `account_concurrency`) and their documents
 //! written as each account finishes, so memory holds a few accounts, not the fleet. A failing
@@ -23,15 +23,17 @@ use lfm_schema::documents::MetricDocument;
 use crate::checkpoint::{self, RunPlan, ScheduleReport};
 use crate::config::{Config, Window};
 use crate::derive::enrich::{apply_logs_and_cost, apply_runtime_and_recommendations, window_evidence, PeriodLogs};
-use crate::derive::insights::{apply_insights, period_insights};
+use crate::derive::lambda_insights::{apply_lambda_insights, period_lambda_insights};
 use crate::derive::{indexed_inventory_document, indexed_metric_document, inventory_struct, metric_rows, rfc3339};
 use crate::discover::{assume_role, assume_role::role_arn, list_functions, AccountSession};
 use crate::harvest::{cloudwatch, logs_insights};
 use crate::progress::Progress;
-use crate::runrecord::{self, CostEstimate};
+use crate::metering::CostEstimate;
+use crate::runrecord;
 use crate::store::opensearch::OpenSearchStore;
 use crate::store::{IndexedDocument, StoreReport};
-use crate::summary::{AccountOutcome, AccountStatus, ApiCallCounter, RunSummary};
+use crate::metering::ApiCallCounter;
+use crate::summary::{AccountOutcome, AccountStatus, RunSummary};
 
 /// At most this many failed documents are listed in the summary (all are counted).
 const FAILED_DOCUMENTS_LISTED: usize = 50;
@@ -372,7 +374,7 @@ async fn collect_region(
                     None => PeriodLogs::NotRead,
                 };
                 apply_logs_and_cost(&mut doc, function, &start, period_logs, &config.prices);
-                apply_insights(&mut doc, period_insights(&region_series.series[i], &start).as_ref());
+                apply_lambda_insights(&mut doc, period_lambda_insights(&region_series.series[i], &start).as_ref());
                 documents.push(indexed_metric_document(prefix, function, &start, window.period_seconds, &doc));
                 metrics[i].push(doc);
             }

@@ -4,70 +4,10 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use lfm_schema::documents::{runs_index, RunAccount, RunDocument, RunRetention, RunWindow};
-use serde::Serialize;
 
 use crate::checkpoint::PairWindow;
 use crate::store::IndexedDocument;
-use crate::summary::{actions, AccountStatus, RunSummary};
-
-/// AWS list prices (us-east-1, USD) of what a run pays for, from
-/// https://aws.amazon.com/cloudwatch/pricing/ (read 2026-11-26):
-/// - GetMetricData: $0.01 per 1,000 metrics requested (always charged, no free tier);
-/// - other CloudWatch API requests (ListMetrics ...): $0.01 per 1,000 requests (the first
-///   million a month are free; not deducted here);
-/// - Logs Insights: $0.005 per GB of data scanned (GB taken as 2^30 bytes);
-/// - Lambda ListFunctions and STS AssumeRole are control-plane calls without charge
-///   (https://aws.amazon.com/lambda/pricing/, https://aws.amazon.com/iam/pricing/).
-pub mod prices {
-    pub const GET_METRIC_DATA_PER_METRIC: f64 = 0.01 / 1000.0;
-    pub const CLOUDWATCH_REQUEST: f64 = 0.01 / 1000.0;
-    pub const LOGS_INSIGHTS_PER_GB: f64 = 0.005;
-    pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostLine {
-    pub item: &'static str,
-    pub quantity: u64,
-    pub usd: f64,
-}
-
-/// The AWS cost a run caused, by item.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct CostEstimate {
-    pub lines: Vec<CostLine>,
-    pub total_usd: f64,
-}
-
-impl CostEstimate {
-    /// From metrics requested, API calls by IAM action and Logs Insights bytes scanned.
-    pub fn of(metrics_requested: u64, api_calls: &std::collections::BTreeMap<String, u64>, logs_bytes_scanned: u64) -> Self {
-        let other_cloudwatch: u64 = api_calls
-            .iter()
-            .filter(|(action, _)| action.starts_with("cloudwatch:") && action.as_str() != actions::CLOUDWATCH_GET_METRIC_DATA)
-            .map(|(_, n)| n)
-            .sum();
-        let lines = vec![
-            CostLine {
-                item: "cloudwatch:GetMetricData metrics requested",
-                quantity: metrics_requested,
-                usd: metrics_requested as f64 * prices::GET_METRIC_DATA_PER_METRIC,
-            },
-            CostLine {
-                item: "other CloudWatch API requests",
-                quantity: other_cloudwatch,
-                usd: other_cloudwatch as f64 * prices::CLOUDWATCH_REQUEST,
-            },
-            CostLine {
-                item: "Logs Insights bytes scanned",
-                quantity: logs_bytes_scanned,
-                usd: logs_bytes_scanned as f64 / prices::BYTES_PER_GB * prices::LOGS_INSIGHTS_PER_GB,
-            },
-        ];
-        let total_usd = lines.iter().map(|l| l.usd).sum();
-        Self { lines, total_usd }
-    }
-}
+use crate::summary::{AccountStatus, RunSummary};
 
 /// A short class of an error line, for aggregations in the run index.
 pub fn reason_class(error: &str) -> &'static str {
@@ -174,26 +114,6 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
-
-    #[test]
-    fn cost_of_a_run() {
-        let calls: BTreeMap<String, u64> = [
-            ("cloudwatch:GetMetricData".to_string(), 4),
-            ("cloudwatch:ListMetrics".to_string(), 2_000),
-            ("lambda:ListFunctions".to_string(), 100),
-            ("sts:AssumeRole".to_string(), 10),
-        ]
-        .into();
-        // 30,000 metrics requested = $0.30; 2,000 ListMetrics = $0.02; 2 GiB scanned = $0.01.
-        let cost = CostEstimate::of(30_000, &calls, 2 * 1_073_741_824);
-        let usd: Vec<f64> = cost.lines.iter().map(|l| l.usd).collect();
-        assert!((usd[0] - 0.30).abs() < 1e-12, "{usd:?}");
-        assert!((usd[1] - 0.02).abs() < 1e-12, "{usd:?}");
-        assert!((usd[2] - 0.01).abs() < 1e-12, "{usd:?}");
-        assert!((cost.total_usd - 0.33).abs() < 1e-12);
-        assert_eq!(cost.lines[1].quantity, 2_000, "GetMetricData calls are billed per metric, not per request");
-        assert_eq!(CostEstimate::of(0, &BTreeMap::new(), 0).total_usd, 0.0);
-    }
 
     #[test]
     fn reason_classes() {

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -11,72 +10,9 @@ use chrono::{DateTime, Utc};
 
 use crate::checkpoint::ScheduleReport;
 use crate::config::Window;
-use crate::runrecord::CostEstimate;
+use crate::metering::CostEstimate;
 use crate::store::retention::RetentionReport;
 use crate::store::FailedDocument;
-
-/// IAM action names of the AWS calls the collector makes; the API-call counters use them as keys
-/// so that a run's bill and its required permissions read the same way.
-pub mod actions {
-    /// Made with the collector's own credentials, not in the member account.
-    pub const STS_ASSUME_ROLE: &str = "sts:AssumeRole";
-    pub const LAMBDA_LIST_FUNCTIONS: &str = "lambda:ListFunctions";
-    pub const CLOUDWATCH_GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
-    pub const CLOUDWATCH_LIST_METRICS: &str = "cloudwatch:ListMetrics";
-    pub const LOGS_START_QUERY: &str = "logs:StartQuery";
-    pub const LOGS_GET_QUERY_RESULTS: &str = "logs:GetQueryResults";
-
-    /// Every action the collector counts.
-    pub const COUNTED: &[&str] = &[
-        STS_ASSUME_ROLE,
-        LAMBDA_LIST_FUNCTIONS,
-        CLOUDWATCH_GET_METRIC_DATA,
-        CLOUDWATCH_LIST_METRICS,
-        LOGS_START_QUERY,
-        LOGS_GET_QUERY_RESULTS,
-    ];
-}
-
-/// Requests sent, by IAM action. Counts logical calls (one per page or batch); the SDK's own
-/// retries of a throttled call are not counted again. Also counts what the answers carried that
-/// the collector skipped, by [`skipped`] reason (never silently: the summary and run record
-/// show them).
-#[derive(Debug, Default)]
-pub struct ApiCallCounter {
-    counts: Mutex<BTreeMap<&'static str, u64>>,
-    skipped: Mutex<BTreeMap<&'static str, u64>>,
-}
-
-/// Why parts of an AWS answer were skipped (keys of [`RunSummary::answers_skipped`]).
-pub mod skipped {
-    /// GetMetricData datapoints stamped outside the window asked for.
-    pub const CLOUDWATCH_OUTSIDE_WINDOW: &str = "cloudwatch_datapoints_outside_window";
-    /// GetMetricData values that are not finite numbers (no datapoint).
-    pub const CLOUDWATCH_NON_FINITE: &str = "cloudwatch_values_not_finite";
-    /// Logs Insights rows of periods outside the window (an event stamped at its end).
-    pub const LOGS_INSIGHTS_OUTSIDE_WINDOW: &str = "logs_insights_rows_outside_window";
-}
-
-impl ApiCallCounter {
-    pub fn record(&self, action: &'static str) {
-        *self.counts.lock().expect("counter lock").entry(action).or_default() += 1;
-    }
-
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.counts.lock().expect("counter lock").iter().map(|(k, v)| (k.to_string(), *v)).collect()
-    }
-
-    /// Counts `n` parts of answers skipped for `reason` (one of [`skipped`]).
-    pub fn record_skipped(&self, reason: &'static str, n: u64) {
-        if n > 0 {
-            *self.skipped.lock().expect("counter lock").entry(reason).or_default() += n;
-        }
-    }
-
-    pub fn skipped_snapshot(&self) -> BTreeMap<String, u64> {
-        self.skipped.lock().expect("counter lock").iter().map(|(k, v)| (k.to_string(), *v)).collect()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,7 +52,7 @@ pub struct RunSummary {
     /// GetMetricData queries sent: the unit CloudWatch bills ($0.01 per 1,000 metrics).
     pub metric_queries: u64,
     pub api_calls: BTreeMap<String, u64>,
-    /// Parts of AWS answers skipped, by reason ([`skipped`]): datapoints outside the window ...
+    /// Parts of AWS answers skipped, by reason ([`crate::metering::skipped`]): datapoints outside the window ...
     pub answers_skipped: BTreeMap<String, u64>,
     /// Documents prepared by derive, by index (written or not).
     pub documents_prepared: BTreeMap<String, u64>,
@@ -282,41 +218,5 @@ impl RunSummary {
             (Some(error), false) => writeln!(f, "run         {} NOT recorded: {error}", self.run_id),
         }?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_by_action() {
-        let counter = ApiCallCounter::default();
-        counter.record(actions::LAMBDA_LIST_FUNCTIONS);
-        counter.record(actions::LAMBDA_LIST_FUNCTIONS);
-        counter.record(actions::CLOUDWATCH_GET_METRIC_DATA);
-        let snapshot = counter.snapshot();
-        assert_eq!(snapshot["lambda:ListFunctions"], 2);
-        assert_eq!(snapshot["cloudwatch:GetMetricData"], 1);
-        counter.record_skipped(skipped::CLOUDWATCH_OUTSIDE_WINDOW, 2);
-        counter.record_skipped(skipped::CLOUDWATCH_OUTSIDE_WINDOW, 1);
-        counter.record_skipped(skipped::CLOUDWATCH_NON_FINITE, 0);
-        assert_eq!(counter.skipped_snapshot(), [("cloudwatch_datapoints_outside_window".to_string(), 3)].into());
-        assert_eq!(counter.snapshot().len(), 2, "skipped parts are not API calls");
-    }
-
-    /// The monitoring role the provider creates grants exactly `COLLECTOR_ACTIONS`; a call the
-    /// collector makes in a member account without it would fail with AccessDenied in production.
-    #[test]
-    fn every_member_account_action_is_granted_by_the_monitoring_role() {
-        for action in actions::COUNTED {
-            if *action == actions::STS_ASSUME_ROLE {
-                continue; // made with the collector's own credentials
-            }
-            assert!(
-                lfm_schema::iam::COLLECTOR_ACTIONS.contains(action),
-                "{action} is called by the collector but missing from lfm_schema::iam::COLLECTOR_ACTIONS"
-            );
-        }
     }
 }

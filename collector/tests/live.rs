@@ -14,7 +14,8 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, FunctionCode, PackageType, Runtime};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use lfm_collector::config::{Config, OpenSearchConfig, Window};
+use lfm_collector::config::{Config, Window};
+use lfm_collector::store::opensearch::OpenSearchConfig;
 use lfm_collector::store::opensearch::OpenSearchStore;
 use lfm_collector::store::IndexedDocument;
 use lfm_collector::summary::AccountStatus;
@@ -118,7 +119,7 @@ async fn collects_seeded_fleet_into_opensearch() {
         window,
         schedule: Default::default(),
         index_prefix: prefix.clone(),
-        opensearch: OpenSearchConfig { url: opensearch.clone(), auth: lfm_collector::config::OpenSearchAuth::None, bulk_max_docs: 500 },
+        opensearch: OpenSearchConfig { url: opensearch.clone(), auth: lfm_collector::store::opensearch::OpenSearchAuth::None, bulk_max_docs: 500 },
         dry_run: false,
         account_concurrency: 2,
         progress: false,
@@ -291,7 +292,7 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         window,
         schedule: Default::default(),
         index_prefix: "lfm".into(),
-        opensearch: OpenSearchConfig { url: String::new(), auth: lfm_collector::config::OpenSearchAuth::None, bulk_max_docs: 500 },
+        opensearch: OpenSearchConfig { url: String::new(), auth: lfm_collector::store::opensearch::OpenSearchAuth::None, bulk_max_docs: 500 },
         dry_run: true,
         account_concurrency: 1,
         progress: false,
@@ -327,7 +328,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         index_prefix: "lfm".into(),
         opensearch: OpenSearchConfig {
             url: "http://127.0.0.1:9".into(),
-            auth: lfm_collector::config::OpenSearchAuth::None,
+            auth: lfm_collector::store::opensearch::OpenSearchAuth::None,
             bulk_max_docs: 500,
         },
         dry_run: false,

@@ -6,12 +6,17 @@
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use chrono::{DurationRound, TimeDelta, Utc};
 use lfm_collector::config::Window;
-use lfm_collector::derive::report::{is_task_timed_out_line, parse_report};
 use lfm_collector::discover::{AccountSession, FunctionRecord};
 use lfm_collector::harvest::logs_insights::harvest;
-use lfm_collector::summary::ApiCallCounter;
+use lfm_collector::metering::ApiCallCounter;
 
 mod common;
+// The reference REPORT parser: only this test reads log lines one by one (the collector lets
+// Logs Insights aggregate them), so it lives with the tests and is compiled here alone.
+#[path = "common/report.rs"]
+mod report;
+
+use report::{is_task_timed_out_line, parse_report};
 
 const ACCOUNT: &str = "123456789012";
 

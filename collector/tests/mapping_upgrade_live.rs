@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lfm_collector::config::OpenSearchConfig;
+use lfm_collector::store::opensearch::OpenSearchConfig;
 use lfm_collector::store::opensearch::OpenSearchStore;
 use lfm_collector::store::IndexedDocument;
 use serde_json::{json, Value};
@@ -70,7 +70,7 @@ async fn indices_created_under_an_older_template_accept_the_new_fields() {
 
     let store = OpenSearchStore::new(&OpenSearchConfig {
         url: url.clone(),
-        auth: lfm_collector::config::OpenSearchAuth::None,
+        auth: lfm_collector::store::opensearch::OpenSearchAuth::None,
         bulk_max_docs: 500,
     })
     .unwrap();

@@ -6,7 +6,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveDate;
-use lfm_collector::config::OpenSearchConfig;
+use lfm_collector::store::opensearch::OpenSearchConfig;
 use lfm_collector::store::opensearch::OpenSearchStore;
 
 #[tokio::test]
@@ -40,7 +40,7 @@ async fn back_dated_metrics_indices_past_retention_are_deleted() {
     }
     let store = OpenSearchStore::new(&OpenSearchConfig {
         url: url.clone(),
-        auth: lfm_collector::config::OpenSearchAuth::None,
+        auth: lfm_collector::store::opensearch::OpenSearchAuth::None,
         bulk_max_docs: 500,
     })
     .unwrap();

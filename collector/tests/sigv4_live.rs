@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use lfm_collector::config::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
+use lfm_collector::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
 use lfm_collector::store::opensearch::checkpoint::checkpoint_document;
 use lfm_collector::store::opensearch::OpenSearchStore;
 use serde_json::Value;

@@ -11,6 +11,11 @@ variable "monitored_accounts" {
     condition     = alltrue([for a in var.monitored_accounts : can(regex("^[0-9]{12}$", a))])
     error_message = "Each entry of monitored_accounts must be a 12-digit AWS account ID, e.g. \"111122223333\"."
   }
+
+  validation {
+    condition     = length(distinct(var.monitored_accounts)) == length(var.monitored_accounts)
+    error_message = "The monitored_accounts value lists an account ID more than once: list each account once (it gets one monitoring role, and the collector would scan it twice)."
+  }
 }
 
 variable "monitored_regions" {
@@ -49,6 +54,11 @@ variable "external_id" {
 variable "opensearch_endpoint" {
   description = "OpenSearch URL the collector writes to, e.g. https://search-lfm-xyz.eu-west-1.es.amazonaws.com"
   type        = string
+
+  validation {
+    condition     = can(regex("^https?://[^/?#\\s]+", var.opensearch_endpoint))
+    error_message = "The opensearch_endpoint value must be the http:// or https:// URL of the OpenSearch endpoint, e.g. \"https://search-lfm-xyz.eu-west-1.es.amazonaws.com\" (other schemes such as ftp:// and text that is not a URL are refused)."
+  }
 }
 
 variable "opensearch_master_user_name" {
@@ -98,4 +108,11 @@ variable "collector_schedule" {
   description = "EventBridge schedule of the collector."
   type        = string
   default     = "rate(5 minutes)"
+  # EventBridge: rate(value unit) or cron(minutes hours day-of-month month day-of-week year) with
+  # `?` in day-of-month or day-of-week (one of the two must be `?`):
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+  validation {
+    condition     = can(regex("^rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)$", var.collector_schedule)) || can(regex("^cron\\([^ ?]+ [^ ?]+ (\\? [^ ?]+ [^ ?]+|[^ ?]+ [^ ?]+ \\?) [^ ?]+\\)$", var.collector_schedule))
+    error_message = "The collector_schedule value must be an EventBridge schedule: rate(5 minutes), or cron(minutes hours day-of-month month day-of-week year) with ? in day-of-month or day-of-week, e.g. cron(0/5 * * * ? *) (see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html)."
+  }
 }

@@ -11,8 +11,9 @@ mod common;
 use common::{moto_url, stored_zip};
 
 use terraform_provider_lfm::framework::{AttrPath, Provider, Resource, Value};
-use terraform_provider_lfm::lfm::collector::model::{package_sha256, ATTRIBUTES};
-use terraform_provider_lfm::lfm::collector::Collector;
+use terraform_provider_lfm::lfm::resources::collector::model::ATTRIBUTES;
+use terraform_provider_lfm::lfm::resources::collector::package::package_sha256;
+use terraform_provider_lfm::lfm::resources::collector::Collector;
 use terraform_provider_lfm::lfm::{LfmContext, LfmProvider};
 
 fn use_test_credentials() {
@@ -196,7 +197,7 @@ async fn collector_lifecycle_against_moto() {
         .send()
         .await
         .unwrap();
-    let role_policy = terraform_provider_lfm::lfm::iam::url_decode(role_policy.policy_document());
+    let role_policy = terraform_provider_lfm::lfm::aws::iam::url_decode(role_policy.policy_document());
     assert!(role_policy.contains("arn:aws:iam::444455556666:role/LambdaMonitoringRole"));
     assert!(role_policy.contains("domain/lfm/*"));
     let groups = logs
@@ -365,7 +366,7 @@ async fn collector_lifecycle_against_moto() {
         .await
         .unwrap();
     let role_policy: serde_json::Value = serde_json::from_str(
-        &terraform_provider_lfm::lfm::iam::url_decode(role_policy.policy_document()),
+        &terraform_provider_lfm::lfm::aws::iam::url_decode(role_policy.policy_document()),
     )
     .unwrap();
     let http = role_policy["Statement"]
@@ -549,7 +550,7 @@ async fn lambdas_answer_for_an_unassumable_role_is_what_the_provider_retries() {
         .unwrap_err();
     let e = terraform_provider_lfm::lfm::aws::AwsError::from_sdk(err);
     assert!(
-        terraform_provider_lfm::lfm::collector::deploy::is_role_propagation_error(&e),
+        terraform_provider_lfm::lfm::resources::collector::deploy::is_role_propagation_error(&e),
         "{e}"
     );
 }
@@ -587,7 +588,7 @@ async fn a_role_of_that_name_made_by_someone_else_is_left_alone() {
     assert_eq!(err.0[0].attribute, Some(AttrPath::attr("name")), "{err:?}");
     assert!(err.0[0].detail.contains("did not make"), "{err:?}");
     let role = iam.get_role().role_name(&name).send().await.unwrap();
-    let trust = terraform_provider_lfm::lfm::iam::url_decode(
+    let trust = terraform_provider_lfm::lfm::aws::iam::url_decode(
         role.role().unwrap().assume_role_policy_document().unwrap(),
     );
     assert!(

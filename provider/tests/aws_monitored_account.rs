@@ -12,7 +12,7 @@ mod common;
 use common::moto_url;
 
 use terraform_provider_lfm::framework::{Provider, Resource, Value};
-use terraform_provider_lfm::lfm::monitored_account::MonitoredAccount;
+use terraform_provider_lfm::lfm::resources::monitored_account::MonitoredAccount;
 use terraform_provider_lfm::lfm::{LfmContext, LfmProvider};
 
 const COLLECTOR: &str = "arn:aws:iam::123456789012:role/lfm-collector";
@@ -161,7 +161,7 @@ async fn monitored_account_lifecycle_against_moto() {
     assert_eq!(read, updated);
     let in_iam = iam.get_role().role_name("LambdaMonitoringRole").send().await.unwrap();
     let in_iam = in_iam.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default();
-    assert!(terraform_provider_lfm::lfm::iam::url_decode(in_iam).contains("lfm-ext-2"), "IAM got the new external ID: {in_iam}");
+    assert!(terraform_provider_lfm::lfm::aws::iam::url_decode(in_iam).contains("lfm-ext-2"), "IAM got the new external ID: {in_iam}");
 
     // Delete; then it is gone, and deleting again is fine.
     r.delete(&ctx, &read).await.unwrap();

@@ -11,9 +11,10 @@ mod common;
 use common::moto_url;
 
 use terraform_provider_lfm::framework::{DataSource, Provider as _, Value};
-use terraform_provider_lfm::lfm::organization_accounts::OrganizationAccounts;
-use terraform_provider_lfm::lfm::permissions_policy::PermissionsPolicy;
-use terraform_provider_lfm::lfm::{org, LfmProvider};
+use terraform_provider_lfm::lfm::data_sources::organization_accounts::OrganizationAccounts;
+use terraform_provider_lfm::lfm::data_sources::permissions_policy::PermissionsPolicy;
+use terraform_provider_lfm::lfm::aws::org;
+use terraform_provider_lfm::lfm::LfmProvider;
 use terraform_provider_lfm::protocol::codec::{self, CtyType};
 use terraform_provider_lfm::protocol::proto::tfplugin6 as pb;
 use terraform_provider_lfm::protocol::schema::object_type;

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use terraform_provider_lfm::docs::{render, undocumented, ProviderDocs};
 use terraform_provider_lfm::framework::Provider;
-use terraform_provider_lfm::lfm::{caller, LfmProvider};
+use terraform_provider_lfm::lfm::aws::caller;
+use terraform_provider_lfm::lfm::LfmProvider;
 
 const FIX: &str = "LFM_UPDATE_DOCS=1 cargo test -p terraform-provider-lfm --test docs";
 

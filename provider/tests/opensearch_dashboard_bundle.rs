@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use lfm_schema::dashboards::{bundle, SavedObject, SavedObjectReference};
 use serde_json::{json, Value as Json};
 use terraform_provider_lfm::framework::{Provider, Resource, Value};
-use terraform_provider_lfm::lfm::dashboard_bundle::client::Client;
-use terraform_provider_lfm::lfm::dashboard_bundle::model::{self, Target};
-use terraform_provider_lfm::lfm::dashboard_bundle::DashboardBundle;
+use terraform_provider_lfm::lfm::resources::dashboard_bundle::client::Client;
+use terraform_provider_lfm::lfm::resources::dashboard_bundle::model::{self, Target};
+use terraform_provider_lfm::lfm::resources::dashboard_bundle::DashboardBundle;
 use terraform_provider_lfm::lfm::{LfmContext, LfmProvider};
 
 const USER: &str = "lfm-admin";

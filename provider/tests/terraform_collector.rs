@@ -193,7 +193,7 @@ async fn lifecycle(client: Client) {
     assert_eq!(
         c.code_sha256(),
         Some(
-            terraform_provider_lfm::lfm::collector::model::package_sha256(&stored_zip(
+            terraform_provider_lfm::lfm::resources::collector::package::package_sha256(&stored_zip(
                 "bootstrap",
                 b"#!/bin/sh\necho v2\n"
             ))

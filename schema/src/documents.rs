@@ -157,7 +157,7 @@ pub struct MetricDocument {
     pub destination_delivery_failures: Option<u64>,
     // --- end CloudWatch block ---
 
-    // --- REPORT log records (Logs Insights) and cost (derive::report, derive::cost) ---
+    // --- REPORT log records (Logs Insights: harvest::logs_insights, derive::enrich) and cost (derive::cost) ---
     /// Log-derived fields are `null` when the logs were not read (query failed, no log group)
     /// or the period had no REPORT record; `logs_source` says where they came from.
     pub cold_starts: Option<u64>,

@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lfm_schema::dashboards::{bundle, implied::{has_results, implied_search}};
+use lfm_schema::dashboards::spec::MIN_INVOCATIONS;
+use lfm_schema::dashboards::{bundle, implied::{has_results, implied_search, path, ImpliedSearch}};
 use lfm_schema::documents::{
     index_templates, inventory_document_id, inventory_index, metric_document_id, metrics_index, InventoryDocument,
     MetricDocument, RecommendationEntry, RecommendationEvidence,
@@ -62,22 +63,32 @@ const FLEET: &[Function] = &[
     Function { account: "111122223333", region: "eu-west-1", name: "reports", runtime: None, memory_mb: 2048, timeout_s: 900, architecture: "x86_64" },
     Function { account: "444455556666", region: "us-east-1", name: "thumbnails", runtime: Some("python3.9"), memory_mb: 128, timeout_s: 3, architecture: "x86_64" },
     Function { account: "444455556666", region: "eu-west-1", name: "search", runtime: Some("java21"), memory_mb: 3008, timeout_s: 120, architecture: "arm64" },
+    // Called once per period and failing each time, right at its timeout: an error rate and a
+    // timeout proximity of 1, which no ranking may show (12 invocations < MIN_INVOCATIONS).
+    Function { account: "444455556666", region: "eu-west-1", name: RARE, runtime: Some("python3.12"), memory_mb: 256, timeout_s: 3, architecture: "arm64" },
 ];
+
+const RARE: &str = "rarely-called";
+
+/// The inventory was collected two days ago (no run since): inventory panels still show it.
+const INVENTORY_AGE_S: i64 = 2 * 86_400;
 
 /// `(index, id, document)` for 12 five-minute periods of the last hour plus the inventory.
 fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
     const PERIOD: i64 = 300;
     let last_start = now / PERIOD * PERIOD - PERIOD;
     let collected_at = rfc3339(now);
+    let inventory_collected_at = rfc3339(now - INVENTORY_AGE_S);
     let mut docs = Vec::new();
     for (f_index, f) in FLEET.iter().enumerate() {
         let arn = format!("arn:aws:lambda:{}:{}:function:{}", f.region, f.account, f.name);
         for period in 0..12_i64 {
             let start = last_start - period * PERIOD;
-            let invocations = 10 + 7 * f_index as u64 + period as u64;
-            let errors = if (period + f_index as i64) % 3 == 0 { 1 + f_index as u64 } else { 0 };
+            let rare = f.name == RARE;
+            let invocations = if rare { 1 } else { 10 + 7 * f_index as u64 + period as u64 };
+            let errors = if rare { 1 } else if (period + f_index as i64) % 3 == 0 { 1 + f_index as u64 } else { 0 };
             let throttles = if f_index == 1 && period % 2 == 0 { 2 } else { 0 };
-            let avg = 20.0 + 35.0 * f_index as f64 + period as f64;
+            let avg = if rare { f.timeout_s as f64 * 1000.0 / 3.5 } else { 20.0 + 35.0 * f_index as f64 + period as f64 };
             let cold_starts = if (period + f_index as i64) % 3 == 0 { 1 } else { 0 };
             let init = (cold_starts > 0).then_some(150.0 + 20.0 * f_index as f64);
             let timeouts = if f_index == 3 && period % 4 == 0 { 1 } else { 0 };
@@ -97,7 +108,7 @@ fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
                 "init_duration_avg_ms": init, "init_duration_max_ms": init.map(|i| i * 1.4),
                 "max_memory_used_mb": max_memory_used, "memory_utilization": max_memory_used / f.memory_mb as f64,
                 "timeouts": timeouts, "timeout_proximity_max": avg * 3.5 / (f.timeout_s as f64 * 1000.0),
-                "timeout_proximity_p99": avg * 3.0 / (f.timeout_s as f64 * 1000.0),
+                "timeout_proximity_p99": if rare { 1.0 } else { avg * 3.0 / (f.timeout_s as f64 * 1000.0) },
                 "billed_duration_ms_sum": (avg * invocations as f64).ceil() as u64, "gb_seconds": gb_seconds,
                 "request_cost_usd": request_cost, "compute_cost_usd": compute_cost, "cost_usd": request_cost + compute_cost,
                 "cost_basis": if f_index % 2 == 0 { "billed" } else { "estimated" }, "logs_source": "logs_insights",
@@ -119,8 +130,8 @@ fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
             _ => &[],
         };
         let inventory = InventoryDocument {
-            timestamp: collected_at.clone(),
-            collected_at: collected_at.clone(),
+            timestamp: inventory_collected_at.clone(),
+            collected_at: inventory_collected_at.clone(),
             account_id: f.account.into(),
             region: f.region.into(),
             function_name: f.name.into(),
@@ -218,7 +229,10 @@ async fn every_visualization_uses_mapped_fields_and_its_search_has_results() {
         bulk.push('\n');
     }
     let (status, answer) = node.send(reqwest::Method::POST, "_bulk?refresh=true", Some(bulk), "application/x-ndjson").await;
-    let result = check_bundle(&node, &prefix, status, &answer, docs.len()).await;
+    let mut result = check_bundle(&node, &prefix, status, &answer, docs.len()).await;
+    if result.is_ok() {
+        result = check_numbers(&node, &prefix, &docs).await;
+    }
     node.cleanup(&prefix).await;
     if let Err(failures) = result {
         panic!("{} problem(s):\n{}", failures.len(), failures.join("\n"));
@@ -233,7 +247,7 @@ async fn check_bundle(node: &Node, prefix: &str, bulk_status: u16, bulk: &Value,
     let mut failures = Vec::new();
     let mut checked = 0;
     for vis in bundle.visualizations() {
-        let search = match implied_search(vis) {
+        let search = match implied_search(&bundle, vis) {
             Ok(search) => search,
             Err(e) => {
                 failures.push(e);
@@ -259,7 +273,7 @@ async fn check_bundle(node: &Node, prefix: &str, bulk_status: u16, bulk: &Value,
         let (status, answer) = node.json(reqwest::Method::POST, &format!("{pattern}/_search"), &search.body).await;
         if status != 200 {
             failures.push(format!("{}: search on {pattern} failed (HTTP {status}): {answer}\nbody: {}", vis.id, search.body));
-        } else if !has_results(&answer, &search.body) {
+        } else if !has_results(&answer, &search) {
             failures.push(format!("{}: search on {pattern} has nothing to draw: {answer}\nbody: {}", vis.id, search.body));
         }
         checked += 1;
@@ -275,8 +289,114 @@ async fn check_bundle(node: &Node, prefix: &str, bulk_status: u16, bulk: &Value,
     }
 }
 
+/// Runs the search a visualisation implies and returns the answer.
+async fn run(node: &Node, prefix: &str, slug: &str) -> (ImpliedSearch, Value) {
+    let b = bundle(prefix);
+    let vis = b.get("visualization", &format!("{prefix}-vis-{slug}")).unwrap_or_else(|| panic!("no visualisation {slug}"));
+    let search = implied_search(&b, vis).unwrap();
+    let pattern = b.get("index-pattern", &search.index_pattern_id).unwrap().title().to_owned();
+    let (status, answer) = node.json(reqwest::Method::POST, &format!("{pattern}/_search"), &search.body).await;
+    assert_eq!(status, 200, "{slug}: {answer}");
+    (search, answer)
+}
+
+fn num(v: &Value, dotted: &str) -> f64 {
+    path(v, dotted).as_f64().unwrap_or_else(|| panic!("{dotted} is not a number in {v}"))
+}
+
+/// The numbers the misleading panels of issue 9 now show, against the seed documents.
+async fn check_numbers(node: &Node, prefix: &str, docs: &[(String, String, Value)]) -> Result<(), Vec<String>> {
+    let metrics: Vec<&Value> = docs.iter().filter(|(index, ..)| index.contains("-metrics-")).map(|(.., d)| d).collect();
+    let mut failures = Vec::new();
+
+    // Fleet error rate per region and hour = sum(errors) / sum(invocations) of the documents.
+    let (search, answer) = run(node, prefix, "error-rate-over-time").await;
+    let rows = search.drawn.as_ref().unwrap().rows(&answer);
+    let mut expected: BTreeMap<(String, i64), (f64, f64)> = BTreeMap::new();
+    for d in &metrics {
+        let hour = epoch_of(d["@timestamp"].as_str().unwrap()) / 3600 * 3600;
+        let e = expected.entry((d["region"].as_str().unwrap().to_owned(), hour * 1000)).or_default();
+        e.0 += d["errors"].as_f64().unwrap();
+        e.1 += d["invocations"].as_f64().unwrap();
+    }
+    if rows.len() != expected.len() {
+        failures.push(format!("error-rate-over-time: {} points, expected {}: {answer}", rows.len(), expected.len()));
+    }
+    for row in &rows {
+        let key = (row["key"].as_str().unwrap_or_default().to_owned(), num(row, "t.key") as i64);
+        let Some((errors, invocations)) = expected.get(&key) else {
+            failures.push(format!("error-rate-over-time: unexpected point {key:?}"));
+            continue;
+        };
+        let rate = num(row, "t.rate.value");
+        if (rate - errors / invocations).abs() > 1e-9 || rate >= 1.0 {
+            failures.push(format!("error-rate-over-time: {key:?} shows {rate}, fleet rate is {errors}/{invocations}"));
+        }
+    }
+
+    // Rankings: only functions with at least MIN_INVOCATIONS invocations, highest first.
+    let mut per_function: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
+    for d in &metrics {
+        let e = per_function.entry(d["function_name"].as_str().unwrap()).or_insert((0.0, 0.0, f64::MIN));
+        e.0 += d["errors"].as_f64().unwrap();
+        e.1 += d["invocations"].as_f64().unwrap();
+        e.2 = e.2.max(d["timeout_proximity_p99"].as_f64().unwrap());
+    }
+    for (slug, value_of) in [
+        ("error-rate-top-functions", (|e: &(f64, f64, f64)| e.0 / e.1) as fn(&(f64, f64, f64)) -> f64),
+        ("timeout-proximity-top-functions", |e: &(f64, f64, f64)| e.2),
+    ] {
+        let (search, answer) = run(node, prefix, slug).await;
+        let rows = search.drawn.as_ref().unwrap().rows(&answer);
+        let mut wanted: Vec<(&str, f64)> =
+            per_function.iter().filter(|(_, e)| e.1 >= f64::from(MIN_INVOCATIONS)).map(|(name, e)| (*name, value_of(e))).collect();
+        wanted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let shown: Vec<(String, f64)> = rows.iter().map(|r| (r["key"].as_str().unwrap_or_default().to_owned(), num(r, "rank.value"))).collect();
+        let same = shown.len() == wanted.len()
+            && shown.iter().zip(&wanted).all(|((name, value), (w_name, w_value))| name == w_name && (value - w_value).abs() < 1e-9);
+        if !same || shown.iter().any(|(name, _)| name == RARE) {
+            failures.push(format!("{slug}: shows {shown:?}, expected {wanted:?}"));
+        }
+    }
+
+    // Memory utilisation: lowest first.
+    let (_, answer) = run(node, prefix, "memory-utilization-by-function").await;
+    let shown: Vec<f64> = answer["aggregations"]["3"]["buckets"].as_array().unwrap().iter().map(|b| num(b, "1.value")).collect();
+    if shown.len() != FLEET.len() || shown.windows(2).any(|w| w[0] > w[1]) {
+        failures.push(format!("memory-utilization-by-function: not every function lowest first: {shown:?}"));
+    }
+
+    // Inventory collected two days ago, dashboards opened on the last 24 hours: all functions.
+    let (_, answer) = run(node, prefix, "fleet-functions-by-region").await;
+    if answer["hits"]["total"]["value"].as_u64() != Some(FLEET.len() as u64) {
+        failures.push(format!("fleet-functions-by-region: the latest inventory is not shown whole: {answer}"));
+    }
+
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 UTC timestamp as [`rfc3339`] writes it.
+fn epoch_of(text: &str) -> i64 {
+    let n = |range: std::ops::Range<usize>| text[range].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from civil (Howard Hinnant), the inverse of civil_from_days.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)
+}
+
 #[test]
 fn dates_are_utc_calendar_dates() {
+    assert_eq!(epoch_of("2026-11-26T15:05:00Z"), 1_795_705_500);
+    assert_eq!(epoch_of(&rfc3339(1_700_000_123)), 1_700_000_123);
     assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     assert_eq!(rfc3339(1_795_705_500), "2026-11-26T15:05:00Z");
     assert_eq!(civil_from_days(20_513), (2026, 3, 1));

@@ -156,7 +156,7 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
 
 
 # GetMetricData queries per active function: collector/src/harvest/cloudwatch/plan.rs
-# LAMBDA_METRICS (Applies::Always) and harvest/cloudwatch/insights.rs INSIGHTS_METRICS.
+# LAMBDA_METRICS (Applies::Always) and harvest/cloudwatch/lambda_insights.rs LAMBDA_INSIGHTS_METRICS.
 CORE_QUERIES_PER_FUNCTION = 9
 INSIGHTS_QUERIES_PER_FUNCTION = 5
 RECOMMENDATION_KINDS = {"memory_decrease", "memory_increase", "timeout_decrease", "timeout_at_risk", "arm64_candidate",

@@ -1,5 +1,5 @@
 //! `bootstrap`: the collector's AWS Lambda entry point (custom runtime, `provided.al2023`).
-//! A thin edge around [`lfm_collector::lambda::serve`]: logs to stderr (CloudWatch Logs), runs
+//! A thin edge around [`lfm_collector::lambda_entry::serve`]: logs to stderr (CloudWatch Logs), runs
 //! the Runtime API loop, exits non-zero only when the Runtime API is gone or init failed.
 //! `lfm_collector` deploys it zipped as `bootstrap` (handler `bootstrap`, runtime provided.al2023).
 
@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
         .with_ansi(false)
         .with_writer(std::io::stderr)
         .init();
-    match lfm_collector::lambda::serve().await {
+    match lfm_collector::lambda_entry::serve().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("bootstrap: {error}");

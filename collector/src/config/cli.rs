@@ -9,6 +9,7 @@ use lfm_schema::contract::{self, opensearch_auth as auth_values, IndexPrefix};
 
 use super::file::FileConfig;
 use super::*;
+use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
 
 #[derive(Debug, Parser)]
 #[command(name = "lfm-collector", version, about = "Collects Lambda fleet metrics from many AWS accounts into OpenSearch")]

@@ -2,7 +2,7 @@
 //!
 //! Sources, highest precedence first: command-line flags, `LFM_*` environment variables, a
 //! JSON or TOML file (`--config`), defaults. [`cli`] reads the first two, [`file`] the third;
-//! the Lambda entry point ([`crate::lambda`]) reads the same environment with the same parser.
+//! the Lambda entry point ([`crate::lambda_entry`]) reads the same environment with the same parser.
 
 pub mod cli;
 pub mod file;
@@ -11,6 +11,8 @@ mod window;
 
 pub use schedule::Schedule;
 pub use window::Window;
+
+use crate::store::opensearch::OpenSearchConfig;
 
 pub const DEFAULT_ROLE_NAME: &str = lfm_schema::iam::DEFAULT_ROLE_NAME;
 pub const DEFAULT_PERIOD_SECONDS: u32 = 300;
@@ -69,17 +71,6 @@ pub struct Config {
 
 /// Default of [`Config::deprecation_warning_days`].
 pub const DEFAULT_DEPRECATION_WARNING_DAYS: u32 = 180;
-
-pub use crate::store::opensearch::auth::{OpenSearchAuth, SigV4Service};
-
-/// Where and how documents are written. `auth`'s Debug hides the password.
-#[derive(Debug, Clone)]
-pub struct OpenSearchConfig {
-    pub url: String,
-    /// `opensearch_auth`: none, basic (user + `LFM_OPENSEARCH_PASSWORD`) or sigv4.
-    pub auth: OpenSearchAuth,
-    pub bulk_max_docs: usize,
-}
 
 /// The AWS partition of a region, for role ARNs (the one table both halves use).
 pub use lfm_schema::contract::partition_of_region as partition_of;

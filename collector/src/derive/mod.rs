@@ -4,7 +4,7 @@
 //!
 //! One file per document kind or derived number: [`metrics`] (CloudWatch numbers per period),
 //! [`inventory`] (function configuration), [`enrich`] (REPORT numbers, cost, runtime status and
-//! recommendations put on those documents), [`insights`] (cold starts and memory from Lambda
+//! recommendations put on those documents), [`lambda_insights`] (cold starts and memory from Lambda
 //! Insights where the function publishes it, and which source they came from).
 
 pub mod inventory;
@@ -13,9 +13,8 @@ pub mod metrics;
 // Numbers AWS/Lambda metrics lack: REPORT records, runtime status, cost, recommendations.
 pub mod cost;
 pub mod enrich;
-pub mod insights;
+pub mod lambda_insights;
 pub mod recommend;
-pub mod report;
 pub mod runtime;
 
 use chrono::{DateTime, SecondsFormat, Utc};

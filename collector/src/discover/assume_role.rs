@@ -7,7 +7,7 @@ use aws_credential_types::Credentials;
 use aws_types::SdkConfig;
 
 use super::DiscoverError;
-use crate::summary::{actions, ApiCallCounter};
+use crate::metering::{actions, ApiCallCounter};
 
 /// Session name shown in the member account's CloudTrail for every call the collector makes.
 pub const SESSION_NAME: &str = "lfm-collector";

@@ -1,17 +1,17 @@
 //! Discover: which functions exist. Per account, assume the monitoring role
-//! ([`assume_role`]), then per region list every function ([`lambda`]), all pages.
+//! ([`assume_role`]), then per region list every function ([`functions`]), all pages.
 //!
 //! Output: [`FunctionRecord`]s, the inventory the later stages work from. Discovery lists
 //! functions from the Lambda API rather than from CloudWatch or tags, so idle and untagged
 //! functions are never dropped.
 
 pub mod assume_role;
-pub mod lambda;
+pub mod functions;
 
 use chrono::{DateTime, Utc};
 
 pub use assume_role::{assume_role, AccountSession};
-pub use lambda::list_functions;
+pub use functions::list_functions;
 
 /// One function's configuration, as `lambda:ListFunctions` returned it.
 #[derive(Debug, Clone, PartialEq)]

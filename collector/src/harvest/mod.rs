@@ -32,7 +32,7 @@ pub enum MetricKey {
     AsyncEventAgeMax,
     DeadLetterErrors,
     DestinationDeliveryFailures,
-    // Lambda Insights (`LambdaInsights` namespace, [`cloudwatch::insights`]), queried only for
+    // Lambda Insights (`LambdaInsights` namespace, [`cloudwatch::lambda_insights`]), queried only for
     // functions that publish it. They add numbers to periods, never periods of their own.
     /// SampleCount of `init_duration`: one sample per cold start.
     InsightsInitCount,

@@ -1,3 +1,13 @@
+# The provider as scripts/install-provider installs it (and as the registry serves it): this
+# file inits and validates on its own (tests/e2e/test_examples.py).
+terraform {
+  required_providers {
+    lfm = {
+      source = "lfm/lfm"
+    }
+  }
+}
+
 # Every active member account except the log archive: one monitoring role each.
 # (The management account is left out unless include_management = true.)
 data "lfm_organization_accounts" "members" {

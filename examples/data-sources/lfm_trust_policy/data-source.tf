@@ -1,3 +1,13 @@
+# The provider as scripts/install-provider installs it (and as the registry serves it): this
+# file inits and validates on its own (tests/e2e/test_examples.py).
+terraform {
+  required_providers {
+    lfm = {
+      source = "lfm/lfm"
+    }
+  }
+}
+
 # The trust policy LFM would put on a monitoring role, for roles created by other means
 # (here: a plain aws_iam_role, e.g. in a StackSet-managed account).
 data "lfm_trust_policy" "collector" {

@@ -9,6 +9,11 @@ variable "monitored_accounts" {
     condition     = var.monitored_accounts == null || alltrue([for a in coalesce(var.monitored_accounts, []) : can(regex("^[0-9]{12}$", a))])
     error_message = "Each entry of monitored_accounts must be a 12-digit AWS account ID, e.g. \"111122223333\"."
   }
+
+  validation {
+    condition     = length(distinct(coalesce(var.monitored_accounts, ["none"]))) == length(coalesce(var.monitored_accounts, ["none"]))
+    error_message = "The monitored_accounts value lists an account ID more than once: list each account once (it gets one monitoring role, and the collector would scan it twice)."
+  }
 }
 
 variable "exclude_account_ids" {
@@ -69,6 +74,13 @@ variable "collector_schedule" {
   description = "EventBridge schedule of the collector."
   type        = string
   default     = "rate(5 minutes)"
+  # EventBridge: rate(value unit) or cron(minutes hours day-of-month month day-of-week year) with
+  # `?` in day-of-month or day-of-week (one of the two must be `?`):
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+  validation {
+    condition     = can(regex("^rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)$", var.collector_schedule)) || can(regex("^cron\\([^ ?]+ [^ ?]+ (\\? [^ ?]+ [^ ?]+|[^ ?]+ [^ ?]+ \\?) [^ ?]+\\)$", var.collector_schedule))
+    error_message = "The collector_schedule value must be an EventBridge schedule: rate(5 minutes), or cron(minutes hours day-of-month month day-of-week year) with ? in day-of-month or day-of-week, e.g. cron(0/5 * * * ? *) (see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html)."
+  }
 }
 
 variable "collector_memory_mb" {
@@ -97,6 +109,11 @@ variable "log_retention_days" {
 variable "opensearch_url" {
   description = "OpenSearch URL the collector writes to."
   type        = string
+
+  validation {
+    condition     = can(regex("^https?://[^/?#\\s]+", var.opensearch_url))
+    error_message = "The opensearch_url value must be the http:// or https:// URL of the OpenSearch endpoint, e.g. \"https://search-lfm-xyz.eu-west-1.es.amazonaws.com\" (other schemes such as ftp:// and text that is not a URL are refused)."
+  }
 }
 
 variable "opensearch_domain_arn" {

@@ -1,3 +1,13 @@
+# The provider as scripts/install-provider installs it (and as the registry serves it): this
+# file inits and validates on its own (tests/e2e/test_examples.py).
+terraform {
+  required_providers {
+    lfm = {
+      source = "lfm/lfm"
+    }
+  }
+}
+
 # The collector as a scheduled Lambda function in the account and region the provider talks
 # to. Build the package first: scripts/package-collector --arch arm64
 resource "lfm_collector" "this" {

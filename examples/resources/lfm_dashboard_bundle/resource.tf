@@ -1,3 +1,13 @@
+# The provider as scripts/install-provider installs it (and as the registry serves it): this
+# file inits and validates on its own (tests/e2e/test_examples.py).
+terraform {
+  required_providers {
+    lfm = {
+      source = "lfm/lfm"
+    }
+  }
+}
+
 # A self-managed cluster with the security plugin: templates, 30-day retention (an ISM
 # policy when the plugin is installed, else the collector deletes old indices) and the
 # dashboards, imported into OpenSearch Dashboards.

@@ -1,3 +1,13 @@
+# The provider as scripts/install-provider installs it (and as the registry serves it): this
+# file inits and validates on its own (tests/e2e/test_examples.py).
+terraform {
+  required_providers {
+    lfm = {
+      source = "lfm/lfm"
+    }
+  }
+}
+
 # The monitoring role in one member account, with the defaults:
 # role "LambdaMonitoringRole", created through "OrganizationAccountAccessRole",
 # trusted only from inside the provider's organisation.

@@ -63,17 +63,13 @@ pub struct NestedBlock {
     pub force_new: bool,
 }
 
-/// A reusable check on one attribute's configured (known, non-null) value.
+/// A reusable check on one attribute's configured (known, non-null) value. Only generic
+/// checks are variants here; domain checks (AWS account IDs, ARNs ...) are `Custom` values
+/// defined by the provider (`crate::lfm::validators`).
 #[derive(Clone, Debug)]
 pub enum Validator {
     /// Full-match regex on a string, with a message saying what is expected.
     Regex { pattern: &'static str, message: &'static str },
-    /// 12-digit AWS account ID.
-    AccountId,
-    /// IAM role name: 1-64 chars of `[\w+=,.@-]`.
-    IamRoleName,
-    /// Any ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`).
-    Arn,
     OneOf(&'static [&'static str]),
     IntRange { min: i64, max: i64 },
     /// Element-wise: applies to every element of a list/set.

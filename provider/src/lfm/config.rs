@@ -1,9 +1,10 @@
 //! The `provider "lfm"` block: its schema and its parsing into [`ProviderConfig`].
 //!
-//! Parsing is pure (no AWS calls) so it is unit-tested; [`super::aws`] turns the result into
+//! Parsing is pure (no AWS calls) so it is unit-tested; [`super::aws::session`] turns the result into
 //! SDK clients. A value that is still unknown (it depends on a resource not yet created)
 //! yields [`Parsed::Deferred`]: errors are reported once the value is known.
 
+use crate::lfm::validators;
 use crate::framework::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Validator, Value};
 
 /// Services whose endpoint can be overridden in the `endpoints` block.
@@ -18,6 +19,8 @@ pub struct ProviderConfig {
     /// Retries of an AWS call that failed transiently (throttling, 5xx, transport); `None`:
     /// the SDK's standard mode (3 attempts).
     pub max_retries: Option<u32>,
+    /// Connect, per-attempt and whole-call bounds of every AWS call (`*_timeout_seconds`).
+    pub timeouts: lfm_aws::Timeouts,
 }
 
 #[derive(Clone, PartialEq)]
@@ -60,7 +63,7 @@ pub enum Parsed {
 
 pub fn schema() -> Schema {
     let assume_role = Block::new("Role to assume with the default credentials before any other call (e.g. from a CI account into the management account).")
-        .attr(Attribute::string("role_arn").required().validate(Validator::Arn).description("ARN of the role to assume."))
+        .attr(Attribute::string("role_arn").required().validate(validators::ARN).description("ARN of the role to assume."))
         .attr(Attribute::string("session_name").optional().description("Session name shown in CloudTrail (default: generated)."))
         .attr(Attribute::string("external_id").optional().sensitive().description("External ID the role's trust policy requires."));
     let mut endpoints = Block::new("Endpoint URL overrides per AWS service (LocalStack, moto, VPC or FIPS endpoints).");
@@ -79,6 +82,15 @@ pub fn schema() -> Schema {
         ))
         .attr(Attribute::number("max_retries").optional().validate(Validator::IntRange { min: 0, max: 25 }).description(
             "Retries of an AWS API call that failed transiently (throttling, 5xx, connection errors), with the SDK's exponential backoff and jitter. Default: the SDK's standard mode (2 retries, 3 attempts). IAM's eventual consistency is retried separately, per resource (`propagation_timeout_s`, `role_propagation_timeout_s`).",
+        ))
+        .attr(Attribute::number("connect_timeout_seconds").optional().validate(Validator::IntRange { min: 1, max: 3600 }).description(
+            "Seconds to establish a connection to an AWS endpoint, for every AWS call of the provider. Default: 10.",
+        ))
+        .attr(Attribute::number("request_timeout_seconds").optional().validate(Validator::IntRange { min: 1, max: 3600 }).description(
+            "Seconds one attempt of an AWS call may take, from sending the request to the end of the answer (a retry starts a new attempt). Default: 60.",
+        ))
+        .attr(Attribute::number("operation_timeout_seconds").optional().validate(Validator::IntRange { min: 1, max: 3600 }).description(
+            "Seconds one AWS call may take in all, every attempt and the backoff between them included; an endpoint that never answers fails after this long. Default: 150.",
         ))
         .block(NestedBlock::single("assume_role", assume_role))
         .block(NestedBlock::single("endpoints", endpoints)),
@@ -130,7 +142,16 @@ pub fn parse(config: &Value, env: impl Fn(&str) -> Option<String>) -> Result<Par
         opensearch: endpoint("opensearch"),
     };
     let max_retries = config.get("max_retries").as_i64().map(|n| n.clamp(0, 25) as u32);
-    Ok(Parsed::Ready(ProviderConfig { region, assume_role, endpoints, max_retries }))
+    let d = lfm_aws::Timeouts::DEFAULT;
+    let seconds = |name: &str, default: std::time::Duration| {
+        config.get(name).as_i64().map(|n| std::time::Duration::from_secs(n.max(1) as u64)).unwrap_or(default)
+    };
+    let timeouts = lfm_aws::Timeouts {
+        connect: seconds("connect_timeout_seconds", d.connect),
+        attempt: seconds("request_timeout_seconds", d.attempt),
+        operation: seconds("operation_timeout_seconds", d.operation),
+    };
+    Ok(Parsed::Ready(ProviderConfig { region, assume_role, endpoints, max_retries, timeouts }))
 }
 
 /// A single nested block arrives as an object (or a one-element list); absent = null.
@@ -184,6 +205,10 @@ mod tests {
         let cfg = Value::object([("region", Value::string("eu-west-1"))]);
         let Parsed::Ready(p) = parse(&cfg, no_env).unwrap() else { panic!() };
         assert_eq!(p.region, "eu-west-1");
+        assert_eq!(p.timeouts, lfm_aws::Timeouts::DEFAULT);
+        let cfg = Value::object([("region", Value::string("eu-west-1")), ("operation_timeout_seconds", Value::Number(5.0))]);
+        let Parsed::Ready(p) = parse(&cfg, no_env).unwrap() else { panic!() };
+        assert_eq!(p.timeouts.operation, std::time::Duration::from_secs(5));
         let env = |k: &str| (k == "AWS_DEFAULT_REGION").then(|| "us-gov-west-1".to_owned());
         let Parsed::Ready(p) = parse(&Value::object([("region", Value::Null)]), env).unwrap() else { panic!() };
         assert_eq!(p.region, "us-gov-west-1");

@@ -1,32 +1,29 @@
-//! The LFM provider: its configuration, the AWS context the resources use, and its types.
+//! The LFM provider itself: its configuration, the context resources get, and its types.
+//! This is the only part of the crate that knows AWS and LFM; `crate::protocol` and
+//! `crate::framework` are generic.
 //!
 //! - [`config`]: the `provider "lfm"` block (region, assume_role, endpoints), parsed purely.
-//! - [`aws`]: SDK clients, per-service endpoints, sessions inside member accounts.
-//! - [`iam`], [`org`]: the IAM role operations; the organisation and its accounts.
-//! - [`monitored_account`]: resource `lfm_monitored_account` (the monitoring role per account).
-//! - [`collector`]: resource `lfm_collector` (the collector as a scheduled Lambda function).
-//! - [`trust_policy`], [`permissions_policy`]: data sources `lfm_trust_policy` and
-//!   `lfm_permissions_policy` (the monitoring role's documents, for roles made elsewhere).
-//! - [`organization_accounts`]: data source `lfm_organization_accounts`.
-//! - [`dashboard_bundle`]: resource `lfm_dashboard_bundle` (templates, retention, Dashboards saved objects).
+//! - [`aws`]: AWS helpers: session (SDK clients, endpoints, member-account sessions), org,
+//!   IAM, retry of IAM's eventual consistency, the caller's required permissions.
+//! - [`resources`]: one folder per resource: `lfm_monitored_account`, `lfm_collector`,
+//!   `lfm_dashboard_bundle`.
+//! - [`data_sources`]: `lfm_trust_policy`, `lfm_permissions_policy`,
+//!   `lfm_organization_accounts`.
+//! - [`contract`]: the provider's side of the provider/collector contract (`lfm_schema::contract`).
+//! - [`validators`]: AWS-specific attribute validators (account ID, IAM role name, ARN,
+//!   region, organisation ID, external ID), attached to schemas like the generic ones.
 //!
-//! Generic protocol work (msgpack, planning, validators, RequiresReplace) is not here but in
-//! `crate::protocol`, against the traits of `crate::framework`.
+//! Generic protocol work (msgpack, planning, generic validators, RequiresReplace) is not here
+//! but in `crate::protocol`, against the traits of `crate::framework`.
 
 pub mod aws;
-pub mod caller;
-pub mod collector;
 pub mod config;
 pub mod contract;
-pub mod dashboard_bundle;
-pub mod iam;
-pub mod monitored_account;
-pub mod org;
-pub mod organization_accounts;
-pub mod permissions_policy;
-pub mod retry;
-pub mod trust_policy;
+pub mod data_sources;
+pub mod resources;
+pub mod validators;
 
+use self::aws::org::{self, Organization};
 use self::aws::Aws;
 use self::config::Parsed;
 use crate::framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
@@ -39,16 +36,30 @@ pub struct LfmProvider;
 /// What resources get: the AWS base session, or why it is not available yet.
 pub struct LfmContext {
     aws: Result<Aws, String>,
+    /// Filled by [`LfmContext::organization`]; one DescribeOrganization per provider run.
+    organization: tokio::sync::OnceCell<Organization>,
 }
 
 impl LfmContext {
     pub fn new(aws: Aws) -> Self {
-        LfmContext { aws: Ok(aws) }
+        LfmContext { aws: Ok(aws), organization: Default::default() }
     }
 
     /// A context whose configuration is not known yet (`unknown` names what is missing).
     pub fn deferred(unknown: &str) -> Self {
-        LfmContext { aws: Err(unknown.to_owned()) }
+        LfmContext { aws: Err(unknown.to_owned()), organization: Default::default() }
+    }
+
+    /// The organisation of the provider's credentials (looked up once per provider run).
+    /// Errors name `attribute`, the argument that would avoid the lookup, or say which
+    /// permission is missing.
+    pub async fn organization(&self, attribute: &str) -> Result<Organization, Diagnostics> {
+        org::organization(self.aws()?, &self.organization, attribute).await
+    }
+
+    /// The organisation ID (`o-...`); see [`LfmContext::organization`].
+    pub async fn organization_id(&self, attribute: &str) -> Result<String, Diagnostics> {
+        self.organization(attribute).await.map(|o| o.id)
     }
 
     /// The AWS session, or an error for operations that cannot run without it.
@@ -83,14 +94,18 @@ impl Provider for LfmProvider {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<LfmContext>>> {
-        vec![Box::new(monitored_account::MonitoredAccount), Box::new(dashboard_bundle::DashboardBundle), Box::new(collector::Collector)]
+        vec![
+            Box::new(resources::monitored_account::MonitoredAccount),
+            Box::new(resources::dashboard_bundle::DashboardBundle),
+            Box::new(resources::collector::Collector),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<LfmContext>>> {
         vec![
-            Box::new(trust_policy::TrustPolicy),
-            Box::new(permissions_policy::PermissionsPolicy),
-            Box::new(organization_accounts::OrganizationAccounts),
+            Box::new(data_sources::trust_policy::TrustPolicy),
+            Box::new(data_sources::permissions_policy::PermissionsPolicy),
+            Box::new(data_sources::organization_accounts::OrganizationAccounts),
         ]
     }
 }

@@ -13,13 +13,15 @@
 //!   (`rpc.rs` holds the generated-trait adapters);
 //! - [`validate`], [`plan`]: the generic behaviour resources never repeat (validators,
 //!   required-ness, defaults, unknowns, RequiresReplace);
-//! - [`codec`], [`schema`]: cty values (msgpack / JSON) and schema conversion.
+//! - [`codec`], [`schema`]: cty values (msgpack / JSON) and schema conversion; [`hcl`]: values
+//!   as the user wrote them, for diagnostics.
 //!
 //! The entry point is [`serve`]; see `docs/provider-protocol.md` for why this layer exists
 //! instead of the `tf-provider` crate.
 
 pub mod codec;
 pub mod handshake;
+pub mod hcl;
 pub mod plan;
 pub mod proto;
 mod rpc;

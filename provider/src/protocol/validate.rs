@@ -146,9 +146,7 @@ fn check(
         // Never echo a secret back into the terminal or CI logs.
         let detail = match (attr.sensitive, value) {
             (true, _) => "The value is sensitive and not shown.".to_owned(),
-            (false, Value::String(s)) => format!("Got \"{s}\"."),
-            (false, Value::Number(n)) => format!("Got {n}."),
-            (false, other) => format!("Got {other:?}."),
+            (false, value) => format!("Got {}.", super::hcl::render(value)),
         };
         diags.push(error(
             path,
@@ -168,31 +166,6 @@ pub fn run_validator(validator: &Validator, value: &Value) -> Result<(), String>
                 Ok(())
             } else {
                 Err(expectation(message))
-            }
-        }
-        Validator::AccountId => {
-            let s = string()?;
-            if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(())
-            } else {
-                Err("expected a 12-digit AWS account ID".to_owned())
-            }
-        }
-        Validator::IamRoleName => {
-            if full_match(r"[\w+=,.@-]{1,64}", string()?) {
-                Ok(())
-            } else {
-                Err("expected an IAM role name: 1 to 64 letters, digits or +=,.@_-".to_owned())
-            }
-        }
-        Validator::Arn => {
-            if full_match(
-                r"arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+",
-                string()?,
-            ) {
-                Ok(())
-            } else {
-                Err("expected an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)".to_owned())
             }
         }
         Validator::OneOf(allowed) => {
@@ -262,17 +235,22 @@ mod tests {
     use super::*;
     use crate::framework::{AttrType, NestedBlock, PathStep};
 
+    /// Generic stand-ins for the provider's own validators (`crate::lfm::validators`).
+    const TWELVE_DIGITS: Validator = Validator::Regex { pattern: r"\d{12}", message: "a 12-digit AWS account ID" };
+    const NAME: Validator = Validator::Regex { pattern: r"[\w+=,.@-]{1,64}", message: "an IAM role name" };
+    const ARN: Validator = Validator::Regex { pattern: r"arn:.+", message: "an ARN" };
+
     fn block() -> Block {
         Block::new("")
             .attr(
                 Attribute::string("account_id")
                     .required()
-                    .validate(Validator::AccountId),
+                    .validate(TWELVE_DIGITS),
             )
             .attr(
                 Attribute::string("role_name")
                     .optional()
-                    .validate(Validator::IamRoleName),
+                    .validate(NAME),
             )
             .attr(
                 Attribute::string("secret")
@@ -296,13 +274,13 @@ mod tests {
                     .optional()
                     .validate(Validator::IntRange { min: 60, max: 3600 }),
             )
-            .attr(Attribute::string("arn").optional().validate(Validator::Arn))
+            .attr(Attribute::string("arn").optional().validate(ARN))
             .block(NestedBlock::list(
                 "sink",
                 Block::new("").attr(
                     Attribute::string("account")
                         .required()
-                        .validate(Validator::AccountId),
+                        .validate(TWELVE_DIGITS),
                 ),
             ))
     }
@@ -416,17 +394,10 @@ mod tests {
     }
 
     #[test]
-    fn validators_check_types_and_arns() {
-        assert!(run_validator(&Validator::AccountId, &Value::Number(1.0))
+    fn validators_check_types() {
+        assert!(run_validator(&TWELVE_DIGITS, &Value::Number(1.0))
             .unwrap_err()
             .contains("string"));
-        assert!(run_validator(
-            &Validator::Arn,
-            &Value::string("arn:aws:lambda:us-east-1:123456789012:function:f")
-        )
-        .is_ok());
-        assert!(run_validator(&Validator::Arn, &Value::string("role/x")).is_err());
-        assert!(run_validator(&Validator::IamRoleName, &Value::string("a".repeat(65))).is_err());
         assert!(
             run_validator(&Validator::IntRange { min: 1, max: 5 }, &Value::Number(2.5)).is_err()
         );

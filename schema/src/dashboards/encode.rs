@@ -29,17 +29,35 @@ pub fn dashboard_id(prefix: &str, slug: &str) -> String {
     format!("{prefix}-dashboard-{slug}")
 }
 
-pub fn index_pattern(prefix: &str, source: Source) -> SavedObject {
-    let title = match source {
-        Source::Metrics => metrics_index_pattern(prefix),
-        Source::Inventory => inventory_index(prefix),
-    };
-    SavedObject {
-        object_type: "index-pattern".into(),
-        id: index_pattern_id(prefix, source),
-        attributes: json!({ "title": title, "timeFieldName": fields::TIMESTAMP }),
-        references: Vec::new(),
+/// Numeral.js pattern of every cost field: dollars with up to 8 decimals, so that a request
+/// cost ($0.0000002 per request at list price) is not shown as 0 by Dashboards' default number
+/// format (`0,0.[000]`).
+pub const COST_FORMAT: &str = "$0,0.[00000000]";
+
+/// Cost fields of each index pattern (given [`COST_FORMAT`] in the pattern's `fieldFormatMap`).
+pub fn cost_fields(source: Source) -> &'static [&'static str] {
+    match source {
+        Source::Metrics => &[fields::COST_USD, fields::COMPUTE_COST_USD, fields::REQUEST_COST_USD],
+        Source::Inventory => &["recommendations.evidence.compute_cost_usd"],
     }
+}
+
+/// The metrics pattern is time-based (`@timestamp` = period start). The inventory pattern has
+/// no time field on purpose: the inventory index holds one document per function, replaced by
+/// every run (its latest configuration), so the latest snapshot is the whole index; with a time
+/// field the time picker would hide it for any range without a run ("No results").
+pub fn index_pattern(prefix: &str, source: Source) -> SavedObject {
+    let formats: serde_json::Map<String, Value> = cost_fields(source)
+        .iter()
+        .map(|f| ((*f).to_owned(), json!({ "id": "number", "params": { "pattern": COST_FORMAT } })))
+        .collect();
+    let mut attributes = match source {
+        Source::Metrics => json!({ "title": metrics_index_pattern(prefix), "timeFieldName": fields::TIMESTAMP }),
+        Source::Inventory => json!({ "title": inventory_index(prefix) }),
+    };
+    // Dashboards stores the map as a JSON string, like visState.
+    attributes["fieldFormatMap"] = Value::String(Value::Object(formats).to_string());
+    SavedObject { object_type: "index-pattern".into(), id: index_pattern_id(prefix, source), attributes, references: Vec::new() }
 }
 
 fn metric_agg(id: usize, metric: &Metric) -> Value {
@@ -62,6 +80,7 @@ fn bucket_schema(chart: Chart, position: usize) -> &'static str {
         (Chart::Pie, _) => "segment",
         (Chart::Table, _) => "bucket",
         (Chart::Numbers, _) => "group",
+        (Chart::RateLines { .. } | Chart::RankBars { .. }, _) => unreachable!("Vega charts have no Dashboards aggregations"),
     }
 }
 
@@ -74,6 +93,10 @@ fn bucket_agg(id: usize, chart: Chart, position: usize, bucket: &Bucket) -> Valu
         Bucket::Terms { field, size } => (
             "terms",
             json!({ "field": field, "size": size, "order": "desc", "orderBy": "1", "otherBucket": false, "missingBucket": false }),
+        ),
+        Bucket::LowestTerms { field, size } => (
+            "terms",
+            json!({ "field": field, "size": size, "order": "asc", "orderBy": "1", "otherBucket": false, "missingBucket": false }),
         ),
         Bucket::Histogram { field, interval } => {
             ("histogram", json!({ "field": field, "interval": interval, "min_doc_count": false, "extended_bounds": {} }))
@@ -118,6 +141,7 @@ fn chart_params(chart: Chart, metric_ids: &[String]) -> (&'static str, Value) {
             json!({ "perPage": 10, "showPartialRows": false, "showMetricsAtAllLevels": false,
                     "sort": { "columnIndex": null, "direction": null }, "showTotal": false, "totalFunc": "sum", "percentageCol": "" }),
         ),
+        Chart::RateLines { .. } | Chart::RankBars { .. } => unreachable!("Vega charts are encoded by super::vega"),
         Chart::Numbers => (
             "metric",
             json!({ "addTooltip": true, "addLegend": false, "type": "metric",
@@ -140,6 +164,9 @@ fn filter_json(filter: &Filter) -> Value {
 }
 
 pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
+    if matches!(v.chart, Chart::RateLines { .. } | Chart::RankBars { .. }) {
+        return super::vega::visualization(prefix, v);
+    }
     let mut aggs = Vec::new();
     let mut metric_ids = Vec::new();
     for m in &v.metrics {
@@ -157,6 +184,23 @@ pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
         "filter": v.filters.iter().map(filter_json).collect::<Vec<_>>(),
         "indexRefName": INDEX_REF_NAME,
     });
+    let references = vec![SavedObjectReference {
+        name: INDEX_REF_NAME.into(),
+        object_type: "index-pattern".into(),
+        id: index_pattern_id(prefix, v.source),
+    }];
+    visualization_object(prefix, v, &vis_state, &search_source, references)
+}
+
+/// The saved object of a visualization from its `visState` and search source (standard
+/// aggregation-based visualizations and Vega ones alike).
+pub(super) fn visualization_object(
+    prefix: &str,
+    v: &Visualization,
+    vis_state: &Value,
+    search_source: &Value,
+    references: Vec<SavedObjectReference>,
+) -> SavedObject {
     SavedObject {
         object_type: "visualization".into(),
         id: visualization_id(prefix, v.slug),
@@ -168,11 +212,7 @@ pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
             "version": 1,
             "kibanaSavedObjectMeta": { "searchSourceJSON": search_source.to_string() },
         }),
-        references: vec![SavedObjectReference {
-            name: INDEX_REF_NAME.into(),
-            object_type: "index-pattern".into(),
-            id: index_pattern_id(prefix, v.source),
-        }],
+        references,
     }
 }
 

@@ -8,8 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::encode::{INDEX_REF_NAME, TIME_FROM};
-use super::SavedObject;
-use crate::documents::fields;
+use super::{vega, Bundle, SavedObject};
 
 /// The mapping type family an aggregation or filter needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,9 +48,47 @@ pub struct ImpliedSearch {
     /// ID of the index pattern saved object the visualisation reads.
     pub index_pattern_id: String,
     pub fields: Vec<FieldUse>,
-    /// A `_search` body: `size: 0`, the time filter and stored filters, nested aggregations
-    /// named by agg ID (buckets outermost first, metrics innermost).
+    /// A `_search` body: `size: 0`, the time filter (when the index pattern has a time field)
+    /// and stored filters, nested aggregations named by agg ID (buckets outermost first,
+    /// metrics innermost); for a Vega chart, the spec's own body with the query Dashboards adds.
     pub body: Value,
+    /// For a Vega chart: what it draws from the answer.
+    pub drawn: Option<Drawn>,
+}
+
+/// What a Vega-Lite spec reads from the `_search` answer: the rows at `format.property`,
+/// each flattened along `flatten` (`(array field, as)`), and the fields its encoding uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drawn {
+    pub rows_at: String,
+    pub flatten: Vec<(String, String)>,
+    pub encoded_fields: Vec<String>,
+}
+
+impl Drawn {
+    /// The rows the chart draws, as Vega-Lite would see them after its transforms.
+    pub fn rows(&self, response: &Value) -> Vec<Value> {
+        let mut rows: Vec<Value> = path(response, &self.rows_at).as_array().cloned().unwrap_or_default();
+        for (field, name) in &self.flatten {
+            rows = rows
+                .into_iter()
+                .flat_map(|row| {
+                    let items = path(&row, field).as_array().cloned().unwrap_or_default();
+                    items.into_iter().map(move |item| {
+                        let mut row = row.clone();
+                        row[name.as_str()] = item;
+                        row
+                    })
+                })
+                .collect();
+        }
+        rows
+    }
+}
+
+/// A dotted path (`aggregations.split.buckets`, `t.rate.value`) into a JSON value.
+pub fn path<'a>(value: &'a Value, dotted: &str) -> &'a Value {
+    dotted.split('.').fold(value, |v, key| &v[key])
 }
 
 fn parse_json_string(attributes: &Value, path: &[&str], id: &str) -> Result<Value, String> {
@@ -70,11 +107,15 @@ fn field_of(agg: &Value, id: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{id}: aggregation {} ({}) names no field", agg["id"], agg["type"]))
 }
 
-/// Reads the visualisation's aggregations and filters.
-pub fn implied_search(object: &SavedObject) -> Result<ImpliedSearch, String> {
+/// Reads the visualisation's aggregations and filters; `bundle` gives its index pattern.
+pub fn implied_search(bundle: &Bundle, object: &SavedObject) -> Result<ImpliedSearch, String> {
     let id = object.id.as_str();
     if object.object_type != "visualization" {
         return Err(format!("{id}: a {}, not a visualization", object.object_type));
+    }
+    let vis_state = parse_json_string(&object.attributes, &["visState"], id)?;
+    if vis_state["type"] == "vega" {
+        return implied_vega_search(bundle, id, &vis_state);
     }
     let index_pattern_id = object
         .references
@@ -82,10 +123,15 @@ pub fn implied_search(object: &SavedObject) -> Result<ImpliedSearch, String> {
         .find(|r| r.name == INDEX_REF_NAME && r.object_type == "index-pattern")
         .map(|r| r.id.clone())
         .ok_or_else(|| format!("{id}: no index-pattern reference named {INDEX_REF_NAME}"))?;
-    let vis_state = parse_json_string(&object.attributes, &["visState"], id)?;
     let search_source = parse_json_string(&object.attributes, &["kibanaSavedObjectMeta", "searchSourceJSON"], id)?;
 
-    let mut fields_used = vec![FieldUse { field: fields::TIMESTAMP.into(), need: FieldNeed::Date, used_by: "time filter".into() }];
+    let time_field = time_field_of(bundle, &index_pattern_id, id)?;
+    let mut fields_used = Vec::new();
+    let mut filter = Vec::new();
+    if let Some(time_field) = &time_field {
+        fields_used.push(FieldUse { field: time_field.clone(), need: FieldNeed::Date, used_by: "time filter".into() });
+        filter.push(json!({ "range": { time_field.as_str(): { "gte": TIME_FROM } } }));
+    }
     let mut metric_aggs = Map::new();
     let mut bucket_aggs: Vec<(String, Value)> = Vec::new();
     let aggs = vis_state["aggs"].as_array().ok_or_else(|| format!("{id}: visState has no aggs"))?;
@@ -116,9 +162,10 @@ pub fn implied_search(object: &SavedObject) -> Result<ImpliedSearch, String> {
             "terms" => {
                 let field = use_field(FieldNeed::Keyword)?;
                 let size = agg["params"]["size"].as_u64().unwrap_or(10);
+                let direction = if agg["params"]["order"] == "asc" { "asc" } else { "desc" };
                 let order = match (agg["params"]["orderBy"].as_str(), first_metric) {
-                    (Some(by), Some(_)) if by != "_key" && aggs.iter().any(|a| a["id"] == by && a["type"] != "count") => json!({ by: "desc" }),
-                    _ => json!({ "_count": "desc" }),
+                    (Some(by), Some(_)) if by != "_key" && aggs.iter().any(|a| a["id"] == by && a["type"] != "count") => json!({ by: direction }),
+                    _ => json!({ "_count": direction }),
                 };
                 bucket_aggs.push((agg_id, json!({ "terms": { "field": field, "size": size, "order": order } })));
             }
@@ -131,7 +178,6 @@ pub fn implied_search(object: &SavedObject) -> Result<ImpliedSearch, String> {
         }
     }
 
-    let mut filter = vec![json!({ "range": { fields::TIMESTAMP: { "gte": TIME_FROM } } })];
     for f in search_source["filter"].as_array().into_iter().flatten() {
         if f["meta"]["disabled"] == true {
             continue;
@@ -155,14 +201,115 @@ pub fn implied_search(object: &SavedObject) -> Result<ImpliedSearch, String> {
     }
     let inner = Value::Object(inner);
     let body = json!({ "size": 0, "track_total_hits": true, "query": { "bool": { "filter": filter } }, "aggs": inner });
-    Ok(ImpliedSearch { index_pattern_id, fields: fields_used, body })
+    Ok(ImpliedSearch { index_pattern_id, fields: fields_used, body, drawn: None })
+}
+
+/// The index pattern's `timeFieldName`, `None` for a pattern without one (the inventory).
+fn time_field_of(bundle: &Bundle, index_pattern_id: &str, id: &str) -> Result<Option<String>, String> {
+    let pattern = bundle
+        .get("index-pattern", index_pattern_id)
+        .ok_or_else(|| format!("{id}: index pattern {index_pattern_id} is not in the bundle"))?;
+    Ok(pattern.attributes["timeFieldName"].as_str().map(str::to_owned))
+}
+
+/// Walks a Vega spec's aggregations: the fields each uses, and `%autointerval%` replaced by
+/// the interval Dashboards would pick for [`TIME_FROM`] (24 hours / 50 buckets: `1h`).
+fn walk_vega_aggs(aggs: &mut Value, fields_used: &mut Vec<FieldUse>, id: &str) -> Result<(), String> {
+    let Some(aggs) = aggs.as_object_mut() else { return Err(format!("{id}: Vega aggs is not an object")) };
+    for (name, agg) in aggs.iter_mut() {
+        let Some(definition) = agg.as_object_mut() else { return Err(format!("{id}: Vega agg {name} is not an object")) };
+        for (kind, params) in definition.iter_mut() {
+            let need = match kind.as_str() {
+                "aggs" => {
+                    walk_vega_aggs(params, fields_used, id)?;
+                    continue;
+                }
+                "terms" => FieldNeed::Keyword,
+                "date_histogram" => FieldNeed::Date,
+                "sum" | "avg" | "max" | "min" => FieldNeed::Numeric,
+                "bucket_script" | "bucket_selector" | "bucket_sort" => continue,
+                other => return Err(format!("{id}: Vega aggregation type {other:?} is not understood by this check")),
+            };
+            let field = params["field"].as_str().ok_or_else(|| format!("{id}: Vega agg {name} ({kind}) names no field"))?;
+            fields_used.push(FieldUse { field: field.to_owned(), need, used_by: format!("vega {kind}") });
+            if params.get("interval").is_some_and(|i| i.get("%autointerval%").is_some()) {
+                params["interval"] = json!("1h");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn implied_vega_search(bundle: &Bundle, id: &str, vis_state: &Value) -> Result<ImpliedSearch, String> {
+    let text = vis_state["params"]["spec"].as_str().ok_or_else(|| format!("{id}: Vega visualization without a spec"))?;
+    let spec: Value = serde_json::from_str(text).map_err(|e| format!("{id}: Vega spec is not JSON: {e}"))?;
+    let url = &spec["data"]["url"];
+    let index = url["index"].as_str().ok_or_else(|| format!("{id}: Vega data.url names no index"))?;
+    let index_pattern_id = vega::index_pattern_id_of(index);
+    let time_field = time_field_of(bundle, &index_pattern_id, id)?;
+    if url["%context%"] != true {
+        return Err(format!("{id}: Vega data.url does not use the dashboard context (%context%: true)"));
+    }
+    let mut body = url["body"].clone();
+    if body.get("query").is_some() {
+        return Err(format!("{id}: Vega data.url.body sets a query, which Dashboards refuses with %context%"));
+    }
+    let mut fields_used = Vec::new();
+    let mut must = Vec::new();
+    match (url["%timefield%"].as_str(), &time_field) {
+        (Some(field), Some(pattern_field)) if field == pattern_field => {
+            fields_used.push(FieldUse { field: field.to_owned(), need: FieldNeed::Date, used_by: "time filter".into() });
+            // As opensearch_query_parser.ts builds it: the dashboard's bool with the range in `must`.
+            must.push(json!({ "range": { field: { "gte": TIME_FROM, "lte": "now", "format": "strict_date_optional_time" } } }));
+        }
+        (None, None) => {}
+        (spec_field, pattern_field) => {
+            return Err(format!("{id}: Vega %timefield% {spec_field:?} differs from the index pattern's time field {pattern_field:?}"))
+        }
+    }
+    walk_vega_aggs(&mut body["aggs"], &mut fields_used, id)?;
+    body["query"] = json!({ "bool": { "must": must, "filter": [], "should": [], "must_not": [] } });
+    body["track_total_hits"] = json!(true);
+
+    let rows_at = spec["data"]["format"]["property"].as_str().ok_or_else(|| format!("{id}: Vega data.format.property missing"))?.to_owned();
+    let mut flatten = Vec::new();
+    for t in spec["transform"].as_array().into_iter().flatten() {
+        let (Some(fields), Some(names)) = (t["flatten"].as_array(), t["as"].as_array()) else {
+            return Err(format!("{id}: Vega transform {t} is not understood by this check"));
+        };
+        for (f, n) in fields.iter().zip(names) {
+            flatten.push((f.as_str().unwrap_or_default().to_owned(), n.as_str().unwrap_or_default().to_owned()));
+        }
+    }
+    let mut encoded_fields = Vec::new();
+    for (_, channel) in spec["encoding"].as_object().into_iter().flatten() {
+        let entries = channel.as_array().cloned().unwrap_or_else(|| vec![channel.clone()]);
+        for e in entries {
+            if let Some(field) = e["field"].as_str() {
+                if !encoded_fields.iter().any(|f| f == field) {
+                    encoded_fields.push(field.to_owned());
+                }
+            }
+        }
+    }
+    Ok(ImpliedSearch { index_pattern_id, fields: fields_used, body, drawn: Some(Drawn { rows_at, flatten, encoded_fields }) })
 }
 
 /// True when a `_search` response to [`ImpliedSearch::body`] has something to draw: at least
-/// one path through the bucket levels ends in documents and non-null metric values.
-pub fn has_results(response: &Value, body: &Value) -> bool {
+/// one path through the bucket levels ends in documents and non-null metric values; for a
+/// Vega chart, at least one row, and every row has every field the encoding uses.
+pub fn has_results(response: &Value, search: &ImpliedSearch) -> bool {
     let total = response["hits"]["total"]["value"].as_u64().unwrap_or(0);
-    total > 0 && level_has_results(&response["aggregations"], &body["aggs"])
+    if total == 0 {
+        return false;
+    }
+    match &search.drawn {
+        Some(drawn) => {
+            let rows = drawn.rows(response);
+            !rows.is_empty() && rows.iter().all(|row| drawn.encoded_fields.iter().all(|f| !path(row, f).is_null()))
+        }
+        None => level_has_results(&response["aggregations"], &search.body["aggs"]),
+    }
 }
 
 fn level_has_results(result: &Value, aggs: &Value) -> bool {

@@ -2,6 +2,8 @@
 //! [`crate::documents`] so that they cannot name a field the collector does not write.
 //!
 //! - [`spec`]: what each dashboard and visualisation shows (and what is not shown yet);
+//! - [`vega`]: the Vega-Lite charts for what standard visualisations cannot compute (a ratio of
+//!   sums per bucket, a ranking above a minimum number of invocations);
 //! - [`encode`]: the saved-object shape Dashboards imports (`visState`, `searchSourceJSON`,
 //!   `panelsJSON`, references), with stable IDs derived from the index prefix;
 //! - [`implied`]: the fields and the OpenSearch search each visualisation implies, read back
@@ -15,6 +17,7 @@
 pub mod encode;
 pub mod implied;
 pub mod spec;
+pub mod vega;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

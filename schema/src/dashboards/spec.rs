@@ -33,8 +33,10 @@ pub enum Metric {
 pub enum Bucket {
     /// On `@timestamp`, interval chosen by Dashboards from the time range.
     DateHistogram,
-    /// Top `size` keyword values, ordered by the first metric.
+    /// Top `size` keyword values, ordered by the first metric (highest first).
     Terms { field: &'static str, size: u32 },
+    /// Bottom `size` keyword values, ordered by the first metric (lowest first).
+    LowestTerms { field: &'static str, size: u32 },
     /// Fixed-width numeric buckets.
     Histogram { field: &'static str, interval: u32 },
 }
@@ -46,8 +48,17 @@ pub enum Filter {
     GreaterThan(&'static str, f64),
 }
 
-/// The chart types used; each maps to an OpenSearch Dashboards vis type.
+/// What a [`Chart::RankBars`] ranks functions by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rank {
+    /// `sum(numerator) / sum(denominator)` over the time range.
+    Ratio { numerator: &'static str, denominator: &'static str },
+    /// The highest value of a per-period field over the time range.
+    Max(&'static str),
+}
+
+/// The chart types used; each maps to an OpenSearch Dashboards vis type.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Chart {
     Line,
     /// Vertical bars (`histogram` in Dashboards).
@@ -56,6 +67,15 @@ pub enum Chart {
     Table,
     /// Single numbers (Dashboards' `metric` vis).
     Numbers,
+    /// Vega-Lite lines of `sum(numerator) / sum(denominator)` per interval, one line per
+    /// `split` value: a fleet rate, not the maximum of per-function rates (which is 1.0 as
+    /// soon as one rarely called function fails once). The ratio is an OpenSearch
+    /// `bucket_script`, so the live test proves the number itself.
+    RateLines { numerator: &'static str, denominator: &'static str, split: &'static str },
+    /// Vega-Lite horizontal bars: the `size` functions ranked highest by `rank` among those
+    /// with at least `min_invocations` invocations in the time range (`bucket_selector`), so a
+    /// function called once cannot top the list; `details` are shown in the tooltip.
+    RankBars { rank: Rank, min_invocations: u32, size: u32, details: &'static [Metric] },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +130,10 @@ impl Visualization {
 
 const TOP: u32 = 10;
 
+/// Functions with fewer invocations in the time range are not ranked by a rate (stated in the
+/// panel titles, which a test keeps in step with this number).
+pub const MIN_INVOCATIONS: u32 = 100;
+
 /// Every visualisation of the bundle.
 pub fn visualizations() -> Vec<Visualization> {
     use Bucket::*;
@@ -140,20 +164,29 @@ pub fn visualizations() -> Vec<Visualization> {
             .metric(Sum(ERRORS))
             .metric(Sum(THROTTLES))
             .bucket(DateHistogram),
-        vis("errors-top-functions", "LFM: functions with the most errors", "Only periods with errors; worst error rate of a period beside the totals.", Table, Metrics)
+        vis("errors-top-functions", "LFM: functions with the most errors", "Only periods with errors: errors and the invocations of those periods. The error rate per function is in \"highest error rate per function\".", Table, Metrics)
             .metric(Sum(ERRORS))
-            .metric(Max(ERROR_RATE))
             .metric(Sum(INVOCATIONS))
             .bucket(Terms { field: FUNCTION_NAME, size: 20 })
             .filter(Filter::GreaterThan(ERRORS, 0.0)),
+        vis(
+            "error-rate-top-functions",
+            "LFM: highest error rate per function (at least 100 invocations)",
+            "Sum of errors / sum of invocations over the time range, for functions with at least 100 invocations in it (rarely called functions are left out: one failure of one call is a rate of 100%).",
+            RankBars { rank: Rank::Ratio { numerator: ERRORS, denominator: INVOCATIONS }, min_invocations: MIN_INVOCATIONS, size: 20, details: &[] },
+            Metrics,
+        ),
         vis("throttles-by-account", "LFM: throttles by account", "Only periods with throttles.", Bars, Metrics)
             .metric(Sum(THROTTLES))
             .bucket(Terms { field: ACCOUNT_ID, size: TOP })
             .filter(Filter::GreaterThan(THROTTLES, 0.0)),
-        vis("error-rate-over-time", "LFM: worst error rate over time by region", "Highest per-function error rate of each interval.", Line, Metrics)
-            .metric(Max(ERROR_RATE))
-            .bucket(DateHistogram)
-            .bucket(Terms { field: REGION, size: TOP }),
+        vis(
+            "error-rate-over-time",
+            "LFM: error rate over time by region",
+            "The fleet's error rate per interval and region: sum of errors / sum of invocations (not the worst function's rate).",
+            RateLines { numerator: ERRORS, denominator: INVOCATIONS, split: REGION },
+            Metrics,
+        ),
         // Duration and timeout proximity.
         vis("duration-over-time", "LFM: duration over time", "Mean of per-period average durations, and the highest per-period maximum (ms).", Line, Metrics)
             .metric(Avg(DURATION_AVG_MS))
@@ -196,11 +229,18 @@ pub fn visualizations() -> Vec<Visualization> {
             .metric(Avg(DURATION_P90_MS))
             .metric(Max(DURATION_P99_MS))
             .bucket(DateHistogram),
-        vis("timeout-proximity-top-functions", "LFM: closest to their timeout", "Highest per-period maximum and p99 duration as a fraction of the configured timeout (1 = timed out), with timeouts counted from REPORT records.", Table, Metrics)
-            .metric(Max(TIMEOUT_PROXIMITY_MAX))
-            .metric(Max(TIMEOUT_PROXIMITY_P99))
-            .metric(Sum(TIMEOUTS))
-            .bucket(Terms { field: FUNCTION_NAME, size: 20 }),
+        vis(
+            "timeout-proximity-top-functions",
+            "LFM: closest to their timeout (at least 100 invocations)",
+            "Highest per-period p99 duration as a fraction of the configured timeout (1 = timed out), for functions with at least 100 invocations in the time range; the tooltip adds the highest maximum and the timeouts counted from REPORT records.",
+            RankBars {
+                rank: Rank::Max(TIMEOUT_PROXIMITY_P99),
+                min_invocations: MIN_INVOCATIONS,
+                size: 20,
+                details: &[Max(TIMEOUT_PROXIMITY_MAX), Sum(TIMEOUTS)],
+            },
+            Metrics,
+        ),
         vis("timeouts-over-time", "LFM: timeouts over time", "Invocations that hit their timeout (REPORT records with Status: timeout), only periods with timeouts.", Bars, Metrics)
             .metric(Sum(TIMEOUTS))
             .bucket(DateHistogram)
@@ -222,10 +262,11 @@ pub fn visualizations() -> Vec<Visualization> {
             .metric(Max(INIT_DURATION_MAX_MS))
             .bucket(DateHistogram),
         // Memory right-sizing from REPORT "Max Memory Used".
-        vis("memory-utilization-by-function", "LFM: memory utilisation per function", "Highest share of configured memory used in a period, and the most memory used (MB): low values are candidates for less memory.", Table, Metrics)
+        vis("memory-utilization-by-function", "LFM: memory utilisation per function (lowest first)", "Highest share of configured memory used in a period, and the most memory used (MB), lowest first: the top rows are the candidates for less memory. Only periods with a utilisation (REPORT records or Lambda Insights).", Table, Metrics)
             .metric(Max(MEMORY_UTILIZATION))
             .metric(Max(MAX_MEMORY_USED_MB))
-            .bucket(Terms { field: FUNCTION_NAME, size: 50 }),
+            .bucket(LowestTerms { field: FUNCTION_NAME, size: 50 })
+            .filter(Filter::GreaterThan(MEMORY_UTILIZATION, 0.0)),
         vis("memory-used", "LFM: memory used", "Periods by the most memory used (MB, REPORT Max Memory Used).", Bars, Metrics)
             .metric(Count)
             .bucket(Histogram { field: MAX_MEMORY_USED_MB, interval: 128 }),
@@ -279,7 +320,7 @@ pub fn dashboards() -> Vec<Dashboard> {
             slug: "errors-and-throttles",
             title: "LFM: errors and throttles",
             description: "Where errors and throttles happen.",
-            panels: vec!["errors-over-time", "error-rate-over-time", "errors-top-functions", "throttles-by-account"],
+            panels: vec!["errors-over-time", "error-rate-over-time", "error-rate-top-functions", "errors-top-functions", "throttles-by-account"],
         },
         Dashboard {
             slug: "duration-and-timeouts",

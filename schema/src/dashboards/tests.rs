@@ -100,7 +100,7 @@ fn content_hash_follows_the_content() {
 fn every_field_a_visualization_uses_is_mapped_with_the_type_it_needs() {
     let b = bundle("lfm");
     for v in b.visualizations() {
-        let search = implied_search(v).unwrap();
+        let search = implied_search(&b, v).unwrap();
         let mapping = template_mapping("lfm", &search.index_pattern_id);
         for use_ in &search.fields {
             let ty = mapping.get(&use_.field).unwrap_or_else(|| panic!("{}: field {} is not in template {}", v.id, use_.field, search.index_pattern_id));
@@ -113,19 +113,19 @@ fn every_field_a_visualization_uses_is_mapped_with_the_type_it_needs() {
 fn implied_search_nests_buckets_and_keeps_filters() {
     let b = bundle("lfm");
     let v = b.get("visualization", "lfm-vis-errors-top-functions").unwrap();
-    let s = implied_search(v).unwrap();
+    let s = implied_search(&b, v).unwrap();
     assert_eq!(s.index_pattern_id, "lfm-metrics");
     let filters = s.body["query"]["bool"]["filter"].as_array().unwrap();
     assert_eq!(filters[0]["range"]["@timestamp"]["gte"], "now-24h");
     assert_eq!(filters[1]["range"]["errors"]["gt"], 0.0);
-    let terms = &s.body["aggs"]["4"];
+    let terms = &s.body["aggs"]["3"];
     assert_eq!(terms["terms"]["field"], "function_name");
     assert_eq!(terms["terms"]["order"]["1"], "desc");
     assert_eq!(terms["aggs"]["1"]["sum"]["field"], "errors");
-    assert_eq!(terms["aggs"]["2"]["max"]["field"], "error_rate");
+    assert_eq!(terms["aggs"]["2"]["sum"]["field"], "invocations");
     assert!(s.fields.iter().any(|f| f.field == "errors" && f.need == FieldNeed::Numeric && f.used_by == "range filter"));
 
-    let over_time = implied_search(b.get("visualization", "lfm-vis-fleet-invocations-over-time").unwrap()).unwrap();
+    let over_time = implied_search(&b, b.get("visualization", "lfm-vis-fleet-invocations-over-time").unwrap()).unwrap();
     assert_eq!(over_time.body["aggs"]["2"]["date_histogram"]["field"], "@timestamp");
     assert_eq!(over_time.body["aggs"]["2"]["aggs"]["3"]["terms"]["field"], "account_id");
     assert_eq!(over_time.body["aggs"]["2"]["aggs"]["3"]["aggs"]["1"]["sum"]["field"], "invocations");
@@ -136,15 +136,21 @@ fn a_wrong_field_type_or_unknown_aggregation_is_caught() {
     assert!(!FieldNeed::Keyword.accepts("text"));
     assert!(!FieldNeed::Numeric.accepts("keyword"));
     assert!(FieldNeed::Numeric.accepts("integer") && FieldNeed::Date.accepts("date"));
-    let mut v = bundle("lfm").get("visualization", "lfm-vis-runtime-distribution").unwrap().clone();
+    let b = bundle("lfm");
+    let mut v = b.get("visualization", "lfm-vis-runtime-distribution").unwrap().clone();
     let broken = v.attributes["visState"].as_str().unwrap().replace("\"terms\"", "\"significant_terms\"");
     v.attributes["visState"] = Value::String(broken);
-    assert!(implied_search(&v).unwrap_err().contains("significant_terms"));
+    assert!(implied_search(&b, &v).unwrap_err().contains("significant_terms"));
+    let mut v = b.get("visualization", "lfm-vis-error-rate-over-time").unwrap().clone();
+    let broken = v.attributes["visState"].as_str().unwrap().replace("bucket_script", "bucket_magic");
+    v.attributes["visState"] = Value::String(broken);
+    assert!(implied_search(&b, &v).unwrap_err().contains("bucket_magic"));
 }
 
 #[test]
 fn results_need_documents_and_values_on_some_path() {
     let body = serde_json::json!({ "aggs": { "2": { "terms": {}, "aggs": { "1": { "sum": {} } } } } });
+    let body = implied::ImpliedSearch { index_pattern_id: "lfm-metrics".into(), fields: Vec::new(), body, drawn: None };
     let hit = |v: u64| serde_json::json!({ "value": v });
     let full = serde_json::json!({ "hits": { "total": hit(3) }, "aggregations": { "2": { "buckets": [{ "doc_count": 3, "1": { "value": 5.0 } }] } } });
     assert!(has_results(&full, &body));
@@ -172,11 +178,138 @@ fn every_dashboard_the_issue_asks_for_exists_and_shows_its_numbers() {
         let used: BTreeSet<String> = dashboard
             .references
             .iter()
-            .flat_map(|r| implied_search(b.get(&r.object_type, &r.id).unwrap()).unwrap().fields)
+            .flat_map(|r| implied_search(&b, b.get(&r.object_type, &r.id).unwrap()).unwrap().fields)
             .map(|f| f.field)
             .collect();
         for field in *fields {
             assert!(used.contains(*field), "{id} shows no panel using {field}: {used:?}");
         }
+    }
+}
+
+/// `field` paths (dotted through objects) of a template mapping.
+fn mapped_paths(properties: &Value, prefix: &str, out: &mut Vec<String>) {
+    for (name, mapping) in properties.as_object().into_iter().flatten() {
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        match mapping.get("properties") {
+            Some(inner) => mapped_paths(inner, &path, out),
+            None => out.push(path),
+        }
+    }
+}
+
+#[test]
+fn every_cost_field_has_a_currency_format_that_shows_one_request() {
+    let b = bundle("lfm");
+    for (source, id) in [(spec::Source::Metrics, "lfm-metrics"), (spec::Source::Inventory, "lfm-inventory")] {
+        let pattern = b.get("index-pattern", id).unwrap();
+        let formats: Value = serde_json::from_str(pattern.attributes["fieldFormatMap"].as_str().expect("fieldFormatMap is a JSON string")).unwrap();
+        let (_, template) = index_templates("lfm").into_iter().find(|(name, _)| name == id).unwrap();
+        let mut paths = Vec::new();
+        mapped_paths(&template["template"]["mappings"]["properties"], "", &mut paths);
+        let costs: Vec<&String> = paths.iter().filter(|p| p.ends_with("_usd")).collect();
+        assert!(!costs.is_empty(), "{id} maps no cost field");
+        assert_eq!(costs.len(), encode::cost_fields(source).len(), "{id}: cost fields {costs:?}");
+        for field in costs {
+            assert_eq!(formats[field.as_str()]["id"], "number", "{id}: {field} has no number format: {formats}");
+            assert_eq!(formats[field.as_str()]["params"]["pattern"], encode::COST_FORMAT, "{id}: {field}");
+        }
+    }
+    // Numeral.js: `$` prefix, optional decimals in brackets; one request at list price is
+    // $0.0000002 (7 decimals), which the default `0,0.[000]` shows as 0.
+    let decimals = encode::COST_FORMAT.split_once('.').unwrap().1.trim_matches(|c| c == '[' || c == ']');
+    assert!(encode::COST_FORMAT.starts_with('$') && decimals.len() >= 7 && decimals.chars().all(|c| c == '0'), "{}", encode::COST_FORMAT);
+}
+
+#[test]
+fn inventory_panels_show_the_latest_snapshot_whatever_the_time_range() {
+    let b = bundle("lfm");
+    let inventory = b.get("index-pattern", "lfm-inventory").unwrap();
+    assert!(inventory.attributes.get("timeFieldName").is_none(), "{}", inventory.attributes);
+    assert_eq!(b.get("index-pattern", "lfm-metrics").unwrap().attributes["timeFieldName"], "@timestamp");
+    let mut inventory_panels = 0;
+    for v in b.visualizations() {
+        let s = implied_search(&b, v).unwrap();
+        let filters = s.body["query"]["bool"]["filter"].as_array().cloned().unwrap_or_default();
+        let time_filtered = filters.iter().any(|f| f["range"].get("@timestamp").is_some())
+            || s.body["query"]["bool"]["must"].as_array().into_iter().flatten().any(|f| f["range"].get("@timestamp").is_some());
+        if s.index_pattern_id == "lfm-inventory" {
+            inventory_panels += 1;
+            assert!(!time_filtered, "{}: {}", v.id, s.body);
+        } else {
+            assert!(time_filtered, "{}: {}", v.id, s.body);
+        }
+    }
+    assert!(inventory_panels >= 10, "{inventory_panels}");
+}
+
+fn vega_spec(b: &Bundle, slug: &str) -> Value {
+    let v = b.get("visualization", &format!("lfm-vis-{slug}")).unwrap();
+    let state: Value = serde_json::from_str(v.attributes["visState"].as_str().unwrap()).unwrap();
+    assert_eq!(state["type"], "vega", "{slug}");
+    assert!(v.references.is_empty(), "{slug}: a Vega vis names its index in the spec");
+    serde_json::from_str(state["params"]["spec"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn error_rate_over_time_is_the_fleet_rate_per_region() {
+    let b = bundle("lfm");
+    let spec = vega_spec(&b, "error-rate-over-time");
+    assert_eq!(spec["$schema"], vega::VEGA_LITE_SCHEMA);
+    let url = &spec["data"]["url"];
+    assert_eq!((url["index"].as_str(), url["%context%"].as_bool(), url["%timefield%"].as_str()), (Some("lfm-metrics-*"), Some(true), Some("@timestamp")));
+    let split = &url["body"]["aggs"]["split"];
+    assert_eq!(split["terms"]["field"], "region");
+    let time = &split["aggs"]["time"];
+    assert_eq!(time["date_histogram"]["interval"]["%autointerval%"], true);
+    assert_eq!(time["aggs"]["numerator"]["sum"]["field"], "errors");
+    assert_eq!(time["aggs"]["denominator"]["sum"]["field"], "invocations");
+    assert_eq!(time["aggs"]["rate"]["bucket_script"]["script"], "params.n / params.d");
+    assert_eq!(spec["encoding"]["y"]["field"], "t.rate.value");
+    let title = b.get("visualization", "lfm-vis-error-rate-over-time").unwrap().title().to_owned();
+    assert!(!title.contains("worst"), "{title}");
+}
+
+#[test]
+fn rankings_leave_out_functions_below_the_minimum_invocations_stated_in_the_title() {
+    let b = bundle("lfm");
+    for (slug, rank) in [("error-rate-top-functions", "bucket_script"), ("timeout-proximity-top-functions", "max")] {
+        let spec = vega_spec(&b, slug);
+        let terms = &spec["data"]["url"]["body"]["aggs"]["functions"];
+        assert_eq!(terms["terms"]["field"], "function_name");
+        let aggs = &terms["aggs"];
+        assert_eq!(aggs["invocations"]["sum"]["field"], "invocations");
+        let selector = aggs["enough_invocations"]["bucket_selector"]["script"].as_str().unwrap();
+        assert!(selector.starts_with(&format!("params.i >= {} ", spec::MIN_INVOCATIONS)), "{slug}: {selector}");
+        assert!(aggs["rank"].get(rank).is_some(), "{slug}: {}", aggs["rank"]);
+        assert_eq!(aggs["top"]["bucket_sort"]["sort"][0]["rank"]["order"], "desc");
+        let title = b.get("visualization", &format!("lfm-vis-{slug}")).unwrap().title().to_owned();
+        assert!(title.contains(&format!("at least {} invocations", spec::MIN_INVOCATIONS)), "{title}");
+    }
+    // No panel shows the maximum of a per-period error rate any more (1.0 from one failed call).
+    for v in b.visualizations() {
+        let s = implied_search(&b, v).unwrap();
+        assert!(!s.fields.iter().any(|f| f.field == "error_rate" || f.field == "timeout_proximity_max" && f.used_by == "max" ), "{}", v.id);
+    }
+}
+
+#[test]
+fn memory_utilisation_lists_the_lowest_first() {
+    let b = bundle("lfm");
+    let s = implied_search(&b, b.get("visualization", "lfm-vis-memory-utilization-by-function").unwrap()).unwrap();
+    let terms = &s.body["aggs"]["3"];
+    assert_eq!(terms["terms"]["field"], "function_name");
+    assert_eq!(terms["terms"]["order"]["1"], "asc");
+    assert_eq!(terms["aggs"]["1"]["max"]["field"], "memory_utilization");
+    // Periods without a utilisation would have no maximum and sort first.
+    assert_eq!(s.body["query"]["bool"]["filter"][1]["range"]["memory_utilization"]["gt"], 0.0);
+}
+
+#[test]
+fn vega_index_names_resolve_to_the_bundles_index_patterns() {
+    let b = bundle("acme");
+    for source in [spec::Source::Metrics, spec::Source::Inventory] {
+        let pattern = b.get("index-pattern", &encode::index_pattern_id("acme", source)).unwrap();
+        assert_eq!(vega::index_pattern_id_of(pattern.title()), pattern.id);
     }
 }

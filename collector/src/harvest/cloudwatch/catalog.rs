@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{FUNCTION_DIMENSION, NAMESPACE};
 use crate::config::Window;
-use crate::summary::{actions, ApiCallCounter};
+use crate::metering::{actions, ApiCallCounter};
 
 /// Dimension of the per-version and per-alias metrics (`my-function:live`, `my-function:7`).
 pub const RESOURCE_DIMENSION: &str = "Resource";

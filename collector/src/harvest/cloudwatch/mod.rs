@@ -1,7 +1,7 @@
 //! CloudWatch for the `AWS/Lambda` namespace: which functions were active and which metrics
 //! they publish ([`catalog`], `ListMetrics`), which queries that takes ([`plan`]), and the
 //! `GetMetricData` calls that fetch them (here). Functions that publish Lambda Insights
-//! ([`insights`], namespace `LambdaInsights`) get its cold-start and memory statistics in the
+//! ([`lambda_insights`], namespace `LambdaInsights`) get its cold-start and memory statistics in the
 //! same calls.
 //!
 //! GetMetricData is billed per metric requested, not per call, and its call rate per account
@@ -10,7 +10,9 @@
 //! exceeds 100,800 datapoints is continued with `NextToken`.
 
 pub mod catalog;
-pub mod insights;
+pub mod lambda_insights;
+pub mod limits;
+pub mod metrics;
 pub mod plan;
 
 use std::collections::{HashMap, HashSet};
@@ -22,12 +24,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use self::catalog::{list_lambda_metrics, listing_scope, ListingScope, MetricCatalog, RESOURCE_DIMENSION};
-use self::insights::list_functions_with_insights;
-use self::plan::{batches, plan_queries_with_insights, Combine, PlannedQuery};
+use self::lambda_insights::list_functions_with_lambda_insights;
+use self::metrics::Combine;
+use self::plan::{batches, plan_queries_with_lambda_insights, PlannedQuery};
 use super::{FunctionSeries, HarvestError};
 use crate::config::Window;
 use crate::discover::{AccountSession, FunctionRecord};
-use crate::summary::{actions, skipped, ApiCallCounter};
+use crate::metering::{actions, skipped, ApiCallCounter};
 
 pub const NAMESPACE: &str = "AWS/Lambda";
 pub const FUNCTION_DIMENSION: &str = "FunctionName";
@@ -255,17 +258,17 @@ pub async fn harvest(
     };
     let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
     // Lambda Insights only where some function is active: an idle region costs no listing.
-    let with_insights = match (&catalog, listing_scope(window, now)) {
+    let with_lambda_insights = match (&catalog, listing_scope(window, now)) {
         (Some(catalog), scope) if lambda_insights && names.iter().any(|n| catalog.is_active(n)) => {
-            list_functions_with_insights(&client, scope, calls).await.map_err(|reason| HarvestError::ListMetrics {
+            list_functions_with_lambda_insights(&client, scope, calls).await.map_err(|reason| HarvestError::ListMetrics {
                 account_id: session.account_id.clone(),
                 region: region.to_string(),
-                reason: format!("namespace {}: {reason}", insights::NAMESPACE),
+                reason: format!("namespace {}: {reason}", lambda_insights::NAMESPACE),
             })?
         }
         _ => Default::default(),
     };
-    let queries = plan_queries_with_insights(&names, catalog.as_ref(), &with_insights);
+    let queries = plan_queries_with_lambda_insights(&names, catalog.as_ref(), &with_lambda_insights);
     let mut series = vec![FunctionSeries::default(); functions.len()];
     for query in &queries {
         series[query.function_index].queried.insert(query.spec.key);

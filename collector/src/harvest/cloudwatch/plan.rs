@@ -1,6 +1,6 @@
 //! Which GetMetricData queries a region needs, and how they are batched.
 //!
-//! Every active function gets the [`Applies::Always`] statistics; the others only where the
+//! Every active function gets the [`Always`] statistics; the others only where the
 //! [`MetricCatalog`] lists the metric for the function. Idle functions get no query. Queries
 //! are cut into calls of [`MAX_QUERIES_PER_CALL`], so a region costs
 //! `ceil(queries / 500)` calls ([`calls_at_floor`]); NextToken pages come on top only when a
@@ -9,81 +9,10 @@
 use std::collections::BTreeSet;
 
 use super::catalog::{MetricCatalog, MetricSeries};
-use super::insights::INSIGHTS_METRICS;
-use super::{FUNCTION_DIMENSION, NAMESPACE};
-use crate::harvest::MetricKey;
-
-/// GetMetricData accepts at most 500 queries per call.
-pub const MAX_QUERIES_PER_CALL: usize = 500;
-
-/// For which active functions a statistic is queried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applies {
-    /// Every active function publishes the metric.
-    Always,
-    /// Only functions with the feature (provisioned concurrency, a stream trigger, async
-    /// invocations, a dead-letter queue, destinations) publish it: ask only where listed.
-    WhenListed,
-}
-
-/// How two series of one statistic (one per alias or version) combine into the function's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Combine {
-    Sum,
-    Max,
-}
-
-/// One statistic of one CloudWatch metric, and the suffix of its query ids.
-#[derive(Debug, PartialEq, Eq)]
-pub struct MetricSpec {
-    pub key: MetricKey,
-    /// `AWS/Lambda`, or `LambdaInsights` ([`super::insights`]).
-    pub namespace: &'static str,
-    /// The dimension naming the function: `FunctionName`, or `function_name` in LambdaInsights.
-    pub function_dimension: &'static str,
-    pub metric_name: &'static str,
-    pub stat: &'static str,
-    pub id_suffix: &'static str,
-    pub applies: Applies,
-    pub combine: Combine,
-}
-
-const fn spec(
-    key: MetricKey,
-    metric_name: &'static str,
-    stat: &'static str,
-    id_suffix: &'static str,
-    applies: Applies,
-) -> MetricSpec {
-    let combine = match stat.as_bytes() {
-        b"Sum" => Combine::Sum,
-        _ => Combine::Max,
-    };
-    MetricSpec { key, namespace: NAMESPACE, function_dimension: FUNCTION_DIMENSION, metric_name, stat, id_suffix, applies, combine }
-}
-
-use Applies::{Always, WhenListed};
-use MetricKey as K;
-
-/// The statistics LFM harvests (AWS/Lambda metric names and the statistic AWS recommends).
-pub const LAMBDA_METRICS: &[MetricSpec] = &[
-    spec(K::Invocations, "Invocations", "Sum", "inv", Always),
-    spec(K::Errors, "Errors", "Sum", "err", Always),
-    spec(K::Throttles, "Throttles", "Sum", "thr", Always),
-    spec(K::DurationAvg, "Duration", "Average", "davg", Always),
-    spec(K::DurationMax, "Duration", "Maximum", "dmax", Always),
-    spec(K::DurationP50, "Duration", "p50", "p50", Always),
-    spec(K::DurationP90, "Duration", "p90", "p90", Always),
-    spec(K::DurationP99, "Duration", "p99", "p99", Always),
-    spec(K::ConcurrencyMax, "ConcurrentExecutions", "Maximum", "conc", Always),
-    spec(K::ProvisionedConcurrencyUtilizationMax, "ProvisionedConcurrencyUtilization", "Maximum", "pcu", WhenListed),
-    spec(K::ProvisionedConcurrencySpillover, "ProvisionedConcurrencySpilloverInvocations", "Sum", "pcs", WhenListed),
-    spec(K::IteratorAgeMax, "IteratorAge", "Maximum", "iter", WhenListed),
-    spec(K::AsyncEventsDropped, "AsyncEventsDropped", "Sum", "aedrop", WhenListed),
-    spec(K::AsyncEventAgeMax, "AsyncEventAge", "Maximum", "aeage", WhenListed),
-    spec(K::DeadLetterErrors, "DeadLetterErrors", "Sum", "dlq", WhenListed),
-    spec(K::DestinationDeliveryFailures, "DestinationDeliveryFailures", "Sum", "dest", WhenListed),
-];
+use super::lambda_insights::LAMBDA_INSIGHTS_METRICS;
+use super::limits::MAX_QUERIES_PER_CALL;
+use super::metrics::Applies::{Always, WhenListed};
+use super::metrics::{MetricSpec, LAMBDA_METRICS};
 
 /// One query: statistic `spec` of the function at `function_index`, function-level or of one
 /// alias/version (`resource`).
@@ -103,16 +32,16 @@ pub struct PlannedQuery {
 /// the catalog. Without one (the window is too old to list), every function gets every
 /// statistic at the function level: nothing can be skipped safely.
 pub fn plan_queries(function_names: &[&str], catalog: Option<&MetricCatalog>) -> Vec<PlannedQuery> {
-    plan_queries_with_insights(function_names, catalog, &BTreeSet::new())
+    plan_queries_with_lambda_insights(function_names, catalog, &BTreeSet::new())
 }
 
-/// [`plan_queries`], plus the [`INSIGHTS_METRICS`] of the active functions in
-/// `with_insights` (those ListMetrics lists in the `LambdaInsights` namespace), in the same
+/// [`plan_queries`], plus the [`LAMBDA_INSIGHTS_METRICS`] of the active functions in
+/// `with_lambda_insights` (those ListMetrics lists in the `LambdaInsights` namespace), in the same
 /// batches: a region still costs `ceil(all queries / 500)` calls.
-pub fn plan_queries_with_insights(
+pub fn plan_queries_with_lambda_insights(
     function_names: &[&str],
     catalog: Option<&MetricCatalog>,
-    with_insights: &BTreeSet<String>,
+    with_lambda_insights: &BTreeSet<String>,
 ) -> Vec<PlannedQuery> {
     let mut queries = Vec::new();
     for (n, name) in function_names.iter().enumerate() {
@@ -138,8 +67,8 @@ pub fn plan_queries_with_insights(
             }
         }
         // Lambda Insights publishes per function (and per version): function level only.
-        if with_insights.contains(*name) {
-            queries.extend(INSIGHTS_METRICS.iter().map(|spec| PlannedQuery {
+        if with_lambda_insights.contains(*name) {
+            queries.extend(LAMBDA_INSIGHTS_METRICS.iter().map(|spec| PlannedQuery {
                 id: format!("m{n}_{}", spec.id_suffix),
                 function_index: n,
                 spec,

@@ -1,6 +1,7 @@
 //! OpenSearch over its REST API (reqwest): install the `lfm-schema` index templates, then write
 //! documents with `_bulk`, retrying what is transient and reporting what still fails.
 //!
+//! - [`config`]: where and how to write ([`OpenSearchConfig`]);
 //! - [`auth`]: none, basic auth or SigV4 (`es`/`aoss`), applied to every request below;
 //! - [`bulk`]: request encoding and response parsing (pure);
 //! - [`retry`]: which statuses are retried and the backoff (pure);
@@ -10,14 +11,17 @@
 pub mod auth;
 pub mod bulk;
 pub mod checkpoint;
+pub mod config;
 pub mod retry;
+
+pub use self::auth::{OpenSearchAuth, SigV4Service};
+pub use self::config::OpenSearchConfig;
 
 use reqwest::StatusCode;
 
 use self::auth::{AuthedRequest, Authenticator};
 use self::retry::{decide, Decision, RetryPolicy};
 use super::{FailedDocument, IndexedDocument, StoreReport};
-use crate::config::OpenSearchConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

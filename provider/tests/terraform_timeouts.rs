@@ -1,0 +1,92 @@
+//! An AWS endpoint that accepts the connection and never answers: `terraform plan` must fail
+//! within the provider's operation timeout, naming the service, the endpoint and the setting
+//! (it used to print "Refreshing state..." until killed).
+
+mod common;
+
+use common::Workdir;
+use std::time::{Duration, Instant};
+
+/// A loopback listener that accepts connections and never answers (held open until the
+/// test process ends).
+fn silent_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[test]
+fn silent_endpoint_fails_plan_within_the_operation_timeout() {
+    let url = silent_endpoint();
+    let w = Workdir::new("silent-endpoint");
+    w.write(
+        "main.tf",
+        &format!(
+            r#"
+terraform {{
+  required_providers {{
+    lfm = {{ source = "lfm/lfm", version = "0.1.0" }}
+  }}
+}}
+provider "lfm" {{
+  region                    = "us-east-1"
+  connect_timeout_seconds   = 2
+  request_timeout_seconds   = 2
+  operation_timeout_seconds = 4
+  endpoints {{
+    sts           = "{url}"
+    organizations = "{url}"
+  }}
+}}
+data "lfm_organization_accounts" "all" {{}}
+"#
+        ),
+    );
+    let plugin_dir = format!("-plugin-dir={}", w.dir.join("mirror").display());
+    w.ok(&["init", "-input=false", "-no-color", &plugin_dir]);
+    let started = Instant::now();
+    let out = w.run(&["plan", "-input=false", "-no-color"]);
+    let elapsed = started.elapsed();
+    let text = String::from_utf8_lossy(&out.stderr).replace('\n', " ");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(elapsed < Duration::from_secs(60), "plan took {elapsed:?}: {text}");
+    for part in ["Organizations DescribeOrganization", url.as_str(), "operation timeout of 4 s", "operation_timeout_seconds"] {
+        assert!(text.contains(part), "{part:?} missing from: {text}");
+    }
+    for internal in ["DispatchFailure", "TimeoutError", "Some("] {
+        assert!(!text.contains(internal), "{internal:?} in: {text}");
+    }
+    assert!(!text.replace("...", "").contains(".."), "two periods in: {text}");
+}
+
+#[test]
+fn timeouts_must_be_positive() {
+    let w = Workdir::new("zero-timeout");
+    w.write(
+        "main.tf",
+        r#"
+terraform {
+  required_providers {
+    lfm = { source = "lfm/lfm", version = "0.1.0" }
+  }
+}
+provider "lfm" {
+  region                  = "us-east-1"
+  request_timeout_seconds = 0
+}
+data "lfm_permissions_policy" "p" {}
+"#,
+    );
+    let plugin_dir = format!("-plugin-dir={}", w.dir.join("mirror").display());
+    w.ok(&["init", "-input=false", "-no-color", &plugin_dir]);
+    let out = w.run(&["plan", "-input=false", "-no-color"]);
+    let text = String::from_utf8_lossy(&out.stderr).replace('\n', " ");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("request_timeout_seconds") && text.contains("Got 0"), "{text}");
+}
