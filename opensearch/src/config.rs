@@ -111,8 +111,8 @@ pub struct SettingNames {
     pub connect_timeout: String,
     pub attempt_timeout: String,
     pub overall_timeout: String,
-    /// What bounds the attempts.
-    pub attempts: String,
+    /// What bounds the attempts (`None`: the caller has no such setting).
+    pub attempts: Option<String>,
 }
 
 impl Default for SettingNames {
@@ -123,7 +123,7 @@ impl Default for SettingNames {
             connect_timeout: "the connect timeout (Timeouts::connect)".into(),
             attempt_timeout: "the per-attempt timeout (Timeouts::attempt)".into(),
             overall_timeout: "the overall timeout (Timeouts::overall)".into(),
-            attempts: "the number of attempts (RetryPolicy::max_attempts)".into(),
+            attempts: Some("the number of attempts (RetryPolicy::max_attempts)".into()),
         }
     }
 }

@@ -82,3 +82,17 @@ pub fn multipart_body(boundary: &str, ndjson: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_body_has_one_file_part_with_the_ndjson() {
+        let body = String::from_utf8(multipart_body("B0UND", "{\"a\":1}\n{\"b\":2}\n")).unwrap();
+        assert_eq!(
+            body,
+            "--B0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lfm-dashboards.ndjson\"\r\nContent-Type: application/ndjson\r\n\r\n{\"a\":1}\n{\"b\":2}\n\r\n--B0UND--\r\n"
+        );
+    }
+}

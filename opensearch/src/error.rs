@@ -111,10 +111,10 @@ impl Error {
             Problem::Status { status: 404, .. } => {
                 format!("Check {}: the URL must be the base URL of OpenSearch (or of Dashboards for saved objects).", s.url)
             }
-            Problem::Status { status: 429 | 502 | 503 | 504, .. } => format!(
-                "OpenSearch is overloaded or not available: try again later, or raise {}.",
-                s.attempts
-            ),
+            Problem::Status { status: 429 | 502 | 503 | 504, .. } => match &s.attempts {
+                Some(attempts) => format!("OpenSearch is overloaded or not available: try again later, or raise {attempts}."),
+                None => "OpenSearch is overloaded or not available: try again later.".into(),
+            },
             Problem::Status { .. } | Problem::Unexpected { .. } => "See OpenSearch's reason above.".into(),
             Problem::Unreachable { .. } => {
                 format!("Check {} and that OpenSearch is running and reachable from here.", s.url)
