@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::config::{Auth, ClientConfig};
-use crate::error::{innermost, server_reason, Error, Problem, TimeoutKind};
+use crate::error::{server_reason, Error, Problem, TimeoutKind};
 use crate::retry::{decide, Attempt, Decision};
 use crate::sigv4::Signer;
 
@@ -21,7 +21,7 @@ impl Client {
             action: "setting up the HTTP client".into(),
             method: String::new(),
             url: config.url.clone(),
-            problem: Problem::NotSent { cause: crate::error::source_chain(&e) },
+            problem: Problem::NotSent { cause: lfm_aws::error_chain(&e) },
             attempts: 0,
             settings: config.settings.clone(),
         })?;
@@ -36,6 +36,15 @@ impl Client {
     /// The base URL, without a trailing `/`.
     pub fn url(&self) -> &str {
         &self.config.url
+    }
+
+    /// `DELETE {path}`; absent already (404) is as good as deleted.
+    pub async fn delete(&self, path: &str, action: impl Into<String>) -> Result<(), Error> {
+        let response = self.request(reqwest::Method::DELETE, path).action(action).send().await?;
+        if response.status == 404 {
+            return Ok(());
+        }
+        response.success().map(|_| ())
     }
 
     /// A request to `{url}/{path}`; `path` may carry a query string.
@@ -167,7 +176,7 @@ impl Request<'_> {
     }
 
     async fn attempt_once(&self, limit: Duration) -> Result<(u16, String), AttemptError> {
-        let mut request = self.build(limit).build().map_err(|e| AttemptError::NotSent(crate::error::source_chain(&e)))?;
+        let mut request = self.build(limit).build().map_err(|e| AttemptError::NotSent(lfm_aws::error_chain(&e)))?;
         self.client.signer.sign(&mut request).await.map_err(AttemptError::NotSent)?;
         let http = &self.client.http;
         let exchange = async {
@@ -181,8 +190,8 @@ impl Request<'_> {
             Err(_) => Err(AttemptError::Timeout { connect: false }),
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(e)) if e.is_timeout() => Err(AttemptError::Timeout { connect: e.is_connect() }),
-            Ok(Err(e)) if e.is_builder() => Err(AttemptError::NotSent(crate::error::source_chain(&e))),
-            Ok(Err(e)) => Err(AttemptError::Unreachable(innermost(&e))),
+            Ok(Err(e)) if e.is_builder() => Err(AttemptError::NotSent(lfm_aws::error_chain(&e))),
+            Ok(Err(e)) => Err(AttemptError::Unreachable(lfm_aws::root_cause(&e))),
         }
     }
 }

@@ -61,16 +61,8 @@ impl Dashboards {
 
     /// Deletes saved object `key` (`type/id`); absent already is as good as deleted.
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
-        let response = self
-            .client
-            .request(reqwest::Method::DELETE, &format!("api/saved_objects/{key}"))
-            .action(format!("deleting saved object {key} from OpenSearch Dashboards"))
-            .send()
-            .await?;
-        if response.status == 404 {
-            return Ok(());
-        }
-        response.success().map(|_| ())
+        let action = format!("deleting saved object {key} from OpenSearch Dashboards");
+        self.client.delete(&format!("api/saved_objects/{key}"), action).await
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! installing index template lfm-metrics failed: PUT http://127.0.0.1:9/_index_template/lfm-metrics:
-//! no connection (Connection refused (os error 111)), after 5 attempts. Check the URL
+//! no connection (Connection refused), after 5 attempts. Check the URL
 //! (--opensearch-url, LFM_OPENSEARCH_URL) and that OpenSearch is running and reachable from here.
 //! ```
 
@@ -32,7 +32,8 @@ pub enum Problem {
         /// OpenSearch's `error.reason` (or Dashboards' `message`), else the start of the body.
         reason: String,
     },
-    /// No connection (refused, reset, DNS, TLS); `cause` is the innermost reason.
+    /// No connection (refused, reset, DNS, TLS); `cause` is the innermost reason
+    /// ([`lfm_aws::root_cause`], without the OS error number).
     Unreachable { cause: String },
     TimedOut { which: TimeoutKind, after: Duration },
     /// The request never left: it could not be built or signed.
@@ -155,33 +156,6 @@ pub fn seconds(d: Duration) -> String {
     }
 }
 
-/// An error and its sources, `: `-separated (reqwest's own message, "error sending request",
-/// hides the cause).
-pub fn source_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// The innermost cause of an error (for a failed connection: `Connection refused (os error 111)`).
-pub fn innermost(error: &dyn std::error::Error) -> String {
-    let mut last = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        last = cause.to_string();
-        source = cause.source();
-    }
-    last
-}
-
 /// OpenSearch's `{"error": {"type", "reason"}, "status"}` (or Dashboards' `{"message"}`, or
 /// `{"error": "text"}`) from a body; else the start of the body as the reason.
 pub fn server_reason(body: &str) -> (Option<String>, String) {
@@ -242,8 +216,8 @@ mod tests {
         let text = error(Problem::TimedOut { which: TimeoutKind::Overall, after: Duration::from_secs(120) }, 3).to_string();
         assert!(text.contains("no answer within the overall timeout of 120 s, after 3 attempts."), "{text}");
         assert!(text.ends_with("raise the overall timeout (Timeouts::overall)."), "{text}");
-        let text = error(Problem::Unreachable { cause: "Connection refused (os error 111)".into() }, 5).to_string();
-        assert!(text.contains("no connection (Connection refused (os error 111)), after 5 attempts. Check opensearch_url"), "{text}");
+        let text = error(Problem::Unreachable { cause: "Connection refused".into() }, 5).to_string();
+        assert!(text.contains("no connection (Connection refused), after 5 attempts. Check opensearch_url"), "{text}");
         assert!(!text.contains("Some(") && !text.contains("{ "), "{text}");
     }
 

@@ -78,7 +78,7 @@ impl Signer {
                 let loaded = provider
                     .provide_credentials()
                     .await
-                    .map_err(|e| format!("cannot load AWS credentials: {}", crate::error::source_chain(&e)))?;
+                    .map_err(|e| format!("cannot load AWS credentials: {}", lfm_aws::error_chain(&e)))?;
                 *cached = Some(loaded);
             }
             cached.clone().expect("credentials just loaded")

@@ -96,13 +96,5 @@ pub async fn get(client: &Client, name: &str) -> Result<Option<Json>, Error> {
 
 /// Deletes template `name`; absent already is as good as deleted.
 pub async fn delete(client: &Client, name: &str) -> Result<(), Error> {
-    let response = client
-        .request(reqwest::Method::DELETE, &format!("_index_template/{name}"))
-        .action(format!("deleting index template {name}"))
-        .send()
-        .await?;
-    if response.status == 404 {
-        return Ok(());
-    }
-    response.success().map(|_| ())
+    client.delete(&format!("_index_template/{name}"), format!("deleting index template {name}")).await
 }
