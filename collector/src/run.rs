@@ -46,6 +46,8 @@ struct AccountHarvest {
     active: usize,
     metric_queries: usize,
     logs_bytes_scanned: f64,
+    /// Metric documents whose REPORT-derived fields were withheld (records disagree with CloudWatch).
+    log_periods_withheld: u64,
     documents: Vec<IndexedDocument>,
     /// Regions not collected in full (their checkpoints stay).
     failed_regions: Vec<String>,
@@ -82,6 +84,7 @@ pub async fn run(config: &Config) -> RunSummary {
         started_at,
         schedule: ScheduleReport::default(),
         logs_insights_bytes_scanned: 0,
+        log_periods_withheld: 0,
         estimated_cost: CostEstimate::default(),
         run_record_error: None,
         retention: None,
@@ -130,7 +133,7 @@ pub async fn run(config: &Config) -> RunSummary {
     };
     let consume = async {
         let mut outcomes = Vec::new();
-        let (mut active, mut metric_queries, mut logs_bytes) = (0, 0, 0.0);
+        let (mut active, mut metric_queries, mut logs_bytes, mut withheld) = (0, 0, 0.0, 0);
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
         let mut failed_pairs = BTreeSet::new();
@@ -159,6 +162,7 @@ pub async fn run(config: &Config) -> RunSummary {
             active += harvest.active;
             metric_queries += harvest.metric_queries;
             logs_bytes += harvest.logs_bytes_scanned;
+            withheld += harvest.log_periods_withheld;
             outcomes.push(harvest.outcome);
         }
         if let (Some(store), false) = (&store, pool.is_empty()) {
@@ -166,11 +170,12 @@ pub async fn run(config: &Config) -> RunSummary {
             failed_pairs.extend(pairs_of_failed(&pool, &written));
             report.merge(written);
         }
-        (outcomes, active, metric_queries, logs_bytes, prepared, report, failed_pairs)
+        (outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, failed_pairs)
     };
-    let ((), (mut outcomes, active, metric_queries, logs_bytes, prepared, report, failed_pairs)) =
+    let ((), (mut outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, failed_pairs)) =
         tokio::join!(produce, consume);
     summary.logs_insights_bytes_scanned = logs_bytes.round().max(0.0) as u64;
+    summary.log_periods_withheld = withheld;
 
     outcomes.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     summary.accounts_ok = outcomes.iter().filter(|a| a.status == AccountStatus::Ok).count();
@@ -244,6 +249,7 @@ async fn collect_account(
                 active: 0,
                 metric_queries: 0,
                 logs_bytes_scanned: 0.0,
+                log_periods_withheld: 0,
                 documents: Vec::new(),
                 failed_regions: config.regions.clone(),
             };
@@ -254,6 +260,7 @@ async fn collect_account(
     let mut active = 0;
     let mut metric_queries = 0;
     let mut logs_bytes_scanned = 0.0;
+    let mut log_periods_withheld = 0;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let mut failed_regions = Vec::new();
@@ -264,6 +271,7 @@ async fn collect_account(
         active += region_harvest.active;
         metric_queries += region_harvest.metric_queries;
         logs_bytes_scanned += region_harvest.logs_bytes_scanned;
+        log_periods_withheld += region_harvest.log_periods_withheld;
         documents.extend(region_harvest.documents);
         if let Some(error) = region_harvest.error {
             tracing::warn!("{error}");
@@ -281,6 +289,7 @@ async fn collect_account(
         active,
         metric_queries,
         logs_bytes_scanned,
+        log_periods_withheld,
         documents,
         failed_regions,
     }
@@ -293,6 +302,7 @@ struct RegionHarvest {
     metric_queries: usize,
     /// Logs Insights bytes scanned (billed per GB).
     logs_bytes_scanned: f64,
+    log_periods_withheld: u64,
     documents: Vec<IndexedDocument>,
     error: Option<String>,
 }
@@ -319,6 +329,7 @@ async fn collect_region(
                 active: 0,
                 metric_queries: 0,
                 logs_bytes_scanned: 0.0,
+                log_periods_withheld: 0,
                 documents: Vec::new(),
                 error: Some(e.to_string()),
             }
@@ -330,6 +341,7 @@ async fn collect_region(
     let mut active = 0;
     let mut metric_queries = 0;
     let mut logs_bytes_scanned = 0.0;
+    let mut log_periods_withheld = 0;
     let mut error = None;
     for window in windows {
         let region_series = match cloudwatch::harvest(session, region, &functions, window, *collected_at, config.lambda_insights, calls).await {
@@ -374,6 +386,7 @@ async fn collect_region(
                     None => PeriodLogs::NotRead,
                 };
                 apply_logs_and_cost(&mut doc, function, &start, period_logs, &config.prices);
+                log_periods_withheld += u64::from(doc.logs_withheld_reason.is_some());
                 apply_lambda_insights(&mut doc, period_lambda_insights(&region_series.series[i], &start).as_ref());
                 documents.push(indexed_metric_document(prefix, function, &start, window.period_seconds, &doc));
                 metrics[i].push(doc);
@@ -400,5 +413,5 @@ async fn collect_region(
         );
         documents.push(indexed_inventory_document(prefix, function, &inventory));
     }
-    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, documents, error }
+    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, log_periods_withheld, documents, error }
 }

@@ -95,6 +95,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
         answers_skipped: summary.answers_skipped.clone(),
         metrics_requested: summary.metric_queries,
         logs_insights_bytes_scanned: summary.logs_insights_bytes_scanned,
+        log_periods_withheld: summary.log_periods_withheld,
         estimated_cost_usd: summary.estimated_cost.total_usd,
         documents_written: summary.documents_written,
         documents_failed: summary.documents_failed_count,
@@ -155,6 +156,7 @@ mod tests {
             started_at: end,
             schedule: Default::default(),
             logs_insights_bytes_scanned: 0,
+            log_periods_withheld: 2,
             estimated_cost: Default::default(),
             run_record_error: None,
             retention: None,
@@ -186,6 +188,18 @@ mod tests {
         assert!(human.contains("  deleted lfm-metrics-2026.10.01"), "{human}");
         assert!(human.contains("  error: retention 30 days: deleting index lfm-metrics-2026.10.02 failed"), "{human}");
         assert!(human.contains("  skipped cloudwatch_datapoints_outside_window 3"), "{human}");
+    }
+
+    #[test]
+    fn withheld_log_periods_are_counted_in_the_record_and_the_summary() {
+        let mut summary = summary();
+        summary.log_periods_withheld = 0;
+        assert_eq!(run_document("lfm", &summary, summary.started_at).body["log_periods_withheld"], 0);
+        assert!(!summary.to_string().contains("withheld"));
+        summary.log_periods_withheld = 2;
+        assert_eq!(run_document("lfm", &summary, summary.started_at).body["log_periods_withheld"], 2);
+        let human = summary.to_string();
+        assert!(human.contains("log fields withheld in 2 function periods"), "{human}");
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub struct RunSummary {
     pub schedule: ScheduleReport,
     /// Bytes Logs Insights scanned (billed $0.005 per GB).
     pub logs_insights_bytes_scanned: u64,
+    /// Metric documents (function periods) whose REPORT-derived fields were withheld because the
+    /// period's REPORT records disagree with CloudWatch's metrics (forged records).
+    pub log_periods_withheld: u64,
     /// What this run cost in AWS API charges, at list prices.
     pub estimated_cost: CostEstimate,
     /// Why the run record could not be written (`None` when written, or in a dry run).
@@ -193,6 +196,14 @@ impl RunSummary {
             writeln!(f, "  error: {error}")?;
         }
         writeln!(f, "logs insights {} bytes scanned", self.logs_insights_bytes_scanned)?;
+        if self.log_periods_withheld > 0 {
+            writeln!(
+                f,
+                "log fields withheld in {} function periods: their REPORT records disagree with CloudWatch \
+                 (more records than invocations, or a duration above its maximum; see logs_withheld_reason)",
+                self.log_periods_withheld
+            )?;
+        }
         writeln!(f, "aws cost    ${:.6} (list prices)", self.estimated_cost.total_usd)?;
         for line in &self.estimated_cost.lines {
             writeln!(f, "  {:<44} {:>12} ${:.6}", line.item, line.quantity, line.usd)?;

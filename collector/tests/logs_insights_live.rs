@@ -56,7 +56,7 @@ async fn report_records_become_per_period_stats() {
         (in_first + 20, "2026-11-26T15:00:00Z\ta2\tINFO\tdone; Memory Used: 999 MB\n"),
         (in_first + 30, "REPORT RequestId: a3-x Duration: n/a\n"),
         (in_second, "REPORT RequestId: a4\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 256 MB\tMax Memory Used: 250 MB\tStatus: timeout\t\n"),
-        (in_second + 10, "REPORT RequestId: a5\tDuration: 41.00 ms\tBilled Duration: 355 ms\tMemory Size: 256 MB\tMax Memory Used: 150 MB\tRestore Duration: 312.50 ms\tBilled Restore Duration: 314 ms\t\n"),
+        (in_second + 10, "REPORT RequestId: a5\tDuration: 41.00 ms\tBilled Duration: 42 ms\tMemory Size: 256 MB\tMax Memory Used: 150 MB\tRestore Duration: 312.50 ms\tBilled Restore Duration: 314 ms\t\n"),
     ];
     let json_lines = [
         (in_first, r#"{"time":"x","type":"platform.report","record":{"requestId":"b1","metrics":{"durationMs":250.25,"billedDurationMs":431,"memorySizeMB":1024,"maxMemoryUsedMB":300,"initDurationMs":180.5},"status":"success"}}"#),
@@ -114,6 +114,9 @@ async fn report_records_become_per_period_stats() {
     let s2 = &result.stats[0][&second];
     assert_eq!((s2.reports, s2.restores, s2.inits, s2.timeouts()), (2, 1, 0, 1));
     assert_eq!(s2.restore_duration_max_ms, Some(312.5));
+    // Billed Duration covers the handler only; the billed restore time is summed apart and charged.
+    assert_eq!((s2.billed_duration_ms_sum, s2.billed_restore_duration_ms_sum), (3000.0 + 42.0, 314.0));
+    assert_eq!(s2.charged_mb_ms_sum(), (3000.0 + 42.0 + 314.0) * 256.0);
     assert_eq!(s2.duration_max_ms, Some(3000.0));
 
     let j = &result.stats[1][&first];

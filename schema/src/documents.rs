@@ -77,6 +77,10 @@ pub mod fields {
     /// came from: `lambda_insights` (the function publishes Lambda Insights metrics) or
     /// `logs_insights` (REPORT records); null when none of them is present.
     pub const COLD_START_SOURCE: &str = "cold_start_source";
+    /// Why the period's REPORT-derived fields are null although its REPORT records were read:
+    /// they disagree with CloudWatch's metrics of the same period (values in
+    /// [`super::logs_withheld_reason`]); null when nothing was withheld.
+    pub const LOGS_WITHHELD_REASON: &str = "logs_withheld_reason";
 
     // Inventory.
     pub const RUNTIME: &str = "runtime";
@@ -109,6 +113,16 @@ pub mod cost_basis {
 pub mod logs_source {
     pub const LOGS_INSIGHTS: &str = "logs_insights";
     pub const LAMBDA_INSIGHTS: &str = "lambda_insights";
+}
+
+/// Values of [`fields::LOGS_WITHHELD_REASON`]. Any function can print a line that reads like a
+/// REPORT record (a `print("REPORT RequestId: ...")` reaches its log as it is), and Logs Insights
+/// counts it like the platform's; CloudWatch's `AWS/Lambda` metrics come from the platform only.
+pub mod logs_withheld_reason {
+    /// More REPORT records than CloudWatch's Sum of Invocations for the period.
+    pub const REPORTS_EXCEED_INVOCATIONS: &str = "reports_exceed_invocations";
+    /// A REPORT Duration above CloudWatch's Maximum of Duration for the period.
+    pub const DURATION_ABOVE_CLOUDWATCH_MAX: &str = "report_duration_above_cloudwatch_max";
 }
 
 /// Values of [`fields::COLD_START_SOURCE`].
@@ -189,6 +203,11 @@ pub struct MetricDocument {
     /// always come from REPORT records (Lambda Insights has no metric for them).
     #[serde(default)]
     pub cold_start_source: Option<String>,
+    /// [`logs_withheld_reason`] when the period's REPORT records disagree with CloudWatch's
+    /// metrics (forged records): its REPORT-derived fields are then null and its cost estimated
+    /// from the metrics, never computed from records that cannot be true.
+    #[serde(default)]
+    pub logs_withheld_reason: Option<String>,
     // --- end REPORT block ---
     pub collected_at: String,
 }
@@ -421,6 +440,10 @@ pub struct RunDocument {
     /// GetMetricData metric queries: CloudWatch's billing unit.
     pub metrics_requested: u64,
     pub logs_insights_bytes_scanned: u64,
+    /// Function periods whose REPORT-derived fields were withheld because the REPORT records
+    /// disagree with CloudWatch's metrics (see [`MetricDocument::logs_withheld_reason`]).
+    #[serde(default)]
+    pub log_periods_withheld: u64,
     /// The run's AWS API cost at list prices (see the collector's `runrecord` price table).
     pub estimated_cost_usd: f64,
     pub documents_written: u64,
@@ -493,6 +516,7 @@ mod state_tests {
             answers_skipped: [("cloudwatch_datapoints_outside_window".to_string(), 2)].into(),
             metrics_requested: 18,
             logs_insights_bytes_scanned: 0,
+            log_periods_withheld: 1,
             estimated_cost_usd: 0.00018,
             documents_written: 10,
             documents_failed: 0,
@@ -592,6 +616,7 @@ mod tests {
             cost_basis: Some(cost_basis::BILLED.into()),
             logs_source: Some(logs_source::LOGS_INSIGHTS.into()),
             cold_start_source: Some(cold_start_source::LOGS_INSIGHTS.into()),
+            logs_withheld_reason: Some(logs_withheld_reason::REPORTS_EXCEED_INVOCATIONS.into()),
             collected_at: "2026-11-26T16:00:05Z".into(),
         }
     }
@@ -666,6 +691,8 @@ mod tests {
         assert!(template("lfm", "lfm-metrics")["version"].as_u64().unwrap() >= 3);
         // Bumped again with cold_start_source (Lambda Insights or Logs Insights).
         assert!(template("lfm", "lfm-metrics")["version"].as_u64().unwrap() >= 4);
+        // And with logs_withheld_reason (REPORT records that disagree with CloudWatch).
+        assert!(template("lfm", "lfm-metrics")["version"].as_u64().unwrap() >= 5);
         assert!(template("lfm", "lfm-inventory")["version"].as_u64().unwrap() >= 2);
     }
 
@@ -738,6 +765,8 @@ mod tests {
             COST_USD,
             COST_BASIS,
             LOGS_SOURCE,
+            COLD_START_SOURCE,
+            LOGS_WITHHELD_REASON,
         ] {
             assert!(metrics.contains(f), "{f}");
         }

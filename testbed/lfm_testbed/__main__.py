@@ -163,7 +163,7 @@ def cmd_simulate(args) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     simulate(moto_url, args.accounts, args.functions_per_account, regions, args.period,
              args.periods, args.seed, Path(args.out), now=now, reset=args.reset,
-             workers=args.workers, idle_share=args.idle_share)
+             workers=args.workers, idle_share=args.idle_share, forgers=args.forgers)
     return 0
 
 
@@ -193,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--workers", type=int, default=4, help="accounts populated in parallel")
     sim.add_argument("--idle-share", type=float, default=0.15,
                      help="share of functions with no activity in the window (0..1; default 0.15)")
+    sim.add_argument("--forgers", type=int, default=0,
+                     help="extra functions in the first account that print forged REPORT records")
     sim.set_defaults(func=cmd_simulate)
     args = parser.parse_args(argv)
     try:

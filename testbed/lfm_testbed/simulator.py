@@ -26,7 +26,11 @@ What it builds (through boto3, static test keys, like a user of AWS would):
   ``platform.report`` records. Cold starts: the first invocation of a fresh environment
   (environments expire after an idle period and are recycled at random) carries
   ``Init Duration`` (``initDurationMs``), or ``Restore Duration`` (``restoreDurationMs``) for
-  SnapStart java21 functions (``snap_start``). Timeouts: duration == timeout, "Status: timeout"
+  SnapStart java21 functions (``snap_start``), then with ``Billed Restore Duration``
+  (``billedRestoreDurationMs``): AWS "Monitoring for Lambda SnapStart"
+  (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html) says a REPORT
+  after a restore carries both, that the billed one (loading the runtime, after-restore
+  hooks) is charged, and that Billed Duration covers the handler only. Timeouts: duration == timeout, "Status: timeout"
   (JSON status "timeout"), or on older runtimes a "Task timed out after N seconds" line;
   a timeout counts as an error. Max Memory Used <= Memory Size (profiles near the limit,
   middling, far below). Billed Duration = ceil(duration [+ init]) ms: the init phase is
@@ -53,8 +57,14 @@ duration_p50/p90/p99_ms (nearest rank, as ``motoext.cloudwatch_percentiles``),
 concurrency_max, cold_starts (init or restore), cold_start_rate, init_duration_avg/max_ms
 (null without an Init Duration), snapstart_restores, restore_duration_max_ms,
 max_memory_used_mb, memory_utilization, timeouts, timeout_proximity_max/p99,
-billed_duration_ms_sum, gb_seconds, request_cost_usd, compute_cost_usd, cost_usd (null for
+billed_duration_ms_sum (Billed Duration plus Billed Restore Duration: what AWS charges),
+billed_restore_duration_ms_sum, gb_seconds, request_cost_usd, compute_cost_usd, cost_usd (null for
 regions without a verified price in ``LAMBDA_PRICES``).
+Forgers (``--forgers N``, default 0; see ``plan_forgers``): N extra functions in the first
+account whose code prints forged REPORT records (text and JSON formats) in some periods; the
+ground truth counts only the platform's records and says per row how many forged ones the
+period's log holds (``forged_reports``) and per function whether it forges
+(``forges_reports``).
 The window ends at the last period boundary at or before now and spans ``--periods``
 periods. It does not create LambdaMonitoringRole (Terraform does that).
 
@@ -165,6 +175,8 @@ class FunctionPlan:
     snap_start: bool = False
     logs: list = field(default_factory=list)  # per entry of periods: PeriodLogs
     lambda_insights: bool = False  # publishes LambdaInsights metrics (own random stream)
+    # forged REPORT records the function prints itself: [(period index, kind)] (see plan_forgers)
+    forged: list = field(default_factory=list)
 
 
 def plan_account(seed: int, account_index: int, n_functions: int, regions: list[str],
@@ -223,6 +235,65 @@ def plan_account(seed: int, account_index: int, n_functions: int, regions: list[
     return plans
 
 
+def plan_forgers(seed: int, count: int, region: str, window: tuple[int, int],
+                 period: int) -> list[FunctionPlan]:
+    """``count`` functions that print forged REPORT records, alternating the Text and JSON log
+    formats: a Python ``print("REPORT RequestId: ...")`` (or of a ``platform.report`` JSON
+    object) reaches the log group as it is, and Logs Insights reads it like the platform's.
+
+    Each is active in every period with real invocations and metrics like any function; every
+    third period (from the second) it also prints one forged record: alternately an
+    ``outlier`` (a new request ID, Duration 5000 ms above the function's 3 s timeout, 10,240 MB
+    used of 10,240, Init Duration 5000 ms) and a ``copy`` (the request ID and duration of a real
+    invocation of the period, all memory used, Init Duration 5000 ms). Both make the period's
+    REPORT records outnumber CloudWatch's Invocations; the outlier also exceeds its Maximum
+    Duration. Own random stream: the rest of the fleet is unchanged."""
+    rng = random.Random(f"lfm-sim/{seed}/forgers")
+    start, end = window
+    plans = []
+    for k in range(count):
+        log_format = ("Text", "JSON")[k % 2]
+        plan = FunctionPlan(
+            name=f"forger-{log_format.lower()}-{k + 1:03d}", region=region, package_type="Zip",
+            runtime="python3.12", handler="app.handler", memory_mb=128, timeout_s=3,
+            architecture="x86_64", tags={"team": "forgers", "env": "dev"},
+            description="prints forged REPORT records (simulated)", idle=False, rate=8,
+            idle_prob=0.0, error_rate=0.0, throttle_prob=0.0, duration_base_ms=40.0)
+        for t in range(start, end, period):
+            n = rng.randint(4, 12)
+            k_samples = min(n, rng.randint(1, 4))
+            counts = [1] * k_samples
+            for _ in range(n - k_samples):
+                counts[rng.randrange(k_samples)] += 1
+            values = [_quarter(40.0 * rng.lognormvariate(0, 0.4)) for _ in range(k_samples)]
+            plan.periods.append((t, n, 0, 0, list(zip(values, counts))))
+        plan_logs(seed, 1000 + k, plan, window, period)
+        plan.log_format = log_format
+        plan.forged = [(i, ("outlier", "copy")[(i // 3) % 2]) for i in range(1, len(plan.periods), 3)]
+        plans.append(plan)
+    return plans
+
+
+FORGED_MS = 5000.0  # the forged records' Duration and Init Duration
+
+
+def forged_message(plan: FunctionPlan, inv: Invocation, kind: str, rng: random.Random) -> str:
+    """One forged record in the function's log format, as its ``print`` writes it."""
+    if kind == "outlier":
+        request_id, duration, memory, used = _request_id(rng), FORGED_MS, 10240, 10240
+    else:
+        request_id, duration, memory, used = inv.request_id, inv.duration_ms, plan.memory_mb, plan.memory_mb
+    if plan.log_format == "JSON":
+        return json.dumps({"time": _iso_ms(inv.ts_ms), "type": "platform.report",
+                           "record": {"requestId": request_id, "status": "success", "metrics": {
+                               "durationMs": duration, "billedDurationMs": math.ceil(duration + FORGED_MS),
+                               "memorySizeMB": memory, "maxMemoryUsedMB": used, "initDurationMs": FORGED_MS}}},
+                          separators=(",", ":")) + "\n"
+    return "\t".join([f"REPORT RequestId: {request_id}", f"Duration: {duration:.2f} ms",
+                      f"Billed Duration: {math.ceil(duration + FORGED_MS)} ms", f"Memory Size: {memory} MB",
+                      f"Max Memory Used: {used} MB", f"Init Duration: {FORGED_MS:.2f} ms"]) + "\t\n"
+
+
 # ---- Lambda logs: one REPORT record per invocation ---------------------------------------
 
 # Runtimes whose timeouts show as a separate "Task timed out after N seconds" line and no
@@ -256,6 +327,7 @@ class Invocation:
     env: int              # execution environment (log stream) index
     init_ms: float | None = None     # cold start of a regular function
     restore_ms: float | None = None  # cold start (restore) of a SnapStart function
+    billed_restore_ms: int | None = None  # its "Billed Restore Duration" (charged, see below)
     timeout: bool = False
 
 
@@ -299,6 +371,8 @@ def plan_logs(seed: int, account_index: int, plan: FunctionPlan, window: tuple[i
     if plan.package_type == "Image":
         init_base = 700.0
     billed_init = init_billed(plan, window[0])
+    # Billed Restore Duration gets its own stream: every other number of the fleet is unchanged.
+    restore_rng = random.Random(f"lfm-sim/{seed}/{account_index}/{plan.name}/restore")
     envs: list[int] = []      # alive environment indexes
     next_env = 0
     prev_t = None
@@ -341,6 +415,10 @@ def plan_logs(seed: int, account_index: int, plan: FunctionPlan, window: tuple[i
                 fresh.discard(env)
                 if plan.snap_start:
                     inv.restore_ms = _quarter(rng.uniform(150.0, 700.0))
+                    # AWS "Monitoring for Lambda SnapStart": Billed Restore Duration is the time
+                    # to load the runtime and run after-restore hooks, not the snapshot restore
+                    # itself: a part of Restore Duration, in whole ms.
+                    inv.billed_restore_ms = math.ceil(inv.restore_ms * restore_rng.uniform(0.3, 0.8))
                 else:
                     inv.init_ms = _quarter(init_base * rng.uniform(0.5, 1.6))
             billed = dur + (inv.init_ms or 0.0) if billed_init else dur
@@ -363,6 +441,7 @@ def report_line(plan: FunctionPlan, inv: Invocation) -> str:
         parts.append(f"Init Duration: {inv.init_ms:.2f} ms")
     if inv.restore_ms is not None:
         parts.append(f"Restore Duration: {inv.restore_ms:.2f} ms")
+        parts.append(f"Billed Restore Duration: {inv.billed_restore_ms} ms")
     if inv.timeout and plan.runtime not in OLD_TIMEOUT_STYLE:
         parts.append("Status: timeout")
     return "\t".join(parts) + "\t\n"
@@ -375,6 +454,7 @@ def platform_report(plan: FunctionPlan, inv: Invocation) -> str:
         metrics["initDurationMs"] = inv.init_ms
     if inv.restore_ms is not None:
         metrics["restoreDurationMs"] = inv.restore_ms
+        metrics["billedRestoreDurationMs"] = inv.billed_restore_ms
     return json.dumps({"time": _iso_ms(inv.ts_ms), "type": "platform.report",
                        "record": {"requestId": inv.request_id, "metrics": metrics,
                                   "status": "timeout" if inv.timeout else "success"}},
@@ -431,6 +511,11 @@ def log_events(plan: FunctionPlan, seed: int, malformed: bool = False) -> dict[s
                     events.append((inv.ts_ms, seq + 6, f"REPORT RequestId: {inv.request_id}-x Duration: n/a\n"))
             seq += 10
             first = False
+    forged_rng = random.Random(f"lfm-sim/{seed}/{plan.name}/forged")
+    for index, kind in plan.forged:
+        inv = plan.logs[index].invocations[0]
+        # printed by the function while it runs, just before the platform's own REPORT
+        out[streams[inv.env]].append((inv.ts_ms - 1, -1, forged_message(plan, inv, kind, forged_rng)))
     for events in out.values():
         events.sort()
     return out
@@ -445,7 +530,10 @@ def log_truth(plan: FunctionPlan, pl: PeriodLogs, n: int) -> dict:
     restores = [i.restore_ms for i in invs if i.restore_ms is not None]
     timeout_ms = plan.timeout_s * 1000.0
     p99 = percentile(durations, 99)
-    billed = sum(i.billed_ms for i in invs)
+    # Charged time: Billed Duration (the handler, plus init where AWS bills it) plus the Billed
+    # Restore Duration of SnapStart restores (AWS "Monitoring for Lambda SnapStart").
+    billed_restore = sum(i.billed_restore_ms or 0 for i in invs)
+    billed = sum(i.billed_ms for i in invs) + billed_restore
     max_mem = max(i.max_memory_mb for i in invs)
     gb_s = billed * plan.memory_mb / 1024 / 1000
     prices = LAMBDA_PRICES.get(plan.region)
@@ -469,6 +557,7 @@ def log_truth(plan: FunctionPlan, pl: PeriodLogs, n: int) -> dict:
         "timeout_proximity_max": max(durations) / timeout_ms,
         "timeout_proximity_p99": p99 / timeout_ms,
         "billed_duration_ms_sum": billed,
+        "billed_restore_duration_ms_sum": billed_restore,
         "gb_seconds": gb_s,
         "request_cost_usd": request_cost,
         "compute_cost_usd": compute_cost,
@@ -542,8 +631,12 @@ def truth_rows(account_id: str, plan: FunctionPlan) -> list[dict]:
             "duration_avg_ms": sum(expanded) / len(expanded),
             "duration_max_ms": max(float(v) for v, _ in samples),
         })
-    for row, (_, n, *_), pl in zip(rows, plan.periods, plan.logs):
+    forged = {i for i, _ in plan.forged}
+    for index, (row, (_, n, *_), pl) in enumerate(zip(rows, plan.periods, plan.logs)):
         row.update(log_truth(plan, pl, n))
+        # The truth above counts the platform's records only; this says how many forged ones
+        # the period's log also holds (the collector must not take them as true).
+        row["forged_reports"] = 1 if index in forged else 0
         row["cold_start_source"] = "lambda_insights" if plan.lambda_insights else "logs_insights"
     return rows
 
@@ -657,7 +750,8 @@ class Simulator:
                          "memory_mb": plan.memory_mb, "timeout_s": plan.timeout_s,
                          "architecture": plan.architecture, "package_type": plan.package_type,
                          "log_format": plan.log_format, "snap_start": plan.snap_start,
-                         "lambda_insights": plan.lambda_insights})
+                         "lambda_insights": plan.lambda_insights,
+                         "forges_reports": bool(plan.forged)})
             pending[region].extend(metric_data(plan))
             while len(pending[region]) >= PUT_BATCH:
                 batch, pending[region] = pending[region][:PUT_BATCH], pending[region][PUT_BATCH:]
@@ -718,7 +812,7 @@ class Simulator:
 def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: list[str],
              period: int, periods: int, seed: int, out: Path | None = None,
              now: float | None = None, reset: bool = False, workers: int = 4,
-             idle_share: float = 0.15) -> dict:
+             idle_share: float = 0.15, forgers: int = 0) -> dict:
     """Build the fleet in moto and return (and write to ``out``) the ground truth."""
     if period < 60 or period % 60:
         raise ValueError("period must be a positive multiple of 60 seconds")
@@ -735,6 +829,8 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
     org_id, members = sim.create_org_and_accounts(accounts)
     plans = [plan_account(seed, i, functions_per_account, regions, window, period, idle_share)
              for i in range(accounts)]
+    if forgers:
+        plans[0] = plans[0] + plan_forgers(seed, forgers, regions[0], window, period)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         fn_rows = list(pool.map(sim.populate_account, members, plans))
     functions = sorted((r for rows in fn_rows for r in rows),

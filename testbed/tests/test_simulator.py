@@ -29,7 +29,7 @@ def fleet(moto_url, tmp_path_factory):
     out = tmp_path_factory.mktemp("sim") / "truth.json"
     truth = simulator.simulate(moto_url, accounts=2, functions_per_account=14,
                                regions=["us-east-1", "eu-west-1"], period=300, periods=8,
-                               seed=7, out=out)
+                               seed=7, out=out, forgers=2)
     assert json.loads(out.read_text()) == truth
     return moto_url, truth
 
@@ -53,11 +53,11 @@ def test_ground_truth_shape(fleet):
     assert truth["window"]["period_seconds"] == 300
     assert (end - start).total_seconds() == 8 * 300 and end.timestamp() % 300 == 0
     assert end <= datetime.now(timezone.utc) and (datetime.now(timezone.utc) - end).total_seconds() < 300 + 120
-    assert len(truth["accounts"]) == 2 and len(truth["functions"]) == 28
+    assert len(truth["accounts"]) == 2 and len(truth["functions"]) == 28 + 2  # 2 forgers
     for f in truth["functions"]:
         assert set(f) == {"account_id", "region", "function_name", "function_arn", "runtime",
                           "memory_mb", "timeout_s", "architecture", "package_type",
-                          "log_format", "snap_start", "lambda_insights"}
+                          "log_format", "snap_start", "lambda_insights", "forges_reports"}
         assert f["log_format"] in ("Text", "JSON") and isinstance(f["snap_start"], bool)
         assert isinstance(f["lambda_insights"], bool)
         assert not f["snap_start"] or f["runtime"] == "java21"
@@ -90,9 +90,10 @@ def test_organisation_and_accounts(fleet):
 def test_functions_match_lambda(fleet):
     moto_url, truth = fleet
     # log_format and snap_start are not readable back: moto 5.2.5 stores neither LoggingConfig nor SnapStart;
-    # lambda_insights (the extension layer) shows in the LambdaInsights metrics only
+    # lambda_insights (the extension layer) shows in the LambdaInsights metrics only, forges_reports
+    # in the logs only
     want = {(f["account_id"], f["region"], f["function_name"]):
-            {k: v for k, v in f.items() if k not in ("log_format", "snap_start", "lambda_insights")}
+            {k: v for k, v in f.items() if k not in ("log_format", "snap_start", "lambda_insights", "forges_reports")}
             for f in truth["functions"]}
     got = {}
     for acct in truth["accounts"]:
@@ -184,9 +185,11 @@ LOG_FIELDS = {"duration_p50_ms", "duration_p90_ms", "duration_p99_ms", "concurre
 # Restore Duration parsed) and JSON platform.report records (auto-discovered dotted fields).
 REPORT_QUERY = r"""
 parse @message /\tRestore Duration: (?<restore>[\d.]+) ms/
+| parse @message /\tBilled Restore Duration: (?<billedRestore>[\d.]+) ms/
 | filter @type = "REPORT" or type = "platform.report"
 | fields coalesce(@duration, record.metrics.durationMs) as d,
-         coalesce(@billedDuration, record.metrics.billedDurationMs) as billed,
+         coalesce(@billedDuration, record.metrics.billedDurationMs)
+           + coalesce(billedRestore, record.metrics.billedRestoreDurationMs, 0) as billed,
          coalesce(@maxMemoryUsed, record.metrics.maxMemoryUsedMB) as mem,
          coalesce(@initDuration, record.metrics.initDurationMs) as init,
          coalesce(restore, record.metrics.restoreDurationMs) as rst
@@ -304,9 +307,14 @@ def test_report_truth_equals_logs_insights_and_metrics(fleet):
     def num(r, k):
         return float(r[k]) if k in r else None
 
+    forged = 0
     for key, m in want.items():
         r = got[key]
-        assert int(r["n"]) == m["invocations"], key
+        # A forged record is read like the platform's: Logs Insights alone cannot tell them apart.
+        assert int(r["n"]) == m["invocations"] + m["forged_reports"], key
+        if m["forged_reports"]:
+            forged += 1
+            continue
         assert int(r["billed_sum"]) == m["billed_duration_ms_sum"], key
         assert int(r["mem_max"]) == m["max_memory_used_mb"], key
         assert int(r["inits"]) + int(r["restores"]) == m["cold_starts"], key
@@ -316,6 +324,10 @@ def test_report_truth_equals_logs_insights_and_metrics(fleet):
         assert (num(r, "p50"), num(r, "p90"), num(r, "p99"), num(r, "d_max")) == \
             (m["duration_p50_ms"], m["duration_p90_ms"], m["duration_p99_ms"], m["duration_max_ms"]), key
         assert r["timeouts"] == m["timeouts"], key
+    assert forged >= 4, "both forgers forged in several periods"
+    restored = [m for m in want.values() if m["snapstart_restores"]]
+    assert restored and all(m["billed_restore_duration_ms_sum"] > 0 for m in restored), \
+        "the fleet has SnapStart restores, and they are billed"
 
 
 def test_idle_share_sets_the_share_of_functions_without_activity():
@@ -417,3 +429,80 @@ def test_lambda_insights_volume_stays_small():
     periods = sum(len(p.periods) for p in plans if p.lambda_insights)
     assert 0 < len(entries) <= 5 * periods
     assert all(set(e["StatisticValues"]) == {"SampleCount", "Sum", "Minimum", "Maximum"} for e in entries)
+
+
+def _one_plan(pred):
+    window = (1_795_708_800 - 3600, 1_795_708_800)
+    plans = [p for i in range(2) for p in simulator.plan_account(42, i, 30, ["us-east-1"], window, 300)]
+    return next(p for p in plans if pred(p))
+
+
+def test_snapstart_report_follows_the_documented_shape():
+    """AWS "Monitoring for Lambda SnapStart": after a restore the REPORT carries Restore Duration
+    and Billed Restore Duration; Billed Duration covers the handler only, and both billed
+    durations are charged (the ground truth's billed sum and GB-seconds)."""
+    plan = _one_plan(lambda p: p.snap_start and p.logs)
+    restored = [(pl, i) for pl in plan.logs for i in pl.invocations if i.restore_ms is not None]
+    assert restored
+    for pl, inv in restored:
+        assert inv.init_ms is None and 0 < inv.billed_restore_ms <= math.ceil(inv.restore_ms)
+        assert inv.billed_ms == math.ceil(inv.duration_ms), "Billed Duration: the handler only"
+        line = simulator.report_line(plan, inv)
+        assert f"\tRestore Duration: {inv.restore_ms:.2f} ms\tBilled Restore Duration: {inv.billed_restore_ms} ms\t" in line
+        record = json.loads(simulator.platform_report(plan, inv))["record"]["metrics"]
+        assert record["restoreDurationMs"] == inv.restore_ms
+        assert record["billedRestoreDurationMs"] == inv.billed_restore_ms
+    warm = next(i for pl in plan.logs for i in pl.invocations if i.restore_ms is None)
+    assert "Restore" not in simulator.report_line(plan, warm)
+    assert "restoreDurationMs" not in simulator.platform_report(plan, warm)
+    for (_, n, *_), pl in zip(plan.periods, plan.logs):
+        row = simulator.log_truth(plan, pl, n)
+        restore = sum(i.billed_restore_ms or 0 for i in pl.invocations)
+        assert row["billed_restore_duration_ms_sum"] == restore
+        assert row["billed_duration_ms_sum"] == sum(i.billed_ms for i in pl.invocations) + restore
+        assert row["gb_seconds"] == row["billed_duration_ms_sum"] * plan.memory_mb / 1024 / 1000
+        assert row["cold_starts"] == sum(1 for i in pl.invocations if i.restore_ms is not None)
+
+
+def test_billed_restore_leaves_the_rest_of_the_fleet_unchanged():
+    """Billed Restore Duration has its own random stream: durations, restores and every other
+    number stay what earlier versions drew (seed 42's first SnapStart restore, pinned)."""
+    plan = _one_plan(lambda p: p.snap_start and p.logs)
+    inv = next(i for pl in plan.logs for i in pl.invocations if i.restore_ms is not None)
+    assert (plan.name, inv.restore_ms) == PINNED_RESTORE
+
+
+# Drawn by the simulator before Billed Restore Duration existed (seed 42, window above).
+PINNED_RESTORE = ("users-export-006", 299.0)
+
+
+def test_forgers_print_forged_records_in_both_formats():
+    window = (1_795_708_800 - 3600, 1_795_708_800)
+    forgers = simulator.plan_forgers(7, 2, "us-east-1", window, 300)
+    assert [p.log_format for p in forgers] == ["Text", "JSON"]
+    assert all(p.forged for p in forgers) and all(not p.lambda_insights for p in forgers)
+    for plan in forgers:
+        events = [e for stream in simulator.log_events(plan, 7).values() for e in stream]
+        reports = [m for _, _, m in events if m.startswith("REPORT ") or '"platform.report"' in m]
+        invocations = sum(n for _, n, *_ in plan.periods)
+        assert len(reports) == invocations + len(plan.forged)
+        kinds = {k for _, k in plan.forged}
+        assert kinds == {"outlier", "copy"}
+        for index, kind in plan.forged:
+            t = plan.periods[index][0]
+            in_period = [m for ts, _, m in events if t * 1000 <= ts < (t + 300) * 1000
+                         and (m.startswith("REPORT ") or '"platform.report"' in m)]
+            assert len(in_period) == plan.periods[index][1] + 1
+            forged = [m for m in in_period if "5000.00 ms" in m or '"initDurationMs":5000.0' in m]
+            assert len(forged) == 1
+            if plan.log_format == "Text":
+                assert forged[0].startswith("REPORT RequestId: ") and "\tInit Duration: 5000.00 ms\t" in forged[0]
+            else:
+                record = json.loads(forged[0])
+                assert record["type"] == "platform.report" and record["record"]["metrics"]["initDurationMs"] == 5000.0
+            real_max = max(v for v, _ in plan.periods[index][4])
+            if kind == "outlier":
+                assert ("5000.00 ms" in forged[0] or '"durationMs":5000.0' in forged[0]) and real_max < 5000
+    # the regular fleet is unchanged by forgers
+    assert simulator.plan_account(7, 0, 14, ["us-east-1"], window, 300) == \
+        simulator.plan_account(7, 0, 14, ["us-east-1"], window, 300)

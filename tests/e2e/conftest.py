@@ -58,13 +58,14 @@ def binaries():
 
 @pytest.fixture(scope="module")
 def fleet(testbed, tf_client, tmp_path_factory):
-    """A fresh simulated organisation in moto: 2 member accounts, dozens of functions, metrics (one per client)."""
+    """A fresh simulated organisation in moto: 2 member accounts, dozens of functions, metrics (one per client),
+    SnapStart functions with restores, and 2 functions that print forged REPORT records (text, JSON)."""
     requests.post(testbed["moto"] + "/moto-api/reset", timeout=300).raise_for_status()
     out = tmp_path_factory.mktemp("fleet") / "ground_truth.json"
     subprocess.run(
         [sys.executable, "-m", "lfm_testbed", "simulate", "--moto-url", testbed["moto"],
          "--accounts", "2", "--functions-per-account", "30", "--regions", "us-east-1",
-         "--period", "300", "--periods", "12", "--seed", "7", "--out", str(out)],
+         "--period", "300", "--periods", "12", "--seed", "7", "--forgers", "2", "--out", str(out)],
         check=True, cwd=ROOT / "testbed")
     return json.loads(out.read_text())
 

@@ -110,6 +110,11 @@ def test_collector_documents_equal_ground_truth(deployed, fleet, binaries, testb
         assert_log_fields_equal_truth(key, doc, want)
     sources = {want["cold_start_source"] for want in truth.values()}
     assert sources == {"lambda_insights", "logs_insights"}, "the fleet covers functions with and without Lambda Insights"
+    # SnapStart restores are cold starts and their Billed Restore Duration is charged (equal to truth above).
+    assert any(want["snapstart_restores"] and want["billed_restore_duration_ms_sum"] for want in truth.values())
+    forged = [key for key, want in truth.items() if want["forged_reports"]]
+    assert len({key[2] for key in forged}) == 2, "both forgers (text and JSON log format) forged"
+    assert summary["log_periods_withheld"] == len(forged), (summary["log_periods_withheld"], forged)
 
     inventory = {d["_source"]["function_arn"]: d["_source"] for d in search_all(testbed["opensearch"], "lfm-inventory")}
     assert set(inventory) == {f["function_arn"] for f in fleet["functions"]}
@@ -178,8 +183,20 @@ def expected_runtime_status(function, runtimes, today):
     return "deprecated" if days <= 0 else "deprecating" if days <= DEPRECATION_WARNING_DAYS else "supported"
 
 
+# REPORT-derived fields: null in a period whose REPORT records disagree with CloudWatch.
+REPORT_FIELDS = ("cold_starts", "cold_start_rate", "init_duration_avg_ms", "init_duration_max_ms", "snapstart_restores",
+                 "max_memory_used_mb", "memory_utilization", "timeouts", "billed_duration_ms_sum", "logs_source",
+                 "cold_start_source")
+WITHHELD_REASONS = {"reports_exceed_invocations", "report_duration_above_cloudwatch_max"}
+
+
 def assert_log_fields_equal_truth(key, doc, want):
-    """REPORT-derived numbers exact, percentiles and concurrency exact, cost within 0.5%."""
+    """REPORT-derived numbers exact, percentiles and concurrency exact, cost within 0.5%; in a
+    period with forged REPORT records, the REPORT-derived numbers withheld with a reason."""
+    if want["forged_reports"]:
+        assert_forged_period_withheld(key, doc, want)
+        return
+    assert doc["logs_withheld_reason"] is None, (key, doc["logs_withheld_reason"])
     for field in ("cold_starts", "snapstart_restores", "timeouts", "concurrency_max"):
         assert doc[field] == want[field], (key, field, doc[field], want[field])
     for field in ("max_memory_used_mb", "duration_p50_ms", "duration_p90_ms", "duration_p99_ms", "cold_start_rate",
@@ -199,6 +216,24 @@ def assert_log_fields_equal_truth(key, doc, want):
     for field in ("gb_seconds", "request_cost_usd", "compute_cost_usd", "cost_usd"):
         assert want[field] is not None, (key, field, "the fleet's regions are in the price table")
         assert doc[field] == pytest.approx(want[field], rel=0.005), (key, field, doc[field], want[field])
+
+
+def assert_forged_period_withheld(key, doc, want):
+    """A forged record (more REPORT records than Invocations, or a Duration above CloudWatch's
+    Maximum) must never reach the document as if true: no 5 s cold start, no 100% memory, no
+    cost 77 times the truth. CloudWatch's own numbers stay exact."""
+    assert doc["logs_withheld_reason"] in WITHHELD_REASONS, (key, doc["logs_withheld_reason"])
+    for field in REPORT_FIELDS:
+        assert doc[field] is None, (key, field, doc[field])
+    for field in ("duration_p50_ms", "duration_p90_ms", "duration_p99_ms", "timeout_proximity_max", "timeout_proximity_p99"):
+        assert math.isclose(doc[field], want[field], rel_tol=1e-9), (key, field, doc[field], want[field])
+    assert doc["concurrency_max"] == want["concurrency_max"], key
+    assert doc["cost_basis"] == "estimated", (key, doc["cost_basis"])
+    # the estimate from metrics (invocations x average Duration) is near the truth, never 77 times it;
+    # it lacks the billed init of a cold start whose init duration was withheld with the rest
+    assert doc["request_cost_usd"] == pytest.approx(want["request_cost_usd"]), key
+    assert 0.3 * want["compute_cost_usd"] < doc["compute_cost_usd"] <= 1.01 * want["compute_cost_usd"], \
+        (key, doc["compute_cost_usd"], want["compute_cost_usd"])
 
 
 def test_without_lambda_insights_report_records_give_the_same_numbers(deployed, fleet, binaries, testbed, tmp_path):

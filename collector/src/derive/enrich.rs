@@ -2,7 +2,10 @@
 //!
 //! - [`apply_logs_and_cost`]: REPORT-derived fields (cold starts, init, SnapStart restores,
 //!   memory, timeouts) from the Logs Insights stats of the period, timeout proximity, and the
-//!   period's cost (`billed` from REPORT billed durations, `estimated` from metrics otherwise);
+//!   period's cost (`billed` from REPORT billed durations plus SnapStart billed restore
+//!   durations, `estimated` from metrics otherwise). REPORT records that disagree with
+//!   CloudWatch's numbers of the period ([`report_check`](super::report_check)) are not
+//!   believed: their fields stay null with `logs_withheld_reason` and the cost is estimated;
 //! - [`window_evidence`] and [`apply_runtime_and_recommendations`]: runtime status and
 //!   recommendations on the inventory document, with the window's numbers as evidence.
 //!
@@ -15,6 +18,7 @@ use lfm_schema::documents::{
 use lfm_schema::reference::{PriceTable, RuntimeTable};
 
 use super::cost::{init_is_billed, period_cost, Usage};
+use super::report_check::disagreement;
 use super::recommend::{recommend, WindowEvidence};
 use super::runtime::runtime_status;
 use crate::discover::FunctionRecord;
@@ -48,8 +52,16 @@ pub fn apply_logs_and_cost(
     let memory_mb = function.memory_mb.map(f64::from);
     let timeout_ms = function.timeout_s.map(|s| f64::from(s) * 1000.0);
     let empty = LogPeriodStats::default();
+    // Forged REPORT records (printed by the function) make the period's records disagree with
+    // CloudWatch's: then none of them is believed, as if the logs had not been read.
+    let withheld = match logs {
+        PeriodLogs::Read(Some(s)) => disagreement(s, doc.invocations, doc.duration_max_ms),
+        _ => None,
+    };
+    doc.logs_withheld_reason = withheld.map(str::to_string);
     let stats = match logs {
         PeriodLogs::NotRead => None,
+        PeriodLogs::Read(_) if withheld.is_some() => None,
         PeriodLogs::Read(stats) => Some(stats.unwrap_or(&empty)),
     };
     if let Some(s) = stats {
@@ -78,7 +90,8 @@ pub fn apply_logs_and_cost(
     let billed = stats.filter(|s| s.reports > 0 && s.reports >= doc.invocations);
     let usage = Usage {
         invocations: doc.invocations,
-        billed_mb_ms: billed.map(|s| s.billed_mb_ms_sum),
+        // What AWS charges: Billed Duration plus SnapStart's Billed Restore Duration.
+        billed_mb_ms: billed.map(|s| s.charged_mb_ms_sum()),
         duration_avg_ms: doc.duration_avg_ms,
         memory_mb: function.memory_mb,
         init_duration_ms_sum: stats
@@ -92,7 +105,7 @@ pub fn apply_logs_and_cost(
     let architecture = function.architecture.as_deref().unwrap_or("x86_64");
     if let Some(cost) = period_cost(&usage, prices, &function.region, architecture, init_billed) {
         doc.billed_duration_ms_sum =
-            billed.map(|s| s.billed_duration_ms_sum.round().max(0.0) as u64);
+            billed.map(|s| s.charged_duration_ms_sum().round().max(0.0) as u64);
         doc.gb_seconds = Some(cost.gb_seconds);
         doc.request_cost_usd = cost.request_cost_usd;
         doc.compute_cost_usd = cost.compute_cost_usd;
@@ -209,6 +222,8 @@ mod tests {
             duration_p99_ms: Some(3000.0),
             billed_duration_ms_sum: 4000.0,
             billed_mb_ms_sum: 4000.0 * 512.0,
+            billed_restore_duration_ms_sum: 0.0,
+            billed_restore_mb_ms_sum: 0.0,
             memory_size_mb: Some(512.0),
             max_memory_used_mb: Some(128.0),
             inits: 1,
@@ -276,7 +291,8 @@ mod tests {
         // REPORTs missing for some invocations: billed sums would understate, so estimate,
         // adding the init durations (billed since 2025-08-01).
         let mut doc = metric(20, 400.0, 900.0);
-        let s = stats();
+        // REPORT durations within CloudWatch's maximum (else withheld, see report_check).
+        let s = LogPeriodStats { duration_max_ms: Some(900.0), duration_p99_ms: Some(900.0), ..stats() };
         apply_logs_and_cost(
             &mut doc,
             &f,
@@ -288,6 +304,76 @@ mod tests {
         assert!(
             (doc.gb_seconds.unwrap() - (8000.0 + 250.0) * 512.0 / 1024.0 / 1000.0).abs() < 1e-12
         );
+    }
+
+    #[test]
+    fn snapstart_billed_restore_time_is_charged_and_restores_are_cold_starts() {
+        // java21 with SnapStart, 512 MB: 10 REPORTs, 2 after a restore whose Billed Restore
+        // Duration (213 + 190 ms) AWS charges on top of the handler's 4,000 billed ms.
+        let mut f = us_east("snap", "x86_64");
+        f.runtime = Some("java21".into());
+        let s = LogPeriodStats {
+            inits: 0,
+            init_duration_avg_ms: None,
+            init_duration_max_ms: None,
+            restores: 2,
+            restore_duration_max_ms: Some(460.12),
+            billed_restore_duration_ms_sum: 403.0,
+            billed_restore_mb_ms_sum: 403.0 * 512.0,
+            ..stats()
+        };
+        let mut doc = metric(10, 400.0, 3000.0);
+        apply_logs_and_cost(&mut doc, &f, &t("2026-11-26T15:05:00Z"), PeriodLogs::Read(Some(&s)), &PriceTable::shipped());
+        assert_eq!(doc.billed_duration_ms_sum, Some(4403));
+        let gb_s = 4403.0 * 512.0 / 1024.0 / 1000.0;
+        assert!((doc.gb_seconds.unwrap() - gb_s).abs() < 1e-12, "{:?}", doc.gb_seconds);
+        let before = 4000.0 * 512.0 / 1024.0 / 1000.0; // what Billed Duration alone gave
+        assert!((doc.compute_cost_usd.unwrap() / (before * 0.0000166667) - 1.10075).abs() < 1e-9);
+        assert_eq!((doc.cold_starts, doc.snapstart_restores, doc.init_duration_max_ms), (Some(2), Some(2), None));
+        assert_eq!(doc.logs_withheld_reason, None);
+    }
+
+    #[test]
+    fn report_records_that_disagree_with_cloudwatch_are_withheld_with_the_reason() {
+        let f = us_east("forger", "x86_64");
+        // The case: one printed line in one minute, a 5 s "cold start" at 10,240 MB.
+        let forged = LogPeriodStats {
+            reports: 2,
+            duration_max_ms: Some(5000.0),
+            duration_p99_ms: Some(5000.0),
+            billed_duration_ms_sum: 10_039.0,
+            billed_mb_ms_sum: 10_000.0 * 10240.0 + 39.0 * 512.0,
+            memory_size_mb: Some(10240.0),
+            max_memory_used_mb: Some(10240.0),
+            inits: 1,
+            init_duration_avg_ms: Some(5000.0),
+            init_duration_max_ms: Some(5000.0),
+            status_timeouts: 0,
+            task_timeouts: 0,
+            ..stats()
+        };
+        for (cloudwatch_max, reason) in [
+            (38.5, "report_duration_above_cloudwatch_max"),
+            // a copy of a real record (same duration): the count still gives it away
+            (5000.0, "reports_exceed_invocations"),
+        ] {
+            let mut doc = metric(1, 38.5, cloudwatch_max);
+            doc.duration_p99_ms = Some(38.5);
+            apply_logs_and_cost(&mut doc, &f, &t("2026-11-26T15:05:00Z"), PeriodLogs::Read(Some(&forged)), &PriceTable::shipped());
+            assert_eq!(doc.logs_withheld_reason.as_deref(), Some(reason));
+            assert_eq!((doc.cold_starts, doc.init_duration_max_ms, doc.snapstart_restores), (None, None, None));
+            assert_eq!((doc.max_memory_used_mb, doc.memory_utilization, doc.timeouts), (None, None, None));
+            assert_eq!((doc.billed_duration_ms_sum, doc.logs_source.as_deref()), (None, None));
+            assert_eq!(doc.cost_basis.as_deref(), Some("estimated"));
+            // invocations x average Duration x 512 MB, never the forged 10,240 MB x 10 s
+            assert!((doc.gb_seconds.unwrap() - 38.5 * 512.0 / 1024.0 / 1000.0).abs() < 1e-12);
+            assert_eq!(doc.timeout_proximity_p99, Some(38.5 / 3000.0), "CloudWatch's numbers stay");
+        }
+        // Records that agree: nothing withheld, the reason null.
+        let mut doc = metric(10, 400.0, 3000.0);
+        let s = stats();
+        apply_logs_and_cost(&mut doc, &f, &t("2026-11-26T15:05:00Z"), PeriodLogs::Read(Some(&s)), &PriceTable::shipped());
+        assert_eq!((doc.logs_withheld_reason, doc.cold_starts), (None, Some(1)));
     }
 
     #[test]
@@ -321,7 +407,7 @@ mod tests {
         let docs: Vec<MetricDocument> = (0..6)
             .map(|_| {
                 let mut d = metric(10, 400.0, 2900.0);
-                let s = stats();
+                let s = LogPeriodStats { duration_max_ms: Some(2900.0), duration_p99_ms: Some(2900.0), ..stats() };
                 apply_logs_and_cost(
                     &mut d,
                     &f,

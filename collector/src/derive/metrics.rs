@@ -171,6 +171,7 @@ pub fn metric_rows(
                 cost_basis: None,
                 logs_source: None,
                 cold_start_source: None,
+                logs_withheld_reason: None,
                 collected_at: rfc3339(collected_at),
             };
             (start, document)

@@ -15,6 +15,7 @@ pub mod cost;
 pub mod enrich;
 pub mod lambda_insights;
 pub mod recommend;
+pub mod report_check;
 pub mod runtime;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -96,6 +96,7 @@ mod tests {
             started_at: end,
             schedule: Default::default(),
             logs_insights_bytes_scanned: 0,
+            log_periods_withheld: 0,
             estimated_cost: Default::default(),
             run_record_error: None,
             retention: None,

@@ -70,6 +70,8 @@ pub fn parse_row(row: &ResultRow) -> Result<(String, DateTime<Utc>, LogPeriodSta
         duration_p99_ms: number("durationP99")?,
         billed_duration_ms_sum: number("billedSum")?.unwrap_or(0.0),
         billed_mb_ms_sum: number("billedMbMs")?.unwrap_or(0.0),
+        billed_restore_duration_ms_sum: number("billedRestoreSum")?.unwrap_or(0.0),
+        billed_restore_mb_ms_sum: number("billedRestoreMbMs")?.unwrap_or(0.0),
         memory_size_mb: number("memorySize")?,
         max_memory_used_mb: number("maxMemoryUsed")?,
         inits: count("inits")?,

@@ -13,10 +13,20 @@
 //!   ([`PollBackoff`]) until `Complete`.
 //! - One query text serves both log formats: text REPORT lines (fields Logs Insights
 //!   discovers, `@duration` ...) and JSON `platform.report` records (`record.metrics.*`), joined
-//!   with `coalesce`. `Restore Duration` (SnapStart) and `Status: timeout` are not discovered
-//!   fields: `parse` extracts them, anchored on the tab before the key so "Billed Restore
-//!   Duration" never matches. Older runtimes mark a timeout only with a "Task timed out after"
-//!   line, counted separately ([`LogPeriodStats::timeouts`]).
+//!   with `coalesce`. `Restore Duration`, `Billed Restore Duration` (SnapStart) and `Status:
+//!   timeout` are not discovered fields: `parse` extracts them, anchored on the tab before the
+//!   key so "Billed Restore Duration" never matches as "Restore Duration". Older runtimes mark a
+//!   timeout only with a "Task timed out after" line, counted separately
+//!   ([`LogPeriodStats::timeouts`]).
+//! - SnapStart: a REPORT after a restore carries `Restore Duration` and `Billed Restore Duration`
+//!   (JSON `restoreDurationMs`, `billedRestoreDurationMs`); the billed one is charged on top of
+//!   `Billed Duration`, which covers the handler only, and the restore is a cold start (AWS
+//!   "Monitoring for Lambda SnapStart",
+//!   https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html). Its sums are separate
+//!   columns ([`LogPeriodStats::charged_mb_ms_sum`] adds them).
+//! - The aggregates count every line that reads like a REPORT record, including one the function
+//!   printed itself; `derive::report_check` compares them with CloudWatch's numbers before any
+//!   is believed.
 //! - A log group that does not exist (function never invoked since its group was deleted)
 //!   fails the whole query with ResourceNotFoundException: it is dropped and the query retried.
 //!

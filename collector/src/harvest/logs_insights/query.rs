@@ -17,6 +17,13 @@ pub struct LogPeriodStats {
     pub billed_duration_ms_sum: f64,
     /// Sum of Billed Duration (ms) x Memory Size (MB): GB-seconds x 1024 x 1000.
     pub billed_mb_ms_sum: f64,
+    /// Sum of Billed Restore Duration (ms) of SnapStart restores, and the same x Memory Size (MB).
+    /// Charged on top of Billed Duration, which covers the handler only: AWS "Monitoring for
+    /// Lambda SnapStart", https://docs.aws.amazon.com/lambda/latest/dg/snapstart-monitoring.html
+    /// ("Billed Restore Duration: The time it takes for Lambda to load the runtime and run any
+    /// after-restore runtime hooks"; duration charges apply to them).
+    pub billed_restore_duration_ms_sum: f64,
+    pub billed_restore_mb_ms_sum: f64,
     pub memory_size_mb: Option<f64>,
     pub max_memory_used_mb: Option<f64>,
     /// REPORTs with an Init Duration, and its average and maximum.
@@ -33,8 +40,20 @@ pub struct LogPeriodStats {
 }
 
 impl LogPeriodStats {
+    /// A SnapStart restore is a cold start: "The cold start duration is the sum of Restore
+    /// Duration + Duration" (AWS "Monitoring for Lambda SnapStart").
     pub fn cold_starts(&self) -> u64 {
         self.inits + self.restores
+    }
+
+    /// Milliseconds AWS charges: Billed Duration plus Billed Restore Duration.
+    pub fn charged_duration_ms_sum(&self) -> f64 {
+        self.billed_duration_ms_sum + self.billed_restore_duration_ms_sum
+    }
+
+    /// Charged milliseconds x Memory Size (MB): GB-seconds x 1024 x 1000.
+    pub fn charged_mb_ms_sum(&self) -> f64 {
+        self.billed_mb_ms_sum + self.billed_restore_mb_ms_sum
     }
 
     /// A timed-out invocation is marked by a REPORT status, a "Task timed out" line, or both
@@ -49,6 +68,7 @@ pub fn query_string(period_seconds: u32) -> String {
     format!(
         r#"filter @type = "REPORT" or type = "platform.report" or @message like /Task timed out after/
 | parse @message /\tRestore Duration: (?<lfmRestoreText>[0-9.]+) ms/
+| parse @message /\tBilled Restore Duration: (?<lfmBilledRestoreText>[0-9.]+) ms/
 | parse @message /\tStatus: (?<lfmStatusTimeout>timeout)/
 | parse @message /"status": ?"(?<lfmJsonTimeout>timeout)"/
 | parse @message /(?<lfmTaskTimedOut>Task timed out after)/
@@ -57,10 +77,12 @@ pub fn query_string(period_seconds: u32) -> String {
     coalesce(@memorySize, record.metrics.memorySizeMB) as lfmMemory,
     coalesce(@maxMemoryUsed, record.metrics.maxMemoryUsedMB) as lfmMaxMemory,
     coalesce(@initDuration, record.metrics.initDurationMs) as lfmInit,
-    coalesce(lfmRestoreText, record.metrics.restoreDurationMs) as lfmRestore
-| fields lfmBilled * lfmMemory as lfmBilledMbMs
+    coalesce(lfmRestoreText, record.metrics.restoreDurationMs) as lfmRestore,
+    coalesce(lfmBilledRestoreText, record.metrics.billedRestoreDurationMs) as lfmBilledRestore
+| fields lfmBilled * lfmMemory as lfmBilledMbMs, lfmBilledRestore * lfmMemory as lfmBilledRestoreMbMs
 | stats count(lfmDuration) as reports, max(lfmDuration) as durationMax, pct(lfmDuration, 99) as durationP99,
-    sum(lfmBilled) as billedSum, sum(lfmBilledMbMs) as billedMbMs, max(lfmMemory) as memorySize,
+    sum(lfmBilled) as billedSum, sum(lfmBilledMbMs) as billedMbMs, sum(lfmBilledRestore) as billedRestoreSum,
+    sum(lfmBilledRestoreMbMs) as billedRestoreMbMs, max(lfmMemory) as memorySize,
     max(lfmMaxMemory) as maxMemoryUsed, count(lfmInit) as inits, avg(lfmInit) as initAvg,
     max(lfmInit) as initMax, count(lfmRestore) as restores, max(lfmRestore) as restoreMax,
     count(lfmStatusTimeout) as statusTimeouts, count(lfmJsonTimeout) as jsonTimeouts,

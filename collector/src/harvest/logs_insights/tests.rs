@@ -26,13 +26,16 @@ fn groups_per_query_respects_both_limits() {
 fn query_names_every_parsed_column_and_groups_by_log_and_period() {
     let q = query_string(300);
     assert!(q.ends_with("by @log as lfmLog, bin(300s) as lfmPeriod"));
-    for column in ["reports", "durationMax", "durationP99", "billedSum", "billedMbMs", "memorySize", "maxMemoryUsed",
+    for column in ["reports", "durationMax", "durationP99", "billedSum", "billedMbMs", "billedRestoreSum", "billedRestoreMbMs", "memorySize", "maxMemoryUsed",
         "inits", "initAvg", "initMax", "restores", "restoreMax", "statusTimeouts", "jsonTimeouts", "taskTimeouts"]
     {
         assert!(q.contains(&format!(" as {column}")), "{column}");
     }
     // Restore Duration is anchored so that "Billed Restore Duration" never matches.
     assert!(q.contains(r"/\tRestore Duration: "));
+    // Billed Restore Duration (charged, SnapStart) from both formats.
+    assert!(q.contains(r"/\tBilled Restore Duration: (?<lfmBilledRestoreText>"));
+    assert!(q.contains("record.metrics.billedRestoreDurationMs"));
     assert!(q.len() < 10_000);
 }
 
@@ -103,6 +106,29 @@ fn parses_a_result_row() {
     assert_eq!(stats.restore_duration_max_ms, None);
     assert_eq!(stats.timeouts(), 1);
     assert_eq!(stats.billed_mb_ms_sum, 798720.0);
+}
+
+#[test]
+fn billed_restore_columns_are_charged_on_top_of_billed_duration() {
+    // A SnapStart period: 2 REPORTs at 512 MB, one after a restore (Billed Duration 42 + 13
+    // ms, Billed Restore Duration 213 ms), as the query of [`query_string`] returns it.
+    let restored = with(
+        with(
+            with(with(report_row(ORDERS, P0, "2"), "billedSum", Some("55")), "billedMbMs", Some("28160")),
+            "billedRestoreSum",
+            Some("213"),
+        ),
+        "billedRestoreMbMs",
+        Some("109056"),
+    );
+    let (_, _, stats) = parse_row(&with(restored, "restores", Some("1"))).unwrap();
+    assert_eq!((stats.billed_duration_ms_sum, stats.billed_restore_duration_ms_sum), (55.0, 213.0));
+    assert_eq!(stats.charged_duration_ms_sum(), 268.0);
+    assert_eq!(stats.charged_mb_ms_sum(), 268.0 * 512.0);
+    assert_eq!(stats.cold_starts(), 3, "2 inits + 1 restore");
+    // Without restores the columns are absent: nothing added.
+    let (_, _, plain) = parse_row(&report_row(ORDERS, P0, "25")).unwrap();
+    assert_eq!(plain.charged_mb_ms_sum(), plain.billed_mb_ms_sum);
 }
 
 #[test]
