@@ -9,7 +9,8 @@ use lfm_schema::contract::{self, opensearch_auth as auth_values, IndexPrefix};
 
 use super::file::FileConfig;
 use super::*;
-use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
+use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service, Timeouts};
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "lfm-collector", version, about = "Collects Lambda fleet metrics from many AWS accounts into OpenSearch")]
@@ -66,6 +67,17 @@ pub struct RunArgs {
     /// With sigv4: the region of the domain or collection [default: the AWS region, AWS_REGION].
     #[arg(long, env = contract::ENV_OPENSEARCH_REGION)]
     pub opensearch_region: Option<String>,
+    /// Seconds to wait for a connection to OpenSearch [default: 10].
+    #[arg(long, env = contract::ENV_OPENSEARCH_CONNECT_TIMEOUT)]
+    pub opensearch_connect_timeout: Option<u64>,
+    /// Seconds one attempt of an OpenSearch request may take, answer included (a _bulk of
+    /// bulk_max_docs documents must fit) [default: 30].
+    #[arg(long, env = contract::ENV_OPENSEARCH_REQUEST_TIMEOUT)]
+    pub opensearch_request_timeout: Option<u64>,
+    /// Seconds one OpenSearch request may take with all its attempts (429/502/503/504 and lost
+    /// connections are tried again) [default: 120].
+    #[arg(long, env = contract::ENV_OPENSEARCH_OPERATION_TIMEOUT)]
+    pub opensearch_operation_timeout: Option<u64>,
     /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
     /// before the end]. An explicit window never moves a checkpoint backwards.
     #[arg(long, env = contract::ENV_START)]
@@ -185,6 +197,11 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
     };
     let schedule = Schedule { explicit_window, backfill_horizon, settle_delay };
 
+    let timeouts = opensearch_timeouts(
+        args.opensearch_connect_timeout.or(file.opensearch_connect_timeout),
+        args.opensearch_request_timeout.or(file.opensearch_request_timeout),
+        args.opensearch_operation_timeout.or(file.opensearch_operation_timeout),
+    )?;
     let bulk_max_docs = args.bulk_max_docs.or(file.bulk_max_docs).unwrap_or(DEFAULT_BULK_MAX_DOCS);
     if bulk_max_docs == 0 {
         return Err(ConfigError::Invalid("bulk_max_docs must be at least 1".into()));
@@ -247,7 +264,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         window,
         schedule,
         index_prefix,
-        opensearch: OpenSearchConfig { url, auth, bulk_max_docs },
+        opensearch: OpenSearchConfig { url, auth, bulk_max_docs, timeouts },
         dry_run,
         account_concurrency: args
             .account_concurrency
@@ -260,6 +277,24 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         deprecation_warning_days,
         retention_days,
         lambda_insights: args.lambda_insights.or(file.lambda_insights).unwrap_or(true),
+    })
+}
+
+/// The OpenSearch timeouts (seconds, 1 to 3600 each; defaults `lfm_opensearch::Timeouts`'s).
+fn opensearch_timeouts(connect: Option<u64>, request: Option<u64>, operation: Option<u64>) -> Result<Timeouts, ConfigError> {
+    let defaults = Timeouts::default();
+    let seconds = |env: &str, value: Option<u64>, default: Duration| match value {
+        None => Ok(default),
+        Some(s @ 1..=3600) => Ok(Duration::from_secs(s)),
+        Some(s) => {
+            let setting = contract::by_env(env).expect("a contract setting");
+            Err(ConfigError::Invalid(format!("{setting}: {s} seconds: use 1 to 3600")))
+        }
+    };
+    Ok(Timeouts {
+        connect: seconds(contract::ENV_OPENSEARCH_CONNECT_TIMEOUT, connect, defaults.connect)?,
+        attempt: seconds(contract::ENV_OPENSEARCH_REQUEST_TIMEOUT, request, defaults.attempt)?,
+        overall: seconds(contract::ENV_OPENSEARCH_OPERATION_TIMEOUT, operation, defaults.overall)?,
     })
 }
 
@@ -371,6 +406,27 @@ mod tests {
         assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
         assert_eq!(config.index_prefix, "lfm");
         assert_eq!(config.partition, "aws");
+    }
+
+    #[test]
+    fn opensearch_timeouts_default_to_the_clients_and_are_bounded() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200"];
+        let config = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!(config.opensearch.timeouts, Timeouts::default());
+        let set: Vec<&str> = base.iter().copied().chain(["--opensearch-connect-timeout=3", "--opensearch-request-timeout=45"]).collect();
+        let file = FileConfig::from_toml("opensearch_request_timeout = 5\nopensearch_operation_timeout = 300\n").unwrap();
+        let timeouts = merge(&parse(&set), file, None, now()).unwrap().opensearch.timeouts;
+        assert_eq!(
+            (timeouts.connect, timeouts.attempt, timeouts.overall),
+            (Duration::from_secs(3), Duration::from_secs(45), Duration::from_secs(300)),
+            "the flag wins over the file"
+        );
+        let zero: Vec<&str> = base.iter().copied().chain(["--opensearch-operation-timeout=0"]).collect();
+        let e = merge(&parse(&zero), FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(
+            e.contains("opensearch_operation_timeout (--opensearch-operation-timeout, LFM_OPENSEARCH_OPERATION_TIMEOUT): 0 seconds: use 1 to 3600"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! [`crate::run`]. AWS credentials and endpoints come from the SDK's chain, which in Lambda
 //! means the execution role: with `LFM_OPENSEARCH_AUTH=sigv4` the same credentials (session
 //! token included) sign the OpenSearch requests, for the function's region unless
-//! `LFM_OPENSEARCH_REGION` says otherwise ([`crate::store::opensearch::auth`]).
+//! `LFM_OPENSEARCH_REGION` says otherwise (`lfm_opensearch::sigv4`).
 //!
 //! - [`runtime`]: the Lambda Runtime API client (next invocation, response, errors);
 //! - [`event`]: which invocation events are accepted and what they may override (pure);
