@@ -15,4 +15,4 @@ pub mod error;
 pub mod testing;
 
 pub use config::{default_endpoint, load, with_endpoint, AwsSettings, Timeouts};
-pub use error::{AwsError, ErrorKind, SettingNames, TimeoutKind};
+pub use error::{chain as error_chain, root_cause, AwsError, ErrorKind, SettingNames, TimeoutKind};

@@ -10,9 +10,9 @@ use lfm_aws::{AwsError, ErrorKind, SettingNames};
 /// How a fix names the collector's settings: config key (flag, environment variable), as
 /// `lfm_schema::contract::Setting` prints them (a test holds them equal).
 pub const SETTINGS: SettingNames = SettingNames {
-    connect_timeout: "aws_connect_timeout_seconds (--aws-connect-timeout, LFM_AWS_CONNECT_TIMEOUT)",
-    attempt_timeout: "aws_request_timeout_seconds (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT)",
-    operation_timeout: "aws_operation_timeout_seconds (--aws-operation-timeout, LFM_AWS_OPERATION_TIMEOUT)",
+    connect_timeout: "aws_connect_timeout (--aws-connect-timeout, LFM_AWS_CONNECT_TIMEOUT)",
+    attempt_timeout: "aws_request_timeout (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT)",
+    operation_timeout: "aws_operation_timeout (--aws-operation-timeout, LFM_AWS_OPERATION_TIMEOUT)",
     endpoint: "AWS_ENDPOINT_URL",
 };
 

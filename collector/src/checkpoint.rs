@@ -335,7 +335,7 @@ mod tests {
             window,
             schedule,
             index_prefix: "lfm".into(),
-            opensearch: OpenSearchConfig { url: String::new(), auth: OpenSearchAuth::None, bulk_max_docs: 10 },
+            opensearch: OpenSearchConfig { url: String::new(), auth: OpenSearchAuth::None, bulk_max_docs: 10, timeouts: Default::default() },
             dry_run: true,
             account_concurrency: 1,
             progress: false,

@@ -54,7 +54,7 @@ fn a_silent_sts_ends_the_run_within_the_request_timeout_naming_endpoint_and_sett
         "STS AssumeRole",
         url.as_str(),
         "per-attempt timeout of 2 s",
-        "aws_request_timeout_seconds (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT)",
+        "aws_request_timeout (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT)",
         "AWS_ENDPOINT_URL",
     ] {
         assert!(error.contains(part), "{part:?} missing from: {error}");

@@ -220,14 +220,9 @@ fn sentence(description: &str) -> String {
     }
 }
 
+/// A default value as the user would write it (HCL).
 fn value_literal(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("\"{s}\""),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Null => "null".to_owned(),
-        other => format!("{other:?}"),
-    }
+    crate::protocol::hcl::render(v)
 }
 
 fn type_label(a: &Attribute) -> String {

@@ -103,6 +103,8 @@ fn config_plan(account: &str, role_name: Option<&str>) -> Value {
         ("role_arn", Value::Unknown),
         ("trust_policy_json", Value::Unknown),
         ("permissions_policy_json", Value::Unknown),
+        ("extra_inline_policy_names", Value::Unknown),
+        ("extra_attached_policy_arns", Value::Unknown),
         // Defaults as Terraform plans them.
         ("propagation_timeout_s", Value::Number(120.0)),
     ])
@@ -141,15 +143,30 @@ async fn monitored_account_lifecycle_against_moto() {
     let foreign = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#;
     iam.update_assume_role_policy().role_name("LambdaMonitoringRole").policy_document(foreign).send().await.unwrap();
     iam.delete_role_policy().role_name("LambdaMonitoringRole").policy_name("LambdaMonitoringPolicy").send().await.unwrap();
+    // Permission creep: more inline policies and an attached managed policy.
+    iam.put_role_policy()
+        .role_name("LambdaMonitoringRole")
+        .policy_name("s3-all")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy().role_name("LambdaMonitoringRole").policy_arn("arn:aws:iam::aws:policy/AdministratorAccess").send().await.unwrap();
     let drifted = r.read(&ctx, &state).await.unwrap().unwrap();
     assert!(drifted.get("trust_policy_json").as_str().unwrap().contains("999999999999"));
     assert!(drifted.get("permissions_policy_json").is_null());
+    assert_eq!(drifted.get("extra_inline_policy_names").strings(), ["s3-all"]);
+    assert_eq!(drifted.get("extra_attached_policy_arns").strings(), ["arn:aws:iam::aws:policy/AdministratorAccess"]);
     let plan = r.modify_plan(&ctx, Some(&drifted), drifted.clone()).await.unwrap();
     assert_eq!(plan.get("trust_policy_json"), state.get("trust_policy_json"));
     assert_eq!(plan.get("permissions_policy_json"), state.get("permissions_policy_json"));
     let updated = r.update(&ctx, &drifted, &plan).await.unwrap();
     assert_eq!(updated, plan);
     assert_eq!(r.read(&ctx, &updated).await.unwrap().unwrap(), state, "AWS back to the configuration");
+    let inline = iam.list_role_policies().role_name("LambdaMonitoringRole").send().await.unwrap();
+    assert_eq!(inline.policy_names(), ["LambdaMonitoringPolicy"]);
+    let attached = iam.list_attached_role_policies().role_name("LambdaMonitoringRole").send().await.unwrap();
+    assert!(attached.attached_policies().is_empty(), "{attached:?}");
 
     // Changing an input (external ID) updates the trust policy in place.
     let mut changed = state.clone();

@@ -1,7 +1,8 @@
 //! Acceptance test of `lfm_collector` with Terraform 1.0.3 and with OpenTofu (one lifecycle per
 //! client) and the built provider binary
 //! (mTLS, plugin protocol 6) against moto: create, empty second plan, import and verify,
-//! update (memory and a rebuilt zip), function deleted outside Terraform -> create, plan-time
+//! update (memory and a rebuilt zip), policies added to the execution role outside Terraform
+//! (shown at plan, removed at apply), function deleted outside Terraform -> create, plan-time
 //! errors naming the attribute, destroy and check every AWS object is gone.
 //!
 //! Needs `LFM_MOTO_URL`, Terraform 1.0.3 (`LFM_TERRAFORM`, else the test bed's
@@ -202,6 +203,29 @@ async fn lifecycle(client: Client) {
     );
     w.assert_empty_plan("after update");
 
+    // Permission creep on the execution role outside Terraform: the plan shows it (exit code
+    // 2, naming the policies), apply removes it, the next plan is empty.
+    iam.put_role_policy()
+        .role_name(&name)
+        .policy_name("s3-all")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    iam.attach_role_policy().role_name(&name).policy_arn(admin).send().await.unwrap();
+    let plan = w.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(2), "plan shows the drift:\n{text}");
+    assert!(text.contains("extra_inline_policy_names") && text.contains("\"s3-all\""), "{text}");
+    assert!(text.contains("extra_attached_policy_arns") && text.contains(admin), "{text}");
+    w.ok(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    let inline = iam.list_role_policies().role_name(&name).send().await.unwrap();
+    assert_eq!(inline.policy_names(), ["LfmCollectorPolicy"]);
+    let attached = iam.list_attached_role_policies().role_name(&name).send().await.unwrap();
+    assert!(attached.attached_policies().is_empty(), "{attached:?}");
+    w.assert_empty_plan("after removing the policies added outside Terraform");
+
     // Deleted outside Terraform: the plan creates it again.
     lambda
         .delete_function()
@@ -224,7 +248,7 @@ async fn lifecycle(client: Client) {
     w.write(
         "bad.tf",
         &format!(
-            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n  opensearch_auth = \"sigv4\"\n  opensearch_password = \"s3cret\"\n  opensearch_sigv4_service = \"aos\"\n}}\n"
+            "resource \"lfm_collector\" \"bad\" {{\n  name = \"{name}-bad\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"every 5 minutes\"\n  extra_environment = {{ AWS_REGION = \"us-east-1\" }}\n  opensearch_auth = \"sigv4\"\n  opensearch_password = \"s3cret\"\n  opensearch_sigv4_service = \"aos\"\n}}\nresource \"lfm_collector\" \"twice\" {{\n  name = \"{name}-twice\"\n  package_path = \"{package}\"\n  monitored_account_ids = [\"111122223333\", \"444455556666\", \"111122223333\"]\n  regions = [\"us-east-1\"]\n  opensearch_url = \"https://search.example.com\"\n  schedule_expression = \"cron(* * * * * *)\"\n}}\n"
         ),
     );
     let bad = w.run(&["plan", "-input=false", "-no-color"]);
@@ -248,6 +272,19 @@ async fn lifecycle(client: Client) {
         "{text}"
     );
     assert!(text.contains("on bad.tf line"), "{text}");
+    // Input EventBridge or the collector would take wrongly: a repeated account, a cron
+    // expression without ? in a day field.
+    assert!(
+        text.contains("Invalid value for \"monitored_account_ids\": must list each account once; \"111122223333\" appears more than once")
+            && text.contains("distinct("),
+        "{text}"
+    );
+    assert!(
+        text.contains("Invalid value for \"schedule_expression\": must have ? in exactly one of day-of-month")
+            && text.contains("eb-scheduled-rule-pattern.html")
+            && text.contains("Got \"cron(* * * * * *)\""),
+        "{text}"
+    );
     w.remove("bad.tf");
 
     // Destroy: every object gone.

@@ -9,7 +9,8 @@ use lfm_schema::contract::{self, opensearch_auth as auth_values, IndexPrefix};
 
 use super::file::FileConfig;
 use super::*;
-use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
+use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service, Timeouts};
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "lfm-collector", version, about = "Collects Lambda fleet metrics from many AWS accounts into OpenSearch")]
@@ -66,6 +67,17 @@ pub struct RunArgs {
     /// With sigv4: the region of the domain or collection [default: the AWS region, AWS_REGION].
     #[arg(long, env = contract::ENV_OPENSEARCH_REGION)]
     pub opensearch_region: Option<String>,
+    /// Seconds to wait for a connection to OpenSearch [default: 10].
+    #[arg(long, env = contract::ENV_OPENSEARCH_CONNECT_TIMEOUT)]
+    pub opensearch_connect_timeout: Option<u64>,
+    /// Seconds one attempt of an OpenSearch request may take, answer included (a _bulk of
+    /// bulk_max_docs documents must fit) [default: 30].
+    #[arg(long, env = contract::ENV_OPENSEARCH_REQUEST_TIMEOUT)]
+    pub opensearch_request_timeout: Option<u64>,
+    /// Seconds one OpenSearch request may take with all its attempts (429/502/503/504 and lost
+    /// connections are tried again) [default: 120].
+    #[arg(long, env = contract::ENV_OPENSEARCH_OPERATION_TIMEOUT)]
+    pub opensearch_operation_timeout: Option<u64>,
     /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
     /// before the end]. An explicit window never moves a checkpoint backwards.
     #[arg(long, env = contract::ENV_START)]
@@ -116,14 +128,14 @@ pub struct RunArgs {
     #[arg(long, env = contract::ENV_LAMBDA_INSIGHTS)]
     pub lambda_insights: Option<bool>,
     /// Seconds to connect to an AWS endpoint [default: 10].
-    #[arg(long = "aws-connect-timeout", env = contract::ENV_AWS_CONNECT_TIMEOUT)]
-    pub aws_connect_timeout_seconds: Option<u64>,
+    #[arg(long, env = contract::ENV_AWS_CONNECT_TIMEOUT)]
+    pub aws_connect_timeout: Option<u64>,
     /// Seconds one attempt of an AWS call may take, answer included [default: 60].
-    #[arg(long = "aws-request-timeout", env = contract::ENV_AWS_REQUEST_TIMEOUT)]
-    pub aws_request_timeout_seconds: Option<u64>,
+    #[arg(long, env = contract::ENV_AWS_REQUEST_TIMEOUT)]
+    pub aws_request_timeout: Option<u64>,
     /// Seconds one AWS call may take in all, retries and backoff included [default: 150].
-    #[arg(long = "aws-operation-timeout", env = contract::ENV_AWS_OPERATION_TIMEOUT)]
-    pub aws_operation_timeout_seconds: Option<u64>,
+    #[arg(long, env = contract::ENV_AWS_OPERATION_TIMEOUT)]
+    pub aws_operation_timeout: Option<u64>,
     /// Summary format.
     #[arg(long, env = contract::ENV_OUTPUT, value_enum, default_value = "human")]
     pub output: OutputFormat,
@@ -195,6 +207,11 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
     };
     let schedule = Schedule { explicit_window, backfill_horizon, settle_delay };
 
+    let timeouts = opensearch_timeouts(
+        args.opensearch_connect_timeout.or(file.opensearch_connect_timeout),
+        args.opensearch_request_timeout.or(file.opensearch_request_timeout),
+        args.opensearch_operation_timeout.or(file.opensearch_operation_timeout),
+    )?;
     let bulk_max_docs = args.bulk_max_docs.or(file.bulk_max_docs).unwrap_or(DEFAULT_BULK_MAX_DOCS);
     if bulk_max_docs == 0 {
         return Err(ConfigError::Invalid("bulk_max_docs must be at least 1".into()));
@@ -257,7 +274,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         window,
         schedule,
         index_prefix,
-        opensearch: OpenSearchConfig { url, auth, bulk_max_docs },
+        opensearch: OpenSearchConfig { url, auth, bulk_max_docs, timeouts },
         dry_run,
         account_concurrency: args
             .account_concurrency
@@ -274,34 +291,39 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
     })
 }
 
-/// The three AWS timeouts from flags, environment or file, over `lfm_aws`'s defaults; each
-/// at least 1 second (an error names the setting under all its names).
+/// The AWS SDK's timeouts (seconds, 1 to 3600 each; defaults `lfm_aws::Timeouts::DEFAULT`).
 fn aws_timeouts(args: &RunArgs, file: &FileConfig) -> Result<lfm_aws::Timeouts, ConfigError> {
-    let default = lfm_aws::Timeouts::DEFAULT;
-    let pick = |env: &str, value: Option<u64>, default: std::time::Duration| match value {
-        Some(0) => Err(ConfigError::Invalid(format!(
-            "{} must be at least 1 second",
-            contract::by_env(env).map_or(env.to_string(), |s| s.to_string())
-        ))),
-        Some(seconds) => Ok(std::time::Duration::from_secs(seconds)),
-        None => Ok(default),
-    };
+    let defaults = lfm_aws::Timeouts::DEFAULT;
     Ok(lfm_aws::Timeouts {
-        connect: pick(
-            contract::ENV_AWS_CONNECT_TIMEOUT,
-            args.aws_connect_timeout_seconds.or(file.aws_connect_timeout_seconds),
-            default.connect,
-        )?,
-        attempt: pick(
-            contract::ENV_AWS_REQUEST_TIMEOUT,
-            args.aws_request_timeout_seconds.or(file.aws_request_timeout_seconds),
-            default.attempt,
-        )?,
-        operation: pick(
+        connect: timeout_seconds(contract::ENV_AWS_CONNECT_TIMEOUT, args.aws_connect_timeout.or(file.aws_connect_timeout), defaults.connect)?,
+        attempt: timeout_seconds(contract::ENV_AWS_REQUEST_TIMEOUT, args.aws_request_timeout.or(file.aws_request_timeout), defaults.attempt)?,
+        operation: timeout_seconds(
             contract::ENV_AWS_OPERATION_TIMEOUT,
-            args.aws_operation_timeout_seconds.or(file.aws_operation_timeout_seconds),
-            default.operation,
+            args.aws_operation_timeout.or(file.aws_operation_timeout),
+            defaults.operation,
         )?,
+    })
+}
+
+/// One timeout setting (named by its variable `env` in the contract): 1 to 3600 seconds.
+fn timeout_seconds(env: &str, value: Option<u64>, default: Duration) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(s @ 1..=3600) => Ok(Duration::from_secs(s)),
+        Some(s) => {
+            let setting = contract::by_env(env).expect("a contract setting");
+            Err(ConfigError::Invalid(format!("{setting}: {s} seconds: use 1 to 3600")))
+        }
+    }
+}
+
+/// The OpenSearch timeouts (seconds, 1 to 3600 each; defaults `lfm_opensearch::Timeouts`'s).
+fn opensearch_timeouts(connect: Option<u64>, request: Option<u64>, operation: Option<u64>) -> Result<Timeouts, ConfigError> {
+    let defaults = Timeouts::default();
+    Ok(Timeouts {
+        connect: timeout_seconds(contract::ENV_OPENSEARCH_CONNECT_TIMEOUT, connect, defaults.connect)?,
+        attempt: timeout_seconds(contract::ENV_OPENSEARCH_REQUEST_TIMEOUT, request, defaults.attempt)?,
+        overall: timeout_seconds(contract::ENV_OPENSEARCH_OPERATION_TIMEOUT, operation, defaults.overall)?,
     })
 }
 
@@ -421,12 +443,33 @@ mod tests {
         let c = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
         assert_eq!(c.aws_timeouts, lfm_aws::Timeouts::DEFAULT);
         let flags = [&base[..], &["--aws-operation-timeout", "7"]].concat();
-        let file = FileConfig::from_toml("aws_connect_timeout_seconds = 2\naws_operation_timeout_seconds = 9\n").unwrap();
+        let file = FileConfig::from_toml("aws_connect_timeout = 2\naws_operation_timeout = 9\n").unwrap();
         let c = merge(&parse(&flags), file, None, now()).unwrap();
         assert_eq!((c.aws_timeouts.connect.as_secs(), c.aws_timeouts.attempt.as_secs(), c.aws_timeouts.operation.as_secs()), (2, 60, 7));
         let zero = [&base[..], &["--aws-request-timeout", "0"]].concat();
         let e = merge(&parse(&zero), FileConfig::default(), None, now()).unwrap_err().to_string();
-        assert!(e.contains("aws_request_timeout_seconds (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT) must be at least 1 second"), "{e}");
+        assert!(e.contains("aws_request_timeout (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT): 0 seconds: use 1 to 3600"), "{e}");
+    }
+
+    #[test]
+    fn opensearch_timeouts_default_to_the_clients_and_are_bounded() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200"];
+        let config = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!(config.opensearch.timeouts, Timeouts::default());
+        let set: Vec<&str> = base.iter().copied().chain(["--opensearch-connect-timeout=3", "--opensearch-request-timeout=45"]).collect();
+        let file = FileConfig::from_toml("opensearch_request_timeout = 5\nopensearch_operation_timeout = 300\n").unwrap();
+        let timeouts = merge(&parse(&set), file, None, now()).unwrap().opensearch.timeouts;
+        assert_eq!(
+            (timeouts.connect, timeouts.attempt, timeouts.overall),
+            (Duration::from_secs(3), Duration::from_secs(45), Duration::from_secs(300)),
+            "the flag wins over the file"
+        );
+        let zero: Vec<&str> = base.iter().copied().chain(["--opensearch-operation-timeout=0"]).collect();
+        let e = merge(&parse(&zero), FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(
+            e.contains("opensearch_operation_timeout (--opensearch-operation-timeout, LFM_OPENSEARCH_OPERATION_TIMEOUT): 0 seconds: use 1 to 3600"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! [`crate::run_with_limit`] with the invocation's deadline. AWS credentials and endpoints come
 //! from the SDK's chain, which in Lambda means the execution role: with `LFM_OPENSEARCH_AUTH=sigv4`
 //! the same credentials (session token included) sign the OpenSearch requests, for the function's
-//! region unless `LFM_OPENSEARCH_REGION` says otherwise ([`crate::store::opensearch::auth`]).
+//! region unless `LFM_OPENSEARCH_REGION` says otherwise (`lfm_opensearch::sigv4`).
 //!
 //! - `lambda_runtime` (awslabs/aws-lambda-rust-runtime) speaks the Runtime API: next
 //!   invocation, response, function error; [`runtime`] holds what it leaves to us (the

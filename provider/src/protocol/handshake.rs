@@ -41,7 +41,7 @@ pub enum LaunchError {
     )]
     NotLaunchedByTerraform,
     #[error(
-        "Terraform offered plugin protocol versions {offered:?}, but this provider speaks only \
+        "Terraform offered plugin protocol versions {offered}, but this provider speaks only \
          protocol 6. Use Terraform 1.0 or newer."
     )]
     UnsupportedProtocol { offered: String },

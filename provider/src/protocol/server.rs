@@ -65,7 +65,7 @@ pub async fn serve<P: Provider>(provider: P) -> ExitCode {
                 eprintln!("terraform-provider-lfm: a Terraform plugin. Terraform starts it; run it with -debug to attach Terraform to a provider you started yourself.");
                 return ExitCode::SUCCESS;
             }
-            other => eprintln!("terraform-provider-lfm: ignoring unknown argument {other:?}"),
+            other => eprintln!("terraform-provider-lfm: ignoring unknown argument `{other}`"),
         }
     }
     init_logging();

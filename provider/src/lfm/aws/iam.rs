@@ -17,6 +17,23 @@ pub struct RoleState {
     pub trust_policy: String,
     /// The LFM inline policy, decoded; `None` when it was removed.
     pub permissions_policy: Option<String>,
+    /// Policies on the role that are not the LFM inline policy (added outside Terraform).
+    pub extra: ExtraPolicies,
+}
+
+/// What a role carries besides its one managed inline policy: the names of the other inline
+/// policies and the ARNs of the attached managed policies, each sorted. A role that promises
+/// exactly one set of permissions must carry none of these.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExtraPolicies {
+    pub inline_policy_names: Vec<String>,
+    pub attached_policy_arns: Vec<String>,
+}
+
+impl ExtraPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.inline_policy_names.is_empty() && self.attached_policy_arns.is_empty()
+    }
 }
 
 const NOT_FOUND: &str = "NoSuchEntity";
@@ -73,11 +90,73 @@ pub async fn read_role(iam: &Client, name: &str) -> Result<Option<RoleState>, Aw
             }
         }
     };
+    let extra = match extra_policies(iam, name, PERMISSIONS_POLICY_NAME).await {
+        Ok(extra) => extra,
+        Err(e) if e.is(NOT_FOUND) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     Ok(Some(RoleState {
         arn: role.arn().to_owned(),
         trust_policy: role.assume_role_policy_document().map(url_decode).unwrap_or_default(),
         permissions_policy,
+        extra,
     }))
+}
+
+/// The role's inline policies other than `own` and its attached managed policies: one
+/// ListRolePolicies and one ListAttachedRolePolicies (a page holds 100 by default; a role may
+/// have at most 20 managed policies attached, and its inline policies share 10,240
+/// characters, so a second page is practically never needed).
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRolePolicies.html>,
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedRolePolicies.html>,
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
+pub async fn extra_policies(iam: &Client, name: &str, own: &str) -> Result<ExtraPolicies, AwsError> {
+    let mut inline_policy_names: Vec<String> = iam
+        .list_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<String>, _>>()
+        .await
+        .map_err(AwsError::from_sdk)?;
+    inline_policy_names.retain(|p| p != own);
+    inline_policy_names.sort();
+    let attached: Vec<_> = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(AwsError::from_sdk)?;
+    let mut attached_policy_arns: Vec<String> = attached.iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    attached_policy_arns.sort();
+    Ok(ExtraPolicies { inline_policy_names, attached_policy_arns })
+}
+
+/// Delete every inline policy of the role but `own` and detach every managed policy, as
+/// listed now (not as last read): a role that may do exactly what its own policy allows.
+/// Policies already gone are fine.
+pub async fn remove_extra_policies(iam: &Client, name: &str, own: &str) -> Result<(), AwsError> {
+    let extra = extra_policies(iam, name, own).await?;
+    remove_policies(iam, name, &extra).await
+}
+
+/// DeleteRolePolicy for each listed inline policy, DetachRolePolicy for each managed one.
+async fn remove_policies(iam: &Client, name: &str, extra: &ExtraPolicies) -> Result<(), AwsError> {
+    let gone_is_ok = |r: Result<(), AwsError>| match r {
+        Err(e) if e.is(NOT_FOUND) => Ok(()),
+        other => other,
+    };
+    for policy in &extra.inline_policy_names {
+        gone_is_ok(iam.delete_role_policy().role_name(name).policy_name(policy).send().await.map(drop).map_err(AwsError::from_sdk))?;
+    }
+    for arn in &extra.attached_policy_arns {
+        gone_is_ok(iam.detach_role_policy().role_name(name).policy_arn(arn).send().await.map(drop).map_err(AwsError::from_sdk))?;
+    }
+    Ok(())
 }
 
 pub async fn update_trust_policy(iam: &Client, name: &str, trust_policy: &str, policy: RetryPolicy) -> Result<(), AwsError> {
@@ -106,19 +185,10 @@ pub async fn delete_role(iam: &Client, name: &str) -> Result<(), AwsError> {
         Err(e) if e.is(NOT_FOUND) => Ok(()),
         other => other,
     };
-    let inline: Vec<String> = match iam.list_role_policies().role_name(name).into_paginator().items().send().collect().await {
-        Ok(names) => names,
-        Err(e) => return gone_is_ok(Err(AwsError::from_sdk(e))),
-    };
-    for policy in inline {
-        gone_is_ok(iam.delete_role_policy().role_name(name).policy_name(&policy).send().await.map(drop).map_err(AwsError::from_sdk))?;
-    }
-    let attached: Vec<_> = match iam.list_attached_role_policies().role_name(name).into_paginator().items().send().collect().await {
-        Ok(policies) => policies,
-        Err(e) => return gone_is_ok(Err(AwsError::from_sdk(e))),
-    };
-    for policy in attached.iter().filter_map(|p| p.policy_arn()) {
-        gone_is_ok(iam.detach_role_policy().role_name(name).policy_arn(policy).send().await.map(drop).map_err(AwsError::from_sdk))?;
+    // Every policy, the role's own inline one included ("" is no policy name).
+    match extra_policies(iam, name, "").await {
+        Ok(all) => remove_policies(iam, name, &all).await?,
+        Err(e) => return gone_is_ok(Err(e)),
     }
     let profiles: Vec<_> = match iam.list_instance_profiles_for_role().role_name(name).into_paginator().items().send().collect().await {
         Ok(profiles) => profiles,

@@ -4,7 +4,8 @@
 //!   member accounts (`sts:AssumeRole`); [`AwsError`], an AWS error reduced to what a
 //!   diagnostic needs; the partition and role-ARN helpers.
 //! - [`org`]: the organisation (DescribeOrganization) and its accounts (ListAccounts).
-//! - [`iam`]: the monitoring role's IAM operations (create, read, update, delete).
+//! - [`iam`]: the monitoring role's IAM operations (create, read, update, delete), and the
+//!   policies on a role besides its own (listed on read, removed on update).
 //! - [`retry`]: retrying IAM's eventual consistency, bounded in time.
 //! - [`caller`]: the IAM actions the identity Terraform runs as needs (for the docs).
 //!

@@ -18,6 +18,12 @@ pub struct OrganizationAccounts;
 /// `Status` values ACTIVE, SUSPENDED and PENDING_CLOSURE are a subset).
 pub const STATUSES: &[&str] = &["ACTIVE", "SUSPENDED", "PENDING_ACTIVATION", "PENDING_CLOSURE", "CLOSED"];
 
+/// Default of `status`.
+pub const DEFAULT_STATUS: &str = "ACTIVE";
+
+/// Default of `include_management`.
+pub const DEFAULT_INCLUDE_MANAGEMENT: bool = false;
+
 fn account_fields() -> Vec<ObjectField> {
     vec![
         ObjectField::new("id", AttrType::String, "12-digit account ID."),
@@ -51,10 +57,10 @@ impl DataSource<LfmContext> for OrganizationAccounts {
             version: 0,
             block: Block::new("The accounts of the AWS Organization the provider's credentials belong to, e.g. to create an `lfm_monitored_account` in every member account with `for_each = toset(data.lfm_organization_accounts.members.ids)`. Needs organizations:ListAccounts and organizations:DescribeOrganization, which only the management account or a delegated administrator has.")
                 .attr(Attribute::string("id").computed().description("The organisation ID (same as `organization_id`)."))
-                .attr(Attribute::string("status").default(Value::string("ACTIVE")).validate(Validator::OneOf(STATUSES)).description("Only accounts in this state: ACTIVE, SUSPENDED, PENDING_ACTIVATION, PENDING_CLOSURE or CLOSED."))
+                .attr(Attribute::string("status").default(Value::string(DEFAULT_STATUS)).validate(Validator::OneOf(STATUSES)).description("Only accounts in this state: ACTIVE, SUSPENDED, PENDING_ACTIVATION, PENDING_CLOSURE or CLOSED."))
                 .attr(Attribute::set_of("exclude_ids", AttrType::String).optional().validate(Validator::Each(Box::new(validators::ACCOUNT_ID))).description("Account IDs to leave out (e.g. a security or log-archive account)."))
                 .attr(Attribute::string("name_regex").optional().validate(Validator::Custom(valid_regex)).description("Only accounts whose name matches this regular expression (Rust regex syntax; matches anywhere in the name unless anchored with ^ and $)."))
-                .attr(Attribute::bool("include_management").default(Value::Bool(false)).description("Include the organisation's management account, which is usually not monitored like the member accounts. The other filters still apply to it."))
+                .attr(Attribute::bool("include_management").default(Value::Bool(DEFAULT_INCLUDE_MANAGEMENT)).description("Include the organisation's management account, which is usually not monitored like the member accounts. The other filters still apply to it."))
                 .attr(Attribute::string("organization_id").computed().description("ID of the organisation (o-...)."))
                 .attr(Attribute::string("management_account_id").computed().description("ID of the organisation's management account."))
                 .attr(Attribute::list_of("ids", AttrType::String).computed().description("IDs of the selected accounts, sorted: use `toset(...ids)` in `for_each`."))
@@ -108,7 +114,8 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// From the configuration with defaults applied (`status`, `include_management`).
+    /// The configuration decoded once, with the schema's defaults (`status`,
+    /// `include_management`) where the configuration is null.
     pub fn from_config(config: &Value) -> Result<Filter, Diagnostics> {
         let name_regex = match config.get("name_regex").as_str() {
             None => None,
@@ -117,10 +124,10 @@ impl Filter {
             })?),
         };
         Ok(Filter {
-            status: config.get("status").as_str().unwrap_or("ACTIVE").to_owned(),
+            status: config.get("status").as_str().unwrap_or(DEFAULT_STATUS).to_owned(),
             exclude_ids: config.get("exclude_ids").strings(),
             name_regex,
-            include_management: config.get("include_management").as_bool().unwrap_or(false),
+            include_management: config.get("include_management").as_bool().unwrap_or(DEFAULT_INCLUDE_MANAGEMENT),
         })
     }
 

@@ -37,21 +37,37 @@ impl DataSource<LfmContext> for TrustPolicy {
                 return Err(foreign);
             }
         }
+        let inputs = Inputs::decode(config);
         let mut out = config.clone();
-        let organization_id = match config.get("organization_id").as_str() {
-            Some(id) => id.to_owned(),
+        let organization_id = match inputs.organization_id {
+            Some(id) => id,
             None => ctx.organization_id("organization_id").await?,
         };
-        let json = trust_policy(
-            &config.get("monitoring_principal_arns").strings(),
-            Some(&organization_id),
-            config.get("external_id").as_str(),
-        )
-        .to_string();
+        let json = trust_policy(&inputs.monitoring_principal_arns, Some(&organization_id), inputs.external_id.as_deref()).to_string();
         out.set("organization_id", Value::String(organization_id));
         out.set("id", Value::String(content_id(&json)));
         out.set("json", Value::String(json));
         Ok(out)
+    }
+}
+
+/// The data source's configuration, decoded once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inputs {
+    pub monitoring_principal_arns: Vec<String>,
+    /// `None`: the organisation of the provider's credentials.
+    pub organization_id: Option<String>,
+    pub external_id: Option<String>,
+}
+
+impl Inputs {
+    /// From the configuration (known when Terraform reads a data source).
+    pub fn decode(config: &Value) -> Inputs {
+        Inputs {
+            monitoring_principal_arns: config.get("monitoring_principal_arns").strings(),
+            organization_id: config.get("organization_id").as_str().map(str::to_owned),
+            external_id: config.get("external_id").as_str().map(str::to_owned),
+        }
     }
 }
 

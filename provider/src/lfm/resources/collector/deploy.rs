@@ -82,6 +82,7 @@ async fn ensure_role(aws: &Aws, d: &Desired<'_>) -> Result<String, StepError> {
         .send()
         .await
         .map_err(AwsError::from_sdk);
+    let fresh = created.is_ok();
     let arn = match created {
         Ok(out) => out.role().map(|r| r.arn().to_owned()).unwrap_or_default(),
         Err(e) if e.is("EntityAlreadyExists") => {
@@ -139,6 +140,12 @@ async fn ensure_role(aws: &Aws, d: &Desired<'_>) -> Result<String, StepError> {
     )
     .await
     .at("put the execution role's policy")?;
+    if !fresh {
+        // A role of ours from before: policies added outside Terraform are drift.
+        crate::lfm::aws::iam::remove_extra_policies(&iam, &d.names.role, POLICY_NAME)
+            .await
+            .at("remove the policies added outside Terraform from the execution role")?;
+    }
     Ok(arn)
 }
 
@@ -471,6 +478,9 @@ pub async fn read(aws: &Aws, names: &Names) -> Result<Option<Facts>, StepError> 
     )
     .at("read the execution role's policy")?
     .map(|p| url_decode(p.policy_document()));
+    let extra_policies = gone(crate::lfm::aws::iam::extra_policies(&aws.iam(), &names.role, POLICY_NAME).await)
+        .at("list the execution role's policies")?
+        .unwrap_or_default();
     let events = aws.events();
     let rule = gone(
         events
@@ -544,6 +554,7 @@ pub async fn read(aws: &Aws, names: &Names) -> Result<Option<Facts>, StepError> 
     Ok(Some(Facts {
         function,
         policy,
+        extra_policies,
         rule,
         target_arn,
         permission_source_arn,

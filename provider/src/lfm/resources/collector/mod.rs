@@ -31,7 +31,7 @@ pub mod validators;
 mod tests;
 
 use self::deploy::{Desired, StepError};
-use self::model::{Names, ATTRIBUTES};
+use self::model::{names, Names, Settings, ATTRIBUTES};
 use crate::lfm::validators::{ACCOUNT_ID, ARN, IAM_ROLE_NAME, REGION};
 use crate::lfm::LfmContext;
 use crate::framework::{
@@ -39,7 +39,6 @@ use crate::framework::{
 };
 use async_trait::async_trait;
 use lfm_schema::iam::DEFAULT_ROLE_NAME;
-use std::time::Duration;
 
 pub struct Collector;
 
@@ -57,12 +56,12 @@ impl Resource<LfmContext> for Collector {
             .attr(Attribute::string("name").default(Value::string(model::DEFAULT_NAME)).force_new().validate(Validator::Custom(validators::valid_name)).description("Name of the function; also of its execution role, and of the EventBridge rule `<name>-schedule` and log group `/aws/lambda/<name>`."))
             .attr(Attribute::string("package_path").required().description("Path of the collector's zip (a `bootstrap` executable at the top, built by `scripts/package-collector --arch <architecture>`). Read at plan time: its hash is `package_sha256`."))
             .attr(Attribute::string("package_sha256").computed().description("Base64 SHA-256 of the package (Lambda's CodeSha256): computed from the file at plan time, read from Lambda on refresh; a rebuilt zip or code changed outside Terraform plans an update."))
-            .attr(Attribute::string("architecture").default(Value::string("arm64")).validate(Validator::OneOf(ARCHITECTURES)).description("Instruction set of the function; must match the package's build."))
-            .attr(Attribute::number("memory_mb").default(Value::Number(256.0)).validate(Validator::IntRange { min: 128, max: 10240 }).description("Memory of the function in MB (128 to 10240)."))
-            .attr(Attribute::number("timeout_s").default(Value::Number(300.0)).validate(Validator::IntRange { min: 1, max: 900 }).description("Timeout of one run in seconds (at most 900, Lambda's limit)."))
-            .attr(Attribute::string("schedule_expression").default(Value::string(model::DEFAULT_SCHEDULE)).validate(Validator::Custom(validators::valid_schedule)).description("EventBridge schedule: rate(...) or cron(...)."))
+            .attr(Attribute::string("architecture").default(Value::string(model::DEFAULT_ARCHITECTURE)).validate(Validator::OneOf(ARCHITECTURES)).description("Instruction set of the function; must match the package's build."))
+            .attr(Attribute::number("memory_mb").default(Value::Number(model::DEFAULT_MEMORY_MB as f64)).validate(Validator::IntRange { min: 128, max: 10240 }).description("Memory of the function in MB (128 to 10240)."))
+            .attr(Attribute::number("timeout_s").default(Value::Number(model::DEFAULT_TIMEOUT_S as f64)).validate(Validator::IntRange { min: 1, max: 900 }).description("Timeout of one run in seconds (at most 900, Lambda's limit)."))
+            .attr(Attribute::string("schedule_expression").default(Value::string(model::DEFAULT_SCHEDULE)).validate(Validator::Custom(validators::valid_schedule)).description("EventBridge schedule: rate(...) or cron(...); a cron expression has 6 fields and ? in exactly one of day-of-month and day-of-week, as EventBridge requires."))
             .attr(Attribute::bool("enabled").default(Value::Bool(true)).description("Whether the schedule rule is enabled."))
-            .attr(Attribute::list_of("monitored_account_ids", AttrType::String).required().validate(Validator::Each(Box::new(ACCOUNT_ID))).validate(Validator::Custom(validators::non_empty_list)).description("Member accounts to collect from (LFM_ACCOUNTS); the execution role may assume only their monitoring role."))
+            .attr(Attribute::list_of("monitored_account_ids", AttrType::String).required().validate(Validator::Each(Box::new(ACCOUNT_ID))).validate(Validator::Custom(validators::non_empty_list)).validate(Validator::Custom(validators::unique_account_ids)).description("Member accounts to collect from (LFM_ACCOUNTS); the execution role may assume only their monitoring role."))
             .attr(Attribute::string("role_name").default(Value::string(DEFAULT_ROLE_NAME)).validate(IAM_ROLE_NAME).description("Name of the monitoring role in each member account (LFM_ROLE_NAME), as made by lfm_monitored_account."))
             .attr(Attribute::string("external_id").optional().sensitive().description("sts:ExternalId the monitoring roles require (LFM_EXTERNAL_ID; stored in the function's environment)."))
             .attr(Attribute::list_of("regions", AttrType::String).required().validate(Validator::Each(Box::new(REGION))).validate(Validator::Custom(validators::non_empty_list)).description("Regions to collect from in every account (LFM_REGIONS)."))
@@ -74,13 +73,15 @@ impl Resource<LfmContext> for Collector {
             .attr(Attribute::string("opensearch_sigv4_service").optional().validate(Validator::OneOf(validators::SIGV4_SERVICES)).description("With opensearch_auth = \"sigv4\": \"es\" for an Amazon OpenSearch Service domain (the default) or \"aoss\" for an OpenSearch Serverless collection (LFM_OPENSEARCH_SIGV4_SERVICE)."))
             .attr(Attribute::string("index_prefix").default(Value::string(model::DEFAULT_INDEX_PREFIX)).validate(Validator::Custom(crate::lfm::contract::index_prefix)).description("Prefix of every index the collector writes (LFM_INDEX_PREFIX): OpenSearch's index-name rules (lowercase; letters, digits, '.', '-' and '_'; not beginning with '-', '_', '+' or '.'; at most 236 bytes), the same as lfm_dashboard_bundle's and the collector's."))
             .attr(Attribute::map_of("extra_environment", AttrType::String).optional().validate(Validator::Custom(validators::valid_extra_environment)).description("More environment variables for the collector (e.g. LFM_SETTLE, LFM_BACKFILL, RUST_LOG). Keys reserved by the Lambda runtime (AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_LAMBDA_*, _HANDLER, TZ, ...) and the LFM_* keys set from other attributes are rejected at plan time."))
-            .attr(Attribute::number("log_retention_days").default(Value::Number(30.0)).validate(Validator::Custom(validators::valid_retention)).description("Retention of the log group /aws/lambda/<name>, in days."))
-            .attr(Attribute::number("role_propagation_timeout_s").default(Value::Number(120.0)).validate(Validator::IntRange { min: 0, max: 900 }).description("How long create/update retry while Lambda says the new execution role \"cannot be assumed\" (IAM propagation takes seconds, sometimes longer), with exponential backoff."))
+            .attr(Attribute::number("log_retention_days").default(Value::Number(model::DEFAULT_LOG_RETENTION_DAYS as f64)).validate(Validator::Custom(validators::valid_retention)).description("Retention of the log group /aws/lambda/<name>, in days."))
+            .attr(Attribute::number("role_propagation_timeout_s").default(Value::Number(model::DEFAULT_ROLE_PROPAGATION_TIMEOUT_S as f64)).validate(Validator::IntRange { min: 0, max: 900 }).description("How long create/update retry while Lambda says the new execution role \"cannot be assumed\" (IAM propagation takes seconds, sometimes longer), with exponential backoff."))
             .attr(Attribute::string("function_arn").computed().description("ARN of the function."))
             .attr(Attribute::string("role_arn").computed().description("ARN of the execution role: give it to lfm_monitored_account's monitoring_principal_arns."))
             .attr(Attribute::string("rule_arn").computed().description("ARN of the EventBridge schedule rule (null when it was deleted outside Terraform)."))
             .attr(Attribute::string("log_group_name").computed().description("The function's log group (null when it was deleted outside Terraform)."))
             .attr(Attribute::string("policy_json").computed().description("The execution role's inline policy as IAM holds it (a change outside Terraform shows as a diff)."))
+            .attr(Attribute::list_of("extra_inline_policy_names", AttrType::String).computed().description("Inline policies on the execution role other than lfm_collector's, as IAM holds them. The role may do exactly what its own policy allows, so this is always planned empty: a policy added outside Terraform shows as a diff, and apply deletes it."))
+            .attr(Attribute::list_of("extra_attached_policy_arns", AttrType::String).computed().description("ARNs of managed policies attached to the execution role, as IAM holds them. Always planned empty: a policy attached outside Terraform shows as a diff, and apply detaches it."))
             .attr(Attribute::map_of("environment", AttrType::String).computed().sensitive().description("The function's environment as Lambda holds it (sensitive: it carries the password)."))
             .attr(Attribute::string("schedule_target_arn").computed().description("What the rule's target invokes: the function ARN, or null when the target was removed outside Terraform."))
             .attr(Attribute::string("invoke_permission_source_arn").computed().description("The rule ARN the function's invoke permission names, or null when the permission was removed outside Terraform."))
@@ -178,18 +179,19 @@ impl Collector {
         creating: bool,
     ) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
-        let names = names(planned)?;
+        let settings = Settings::decode(planned)?;
+        let names = &settings.names;
         let home = deploy::home(aws).await.map_err(|e| {
             Diagnostics::error(
                 "Cannot read the caller identity",
                 format!("{e}."),
             )
         })?;
-        let path = planned.get("package_path").as_str().unwrap_or_default();
-        let package = package::read_package(path, planned.get("architecture").as_str())?;
+        let path = &settings.package_path;
+        let package = package::read_package(path, Some(&settings.architecture))?;
         let sha = package::package_sha256(&package);
-        if let Some(planned_sha) = planned.get("package_sha256").as_str() {
-            if planned_sha != sha {
+        if let Some(planned_sha) = &settings.package_sha256 {
+            if *planned_sha != sha {
                 return Err(Diagnostics::attribute_error(
                     AttrPath::attr("package_path"),
                     format!("The collector package {path} changed after the plan"),
@@ -197,43 +199,25 @@ impl Collector {
                 ));
             }
         }
-        let int = |a: &str, default: i64| planned.get(a).as_i64().unwrap_or(default);
-        let environment = environment::desired_environment(planned).ok_or_else(|| {
-            Diagnostics::error(
-                "Collector inputs still unknown at apply",
-                "This is a provider bug.",
-            )
-        })?;
-        let policy = policy::desired_policy(planned, &home).ok_or_else(|| {
-            Diagnostics::error(
-                "Collector inputs still unknown at apply",
-                "This is a provider bug.",
-            )
-        })?;
         let desired = Desired {
             names: names.clone(),
             package: Some(package),
-            architecture: planned.get("architecture").as_str().unwrap_or("arm64"),
-            memory_mb: int("memory_mb", 256) as i32,
-            timeout_s: int("timeout_s", 300) as i32,
-            environment,
-            policy,
-            schedule: planned
-                .get("schedule_expression")
-                .as_str()
-                .unwrap_or(model::DEFAULT_SCHEDULE),
-            enabled: planned.get("enabled").as_bool().unwrap_or(true),
-            log_retention_days: int("log_retention_days", 30) as i32,
-            role_propagation: Duration::from_secs(
-                int("role_propagation_timeout_s", 120).max(0) as u64
-            ),
+            architecture: &settings.architecture,
+            memory_mb: settings.memory_mb,
+            timeout_s: settings.timeout_s,
+            environment: settings.environment.clone(),
+            policy: settings.policy(&home),
+            schedule: &settings.schedule_expression,
+            enabled: settings.enabled,
+            log_retention_days: settings.log_retention_days,
+            role_propagation: settings.role_propagation_timeout,
         };
         deploy::apply(aws, &desired, creating)
             .await
-            .map_err(|e| step_error(&names, e))?;
-        let facts = deploy::read(aws, &names)
+            .map_err(|e| step_error(names, e))?;
+        let facts = deploy::read(aws, names)
             .await
-            .map_err(|e| step_error(&names, e))?
+            .map_err(|e| step_error(names, e))?
             .ok_or_else(|| {
                 Diagnostics::error(
                     format!(
@@ -254,20 +238,6 @@ impl Collector {
         }
         Ok(state)
     }
-}
-
-fn names(v: &Value) -> Result<Names, Diagnostics> {
-    v.get("name")
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(Names::new)
-        .ok_or_else(|| {
-            Diagnostics::attribute_error(
-                AttrPath::attr("name"),
-                "name is not known",
-                "lfm_collector needs a known function name.",
-            )
-        })
 }
 
 /// A failed AWS step as a diagnostic: what failed, AWS's answer, and what to do.

@@ -1,13 +1,16 @@
 //! The core of `lfm_collector`'s pure logic: its attributes, defaults, the names and ARNs of
-//! everything it makes, and the plan. No AWS calls here, so all of it is unit-tested (see
+//! everything it makes, the plan, and [`Settings`], the plan decoded once for apply. No AWS calls here, so all of it is unit-tested (see
 //! `tests.rs`). Beside it: [`super::validators`] (plan-time checks), [`super::environment`]
 //! (the `LFM_*` contract with the collector), [`super::policy`] (IAM documents),
 //! [`super::package`] (reading and checking the zip), [`super::state`] (state from AWS).
 
 use super::environment::{desired_environment, environment_value};
-use super::policy::desired_policy;
-use crate::framework::Value;
-use crate::lfm::resources::monitored_account::model::keep_equivalent;
+use super::policy::{desired_policy, policy_document};
+use crate::framework::{AttrPath, Diagnostics, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use crate::lfm::aws::iam::ExtraPolicies;
+use crate::lfm::resources::monitored_account::model::{keep_equivalent, set_extra_policies};
 
 /// Every attribute of the resource, in schema order (state objects carry all of them).
 pub const ATTRIBUTES: &[&str] = &[
@@ -39,6 +42,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "rule_arn",
     "log_group_name",
     "policy_json",
+    "extra_inline_policy_names",
+    "extra_attached_policy_arns",
     "environment",
     "schedule_target_arn",
     "invoke_permission_source_arn",
@@ -48,6 +53,16 @@ pub const ATTRIBUTES: &[&str] = &[
 pub const DEFAULT_NAME: &str = "lfm-collector";
 
 pub const DEFAULT_SCHEDULE: &str = "rate(5 minutes)";
+
+pub const DEFAULT_ARCHITECTURE: &str = "arm64";
+
+pub const DEFAULT_MEMORY_MB: i64 = 256;
+
+pub const DEFAULT_TIMEOUT_S: i64 = 300;
+
+pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
+
+pub const DEFAULT_ROLE_PROPAGATION_TIMEOUT_S: i64 = 120;
 
 pub use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
 
@@ -108,6 +123,72 @@ impl Names {
     }
 }
 
+/// What create and update write, decoded once from the plan. Defaults are applied here and
+/// only here where an attribute is null; the schema plans the same constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub names: Names,
+    pub package_path: String,
+    /// The package hash the plan was made for (`None`: not planned yet).
+    pub package_sha256: Option<String>,
+    pub architecture: String,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub schedule_expression: String,
+    pub enabled: bool,
+    pub log_retention_days: i32,
+    pub role_propagation_timeout: Duration,
+    /// The function's environment (`LFM_*` from the attributes, plus `extra_environment`).
+    pub environment: BTreeMap<String, String>,
+    /// What the execution role's policy is made of.
+    pub monitored_account_ids: Vec<String>,
+    pub role_name: String,
+    pub opensearch_domain_arn: Option<String>,
+}
+
+impl Settings {
+    /// From a plan whose inputs are known (they are at apply).
+    pub fn decode(v: &Value) -> Result<Settings, Diagnostics> {
+        let names = names(v)?;
+        let unknown = || Diagnostics::error("Collector inputs still unknown at apply", "This is a provider bug.");
+        let environment = desired_environment(v).ok_or_else(unknown)?;
+        let (ids, domain) = (v.get("monitored_account_ids"), v.get("opensearch_domain_arn"));
+        if ids.contains_unknown() || domain.is_unknown() || v.get("role_name").is_unknown() {
+            return Err(unknown());
+        }
+        let int = |a: &str, default: i64| v.get(a).as_i64().unwrap_or(default);
+        let text = |a: &str, default: &str| v.get(a).as_str().unwrap_or(default).to_owned();
+        Ok(Settings {
+            names,
+            package_path: text("package_path", ""),
+            package_sha256: v.get("package_sha256").as_str().map(str::to_owned),
+            architecture: text("architecture", DEFAULT_ARCHITECTURE),
+            memory_mb: int("memory_mb", DEFAULT_MEMORY_MB) as i32,
+            timeout_s: int("timeout_s", DEFAULT_TIMEOUT_S) as i32,
+            schedule_expression: text("schedule_expression", DEFAULT_SCHEDULE),
+            enabled: v.get("enabled").as_bool().unwrap_or(true),
+            log_retention_days: int("log_retention_days", DEFAULT_LOG_RETENTION_DAYS) as i32,
+            role_propagation_timeout: Duration::from_secs(int("role_propagation_timeout_s", DEFAULT_ROLE_PROPAGATION_TIMEOUT_S).max(0) as u64),
+            environment,
+            monitored_account_ids: ids.strings(),
+            role_name: text("role_name", lfm_schema::iam::DEFAULT_ROLE_NAME),
+            opensearch_domain_arn: domain.as_str().map(str::to_owned),
+        })
+    }
+
+    /// The execution role's inline policy.
+    pub fn policy(&self, home: &Home) -> String {
+        policy_document(&self.monitored_account_ids, &self.role_name, self.opensearch_domain_arn.as_deref(), &self.names, home)
+    }
+}
+
+/// The names of everything the resource makes, from `name` (all read and delete need).
+pub fn names(v: &Value) -> Result<Names, Diagnostics> {
+    v.get("name").as_str().filter(|s| !s.is_empty()).map(Names::new).ok_or_else(|| {
+        Diagnostics::attribute_error(AttrPath::attr("name"), "name is not known", "lfm_collector needs a known function name.")
+    })
+}
+
 /// Fill the computed attributes of a plan. `package_sha256` is the hash of the file at
 /// `package_path` (`None`: the path is not known yet); `home` the provider's partition,
 /// account and region (`None`: the provider is not configured yet).
@@ -136,6 +217,8 @@ pub fn plan(
             None => Value::Unknown,
         },
     );
+    // The execution role may do exactly what its policy allows: anything else is removed.
+    set_extra_policies(&mut planned, &ExtraPolicies::default());
     let name = planned.get("name").as_str().map(Names::new);
     planned.set(
         "id",

@@ -15,6 +15,7 @@ pub const POLICY_NAME: &str = "LfmCollectorPolicy";
 /// (retention drops old daily indices). An OpenSearch Serverless collection ARN (`aoss`) gets
 /// `aoss:APIAccessAll`, the one IAM action for its data plane (what it may do inside the
 /// collection is then the collection's data access policy).
+/// Of a plan: `None` while an input is unknown (at apply, [`super::model::Settings::policy`]).
 pub fn desired_policy(v: &Value, home: &Home) -> Option<String> {
     let (ids, role, domain, name) = (
         v.get("monitored_account_ids"),
@@ -25,10 +26,12 @@ pub fn desired_policy(v: &Value, home: &Home) -> Option<String> {
     if ids.contains_unknown() || role.is_unknown() || domain.is_unknown() || name.is_unknown() {
         return None;
     }
-    let names = Names::new(name.as_str()?);
-    let role_name = role.as_str()?;
-    let roles: Vec<String> = ids
-        .strings()
+    Some(policy_document(&ids.strings(), role.as_str()?, domain.as_str(), &Names::new(name.as_str()?), home))
+}
+
+/// The execution role's inline policy from its inputs.
+pub fn policy_document(account_ids: &[String], role_name: &str, domain: Option<&str>, names: &Names, home: &Home) -> String {
+    let roles: Vec<String> = account_ids
         .iter()
         .map(|a| format!("arn:{}:iam::{a}:role/{role_name}", home.partition))
         .collect();
@@ -39,7 +42,7 @@ pub fn desired_policy(v: &Value, home: &Home) -> Option<String> {
                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                "Resource": [log_group.clone(), format!("{log_group}:log-stream:*")]}),
     ];
-    if let Some(domain) = domain.as_str() {
+    if let Some(domain) = domain {
         let domain = domain.trim_end_matches("/*").trim_end_matches('/');
         if domain.split(':').nth(2) == Some("aoss") {
             statements.push(json!({"Sid": "OpenSearchHttp", "Effect": "Allow",
@@ -50,7 +53,7 @@ pub fn desired_policy(v: &Value, home: &Home) -> Option<String> {
                 "Resource": [domain, format!("{domain}/*")]}));
         }
     }
-    Some(json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
 /// Who may assume the execution role: the Lambda service.

@@ -7,7 +7,8 @@ use super::model::ATTRIBUTES;
 use super::policy::domain_from_policy;
 use super::validators::valid_name;
 use crate::framework::{Diagnostics, Value};
-use crate::lfm::resources::monitored_account::model::keep_equivalent;
+use crate::lfm::aws::iam::ExtraPolicies;
+use crate::lfm::resources::monitored_account::model::{keep_equivalent, set_extra_policies};
 use lfm_schema::contract;
 use std::collections::BTreeMap;
 
@@ -31,6 +32,8 @@ pub struct Facts {
     pub function: FunctionFacts,
     /// The execution role's inline policy, decoded.
     pub policy: Option<String>,
+    /// Policies on the execution role besides its own (added outside Terraform).
+    pub extra_policies: ExtraPolicies,
     /// (ARN, schedule expression, enabled) of the rule.
     pub rule: Option<(String, String, bool)>,
     /// ARN of the rule's target with ID [`TARGET_ID`].
@@ -82,6 +85,7 @@ pub fn refreshed_state(current: &Value, facts: &Facts) -> Value {
             None => Value::Null,
         },
     );
+    set_extra_policies(&mut state, &facts.extra_policies);
     match &facts.rule {
         Some((arn, schedule, enabled)) => {
             state.set("rule_arn", Value::string(arn));
@@ -154,7 +158,7 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
         Value::opt_string(facts.policy.as_deref().and_then(domain_from_policy)),
     );
     if state.get("role_propagation_timeout_s").is_null() {
-        state.set("role_propagation_timeout_s", Value::Number(120.0));
+        state.set("role_propagation_timeout_s", Value::Number(super::model::DEFAULT_ROLE_PROPAGATION_TIMEOUT_S as f64));
     }
 }
 
@@ -162,7 +166,7 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
 pub fn import_state(name: &str) -> Result<Value, Diagnostics> {
     if valid_name(&Value::string(name)).is_err() {
         return Err(Diagnostics::error(
-            format!("Invalid import ID {name:?} for lfm_collector"),
+            format!("Invalid import ID {} for lfm_collector", crate::protocol::hcl::render(&Value::string(name))),
             "The import ID is the collector's function name (1 to 55 letters, digits, - or _), e.g. `terraform import lfm_collector.this lfm-collector`.",
         ));
     }

@@ -227,6 +227,52 @@ fn schedules_follow_eventbridge_syntax() {
 }
 
 #[test]
+fn cron_needs_a_question_mark_in_exactly_one_day_field() {
+    for ok in ["cron(0 6 ? * MON-FRI *)", "cron(15 10 1 * ? *)", "cron(0/15 * ? * * *)"] {
+        assert!(valid_schedule(&Value::string(ok)).is_ok(), "{ok}");
+    }
+    let err = valid_schedule(&Value::string("cron(* * * * * *)")).unwrap_err();
+    assert_eq!(
+        err,
+        "must have ? in exactly one of day-of-month (3rd field, here *) and day-of-week (5th field, here *): EventBridge refuses a cron expression that sets both or neither. Put ? in the one you do not use; e.g. \"cron(0/5 * * * ? *)\" (every 5 minutes) or \"cron(0 6 ? * MON-FRI *)\" (weekdays at 06:00 UTC); see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html"
+    );
+    for bad in ["cron(0 6 ? * ? *)", "cron(0 6 1 * MON *)"] {
+        assert!(valid_schedule(&Value::string(bad)).unwrap_err().contains("exactly one of day-of-month"), "{bad}");
+    }
+    for bad in ["cron(? 6 1 * ? *)", "cron(0 6 1? * ? *)"] {
+        assert!(valid_schedule(&Value::string(bad)).unwrap_err().contains("? only as a whole"), "{bad}");
+    }
+    let err = valid_schedule(&Value::string("cron(0 6 * * ?)")).unwrap_err();
+    assert!(err.contains("this cron expression has 5 fields"), "{err}");
+}
+
+#[test]
+fn account_ids_are_listed_once() {
+    assert!(unique_account_ids(&Value::string_list(["111122223333", "444455556666"])).is_ok());
+    let err = unique_account_ids(&Value::string_list(["111122223333", "444455556666", "111122223333", "111122223333"])).unwrap_err();
+    assert_eq!(
+        err,
+        "must list each account once; \"111122223333\" appears more than once. Remove the repeated entries (with a computed list, wrap it in distinct(...))."
+    );
+    let mut c = config();
+    c.set("monitored_account_ids", Value::string_list(["111122223333", "111122223333"]));
+    let diags = crate::protocol::validate::validate_config(&Collector.schema().block, &c);
+    let d = &diags.0[0];
+    assert_eq!(d.attribute, Some(crate::framework::AttrPath::attr("monitored_account_ids")));
+    assert!(d.summary.starts_with("Invalid value for \"monitored_account_ids\": must list each account once"), "{}", d.summary);
+    assert_eq!(d.detail, "Got [\"111122223333\", \"111122223333\"].");
+}
+
+#[test]
+fn messages_print_values_as_hcl() {
+    let err = valid_retention(&Value::Number(2.0)).unwrap_err();
+    assert!(err.ends_with("accepts: 1, 3, 5, 6, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"), "{err}");
+    let bad_key = Value::Map([("1X".to_owned(), Value::string("v"))].into_iter().collect());
+    let err = valid_extra_environment(&bad_key).unwrap_err();
+    assert!(err.starts_with("must not use the key \"1X\": Lambda"), "{err}");
+}
+
+#[test]
 fn names_and_arns_follow_from_the_name() {
     let n = Names::new("lfm-collector");
     assert_eq!(n.rule, "lfm-collector-schedule");
@@ -354,6 +400,7 @@ fn facts_for(state: &Value) -> Facts {
             environment: desired_environment(state).unwrap(),
         },
         policy: Some(url_decode(state.get("policy_json").as_str().unwrap())),
+        extra_policies: Default::default(),
         rule: Some((
             state.get("rule_arn").as_str().unwrap().into(),
             "rate(5 minutes)".into(),
@@ -390,13 +437,16 @@ fn read_of_an_unchanged_function_plans_nothing_and_drift_plans_an_update() {
             .into(),
     );
     drifted.function.memory_mb = 1024;
+    drifted.extra_policies.attached_policy_arns = vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()];
     let read = refreshed_state(&applied, &drifted);
     assert!(read.get("schedule_target_arn").is_null());
+    assert_eq!(read.get("extra_attached_policy_arns").strings(), ["arn:aws:iam::aws:policy/AdministratorAccess"]);
     assert_eq!(read.get("memory_mb").as_i64(), Some(1024));
     let mut proposed = read.clone();
     proposed.set("memory_mb", Value::Number(256.0)); // Terraform proposes the configured value
     let p = plan(proposed, Some(&read), Some("SHA".into()), Some(&home()));
     assert_eq!(p.get("schedule_target_arn"), applied.get("function_arn"));
+    assert_eq!(p.get("extra_attached_policy_arns"), &Value::List(vec![]), "a policy attached outside Terraform is removed");
     assert!(policies_equivalent(
         p.get("policy_json").as_str().unwrap(),
         applied.get("policy_json").as_str().unwrap()
@@ -645,4 +695,35 @@ fn environment_names_are_the_contracts() {
         assert!(ATTRIBUTES.contains(attr), "{attr}");
     }
     assert_eq!(env[contract::ENV_ACCOUNTS].split(',').count(), all.get("monitored_account_ids").strings().len());
+}
+
+#[test]
+fn settings_are_decoded_once_with_the_schemas_defaults() {
+    let planned = plan(config(), None, Some("SHA".into()), Some(&home()));
+    let s = Settings::decode(&planned).unwrap();
+    assert_eq!(s.names, Names::new("lfm-collector"));
+    assert_eq!((s.memory_mb, s.timeout_s, s.log_retention_days), (256, 300, 30));
+    assert_eq!(s.role_propagation_timeout, std::time::Duration::from_secs(120));
+    assert_eq!(s.package_sha256.as_deref(), Some("SHA"));
+    assert_eq!(Some(s.environment.clone()), desired_environment(&planned));
+    assert_eq!(Some(s.policy(&home())), desired_policy(&planned, &home()));
+    // Null attributes (an import) take the same defaults the schema plans.
+    let mut sparse = planned.clone();
+    for attr in ["architecture", "memory_mb", "timeout_s", "schedule_expression", "enabled", "log_retention_days", "role_propagation_timeout_s"] {
+        sparse.set(attr, Value::Null);
+    }
+    let d = Settings::decode(&sparse).unwrap();
+    assert_eq!(d, Settings { environment: d.environment.clone(), ..s });
+    let defaults: std::collections::BTreeMap<_, _> = Collector
+        .schema()
+        .block
+        .attributes
+        .into_iter()
+        .filter_map(|a| a.default.map(|v| (a.name, v)))
+        .collect();
+    assert_eq!(defaults["memory_mb"].as_i64(), Some(DEFAULT_MEMORY_MB));
+    assert_eq!(defaults["architecture"].as_str(), Some(DEFAULT_ARCHITECTURE));
+    let mut unknown = planned;
+    unknown.set("regions", Value::Unknown);
+    assert!(Settings::decode(&unknown).is_err());
 }

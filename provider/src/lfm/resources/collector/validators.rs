@@ -5,6 +5,7 @@
 
 use super::environment::{MANAGED_KEYS, RESERVED_KEYS};
 use crate::framework::{AttrPath, Diagnostics, Value};
+use crate::protocol::hcl::render;
 
 /// `opensearch_auth` values (the collector's `LFM_OPENSEARCH_AUTH`).
 pub const OPENSEARCH_AUTH: &[&str] = lfm_schema::contract::opensearch_auth::AUTH_VALUES;
@@ -49,7 +50,9 @@ pub fn validate_opensearch_auth(config: &Value) -> Diagnostics {
                 let arn_service = arn.split(':').nth(2).unwrap_or_default();
                 if arn_service != service {
                     error("opensearch_domain_arn", "OpenSearch ARN and SigV4 service disagree", format!(
-                        "opensearch_sigv4_service is {service:?} but opensearch_domain_arn is an {arn_service:?} ARN ({arn}). Use an es domain ARN (arn:aws:es:REGION:ACCOUNT:domain/NAME) with \"es\", or a collection ARN (arn:aws:aoss:REGION:ACCOUNT:collection/ID) with \"aoss\"."
+                        "opensearch_sigv4_service is {} but opensearch_domain_arn is an {} ARN ({arn}). Use an es domain ARN (arn:aws:es:REGION:ACCOUNT:domain/NAME) with \"es\", or a collection ARN (arn:aws:aoss:REGION:ACCOUNT:collection/ID) with \"aoss\".",
+                        render(&Value::string(service)),
+                        render(&Value::string(arn_service)),
                     ));
                 }
             }
@@ -90,28 +93,67 @@ pub fn valid_name(v: &Value) -> Result<(), String> {
     }
 }
 
-/// EventBridge schedule syntax: `rate(N unit)` or `cron(6 fields)`.
+/// EventBridge schedule syntax: `rate(N unit)` or `cron(6 fields)` with `?` in exactly one of
+/// day-of-month and day-of-week. EventBridge's rules
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html>):
+/// a rate's value is a positive integer, its unit singular for 1 (`minute`, `hour`, `day`) and
+/// plural above; a cron expression has six fields (minutes, hours, day-of-month, month,
+/// day-of-week, year), and "you can't specify the Day-of-month and Day-of-week fields in the
+/// same cron expression. If you specify a value or a * (asterisk) in one of the fields, you
+/// must use a ? (question mark) in the other."
 pub fn valid_schedule(v: &Value) -> Result<(), String> {
+    const SYNTAX: &str = "an EventBridge schedule: rate(1 minute), rate(N minutes|hours|days) with N > 1, or cron(MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR), e.g. \"rate(5 minutes)\" or \"cron(0/5 * * * ? *)\"";
+    const EXAMPLES: &str = "e.g. \"cron(0/5 * * * ? *)\" (every 5 minutes) or \"cron(0 6 ? * MON-FRI *)\" (weekdays at 06:00 UTC); see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html";
     let s = v.as_str().unwrap_or_default();
     let rate = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')'));
     let cron = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')'));
-    let ok = match (rate, cron) {
-        (Some(r), _) => match r.split_once(' ') {
+    if let Some(r) = rate {
+        let ok = match r.split_once(' ') {
             Some((n, unit)) => match n.parse::<u32>() {
                 Ok(1) => ["minute", "hour", "day"].contains(&unit),
                 Ok(n) if n > 1 => ["minutes", "hours", "days"].contains(&unit),
                 _ => false,
             },
             None => false,
-        },
-        (None, Some(c)) => c.split_whitespace().count() == 6,
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err("an EventBridge schedule: rate(1 minute), rate(N minutes|hours|days) with N > 1, or cron(MIN HOUR DOM MONTH DOW YEAR), e.g. \"rate(5 minutes)\" or \"cron(0/5 * * * ? *)\"".into())
+        };
+        return if ok { Ok(()) } else { Err(SYNTAX.into()) };
     }
+    let Some(c) = cron else { return Err(SYNTAX.into()) };
+    let fields: Vec<&str> = c.split_whitespace().collect();
+    if fields.len() != 6 {
+        return Err(format!("{SYNTAX}; this cron expression has {} fields, EventBridge's have 6", fields.len()));
+    }
+    let (day_of_month, day_of_week) = (fields[2], fields[4]);
+    if (day_of_month == "?") == (day_of_week == "?") {
+        return Err(format!(
+            "must have ? in exactly one of day-of-month (3rd field, here {day_of_month}) and day-of-week (5th field, here {day_of_week}): EventBridge refuses a cron expression that sets both or neither. Put ? in the one you do not use; {EXAMPLES}"
+        ));
+    }
+    if let Some(i) = (0..fields.len()).find(|&i| fields[i].contains('?') && (fields[i] != "?" || (i != 2 && i != 4))) {
+        return Err(format!("must use ? only as a whole day-of-month or day-of-week field, not in field {} ({}); {EXAMPLES}", i + 1, fields[i]));
+    }
+    Ok(())
+}
+
+/// `monitored_account_ids`: each account once (a repeated ID would be collected twice and
+/// listed twice in the execution role's policy).
+pub fn unique_account_ids(v: &Value) -> Result<(), String> {
+    let ids = v.elements();
+    let mut repeated: Vec<&str> = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id.as_str() else { continue };
+        if ids[..i].iter().any(|earlier| earlier.as_str() == Some(id)) && !repeated.contains(&id) {
+            repeated.push(id);
+        }
+    }
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    let listed = repeated.iter().map(|id| render(&Value::string(*id))).collect::<Vec<_>>().join(", ");
+    Err(format!(
+        "must list each account once; {listed} {} more than once. Remove the repeated entries (with a computed list, wrap it in distinct(...)).",
+        if repeated.len() == 1 { "appears" } else { "appear" }
+    ))
 }
 
 /// Retention values CloudWatch Logs accepts (PutRetentionPolicy).
@@ -124,7 +166,8 @@ pub fn valid_retention(v: &Value) -> Result<(), String> {
     match v.as_i64() {
         Some(n) if LOG_RETENTION_DAYS.contains(&n) => Ok(()),
         _ => Err(format!(
-            "one of the retention periods CloudWatch Logs accepts: {LOG_RETENTION_DAYS:?}"
+            "one of the retention periods CloudWatch Logs accepts: {}",
+            LOG_RETENTION_DAYS.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -158,7 +201,7 @@ pub fn valid_extra_environment(v: &Value) -> Result<(), String> {
             && key.len() >= 2
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !well_formed {
-            return Err(format!("must not use the key {key:?}: Lambda takes keys of 2 or more letters, digits and _ starting with a letter."));
+            return Err(format!("must not use the key {}: Lambda takes keys of 2 or more letters, digits and _ starting with a letter.", render(&Value::string(key))));
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The pure part of `lfm_dashboard_bundle`: the target read from a plan or state, IDs, the
-//! desired templates / ISM policy / saved objects and their hashes, template comparison, the
-//! multipart import body, and the plan's computed attributes. No I/O here; all unit-tested.
+//! desired templates / ISM policy / saved objects and their hashes, template comparison, and
+//! the plan's computed attributes. No I/O here; all unit-tested.
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 use lfm_schema::dashboards::{bundle, BUNDLE_VERSION};
@@ -394,15 +394,6 @@ pub fn ism_policy(prefix: &str, days: u32) -> Json {
             "ism_template": [{ "index_patterns": [lfm_schema::documents::metrics_index_pattern(prefix)], "priority": 100 }]
         }
     })
-}
-
-/// A `multipart/form-data` body with one `file` part holding the ndjson, as the saved-objects
-/// import API takes it (built by hand so the exact bytes can be signed).
-pub fn multipart_body(boundary: &str, ndjson: &str) -> Vec<u8> {
-    format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lfm-dashboards.ndjson\"\r\nContent-Type: application/ndjson\r\n\r\n{ndjson}\r\n--{boundary}--\r\n"
-    )
-    .into_bytes()
 }
 
 /// The desired `template_hashes`.

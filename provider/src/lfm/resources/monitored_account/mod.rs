@@ -3,7 +3,9 @@
 //!
 //! The provider reaches the account by assuming its bootstrap role (by default
 //! `OrganizationAccountAccessRole`, which AWS Organizations creates) with the provider's
-//! credentials. Pure logic (IDs, desired documents, state from IAM) is in [`model`]; the
+//! credentials. The role may do exactly the collector's read-only calls: any other inline or
+//! attached managed policy on it is drift (recorded by read in `extra_inline_policy_names` and
+//! `extra_attached_policy_arns`, planned empty, removed by update). Pure logic (IDs, desired documents, state from IAM) is in [`model`]; the
 //! diagnostics in [`errors`].
 
 mod errors;
@@ -12,14 +14,17 @@ pub mod model;
 mod tests;
 
 use self::errors::{assume_error, iam_error};
-use self::model::{RoleKey, ATTRIBUTES};
+use self::model::{Inputs, RoleKey, ATTRIBUTES};
 use crate::lfm::aws::{iam, AccountSession, Aws};
 use crate::lfm::{validators, LfmContext};
 use crate::framework::{Attribute, AttrType, Block, Diagnostics, Resource, Schema, Validator, Value};
 use async_trait::async_trait;
-use lfm_schema::iam::{policies_equivalent, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME};
+use lfm_schema::iam::{policies_equivalent, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME, PERMISSIONS_POLICY_NAME};
 
 pub struct MonitoredAccount;
+
+const EXTRA_INLINE: &str = "Inline policies on the role other than LFM's, as IAM holds them. The role may do exactly the collector's read-only calls, so this is always planned empty: a policy added outside Terraform shows as a diff, and apply deletes it.";
+const EXTRA_ATTACHED: &str = "ARNs of managed policies attached to the role (e.g. arn:aws:iam::aws:policy/AdministratorAccess), as IAM holds them. Always planned empty: a policy attached outside Terraform shows as a diff, and apply detaches it.";
 
 #[async_trait]
 impl Resource<LfmContext> for MonitoredAccount {
@@ -42,6 +47,8 @@ impl Resource<LfmContext> for MonitoredAccount {
             .attr(Attribute::string("role_arn").computed().use_state_for_unknown().description("ARN of the monitoring role, for the collector's configuration."))
             .attr(Attribute::string("trust_policy_json").computed().description("The role's trust policy as IAM holds it (a change made outside Terraform shows as a diff), with the sts:ExternalId value replaced by a marker since external_id is sensitive."))
             .attr(Attribute::string("permissions_policy_json").computed().description("The role's inline permissions policy as IAM holds it."))
+            .attr(Attribute::list_of("extra_inline_policy_names", AttrType::String).computed().description(EXTRA_INLINE))
+            .attr(Attribute::list_of("extra_attached_policy_arns", AttrType::String).computed().description(EXTRA_ATTACHED))
             .attr(Attribute::number("propagation_timeout_s").default(Value::Number(model::DEFAULT_PROPAGATION_TIMEOUT_S as f64)).validate(Validator::IntRange { min: 0, max: 900 }).description("How long create and update retry IAM's eventual consistency (a principal or role created moments ago that IAM does not know yet), with exponential backoff up to 8 s between attempts."));
         debug_assert_eq!(block.attributes.len(), ATTRIBUTES.len());
         Schema { version: 0, block }
@@ -66,13 +73,13 @@ impl Resource<LfmContext> for MonitoredAccount {
 
     async fn create(&self, ctx: &LfmContext, planned: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
-        let key = RoleKey::from_value(planned)?;
-        let mut state = resolve(ctx, planned).await?;
-        let session = account_session(aws, &key).await?;
-        let (trust, permissions) = documents(&state);
-        let arn = iam::create_role(&session.iam(), &key.role_name, &trust, &permissions, model::propagation_policy(planned))
+        let inputs = resolve(ctx, Inputs::decode(planned)?).await?;
+        let key = &inputs.key;
+        let mut state = resolved_state(planned, &inputs);
+        let session = account_session(aws, key).await?;
+        let arn = iam::create_role(&session.iam(), &key.role_name, &inputs.trust_document(), &permissions(&state), inputs.propagation_policy())
             .await
-            .map_err(|e| iam_error("create", &key, &e))?;
+            .map_err(|e| iam_error("create", key, &e))?;
         state.set("role_arn", Value::String(arn));
         state.set("id", Value::string(key.id()));
         Ok(state)
@@ -88,22 +95,31 @@ impl Resource<LfmContext> for MonitoredAccount {
 
     async fn update(&self, ctx: &LfmContext, prior: &Value, planned: &Value) -> Result<Value, Diagnostics> {
         let aws = ctx.aws()?;
-        let key = RoleKey::from_value(planned)?;
-        let mut state = resolve(ctx, planned).await?;
-        let session = account_session(aws, &key).await?;
+        let inputs = resolve(ctx, Inputs::decode(planned)?).await?;
+        let before = Inputs::decode(prior)?;
+        let key = &inputs.key;
+        let mut state = resolved_state(planned, &inputs);
+        let session = account_session(aws, key).await?;
         let client = session.iam();
-        let (trust, permissions) = documents(&state);
+        let permissions = permissions(&state);
         let changed = |attr: &str, new: &str| !prior.get(attr).as_str().is_some_and(|old| policies_equivalent(old, new));
         // The shown trust policy hides the external ID, so a new external ID is a change of its own.
         let trust_changed = changed("trust_policy_json", state.get("trust_policy_json").as_str().unwrap_or_default())
-            || prior.get("external_id") != state.get("external_id");
+            || before.external_id != inputs.external_id;
         if trust_changed {
-            iam::update_trust_policy(&client, &key.role_name, &trust, model::propagation_policy(planned)).await.map_err(|e| iam_error("update the trust policy of", &key, &e))?;
+            iam::update_trust_policy(&client, &key.role_name, &inputs.trust_document(), inputs.propagation_policy())
+                .await
+                .map_err(|e| iam_error("update the trust policy of", key, &e))?;
         }
         if changed("permissions_policy_json", &permissions) {
             iam::put_permissions_policy(&client, &key.role_name, &permissions)
                 .await
-                .map_err(|e| iam_error("put the permissions policy on", &key, &e))?;
+                .map_err(|e| iam_error("put the permissions policy on", key, &e))?;
+        }
+        if model::has_extra_policies(prior) {
+            iam::remove_extra_policies(&client, &key.role_name, PERMISSIONS_POLICY_NAME)
+                .await
+                .map_err(|e| iam_error("remove the policies added outside Terraform from", key, &e))?;
         }
         if !matches!(state.get("role_arn"), Value::String(_)) {
             state.set("role_arn", Value::string(aws.role_arn(&key.account_id, &key.role_name).await));
@@ -125,29 +141,30 @@ impl Resource<LfmContext> for MonitoredAccount {
     }
 }
 
-/// The planned object with everything left unknown at plan time filled in.
-async fn resolve(ctx: &LfmContext, planned: &Value) -> Result<Value, Diagnostics> {
-    let mut state = planned.clone();
-    if matches!(state.get("organization_id"), Value::Null | Value::Unknown) {
-        state.set("organization_id", Value::String(ctx.organization_id("organization_id").await?));
+/// The inputs with the organisation looked up when the plan could not know it.
+async fn resolve(ctx: &LfmContext, mut inputs: Inputs) -> Result<Inputs, Diagnostics> {
+    if inputs.organization_id.is_none() {
+        inputs.organization_id = Some(ctx.organization_id("organization_id").await?);
     }
+    Ok(inputs)
+}
+
+/// The planned object with everything left unknown at plan time filled in from `inputs`.
+fn resolved_state(planned: &Value, inputs: &Inputs) -> Value {
+    let mut state = planned.clone();
+    state.set("organization_id", Value::opt_string(inputs.organization_id.clone()));
     if !matches!(state.get("trust_policy_json"), Value::String(_)) {
-        let trust = model::desired_trust_policy(&state).ok_or_else(|| {
-            Diagnostics::error("Trust policy inputs still unknown at apply", "monitoring_principal_arns, organization_id and external_id must be known when the role is written; this is a provider bug.")
-        })?;
-        state.set("trust_policy_json", Value::String(trust));
+        state.set("trust_policy_json", Value::String(inputs.shown_trust_policy()));
     }
     if !matches!(state.get("permissions_policy_json"), Value::String(_)) {
         state.set("permissions_policy_json", Value::String(model::desired_permissions_policy()));
     }
-    Ok(state)
+    state
 }
 
-/// The documents to write to IAM: the trust policy from the inputs (the state shows it with
-/// the external ID hidden), the permissions policy as planned.
-fn documents(state: &Value) -> (String, String) {
-    let trust = model::trust_document(state).unwrap_or_default();
-    (trust, state.get("permissions_policy_json").as_str().unwrap_or_default().to_owned())
+/// The permissions policy to write to IAM: as planned (the stored text when equivalent).
+fn permissions(state: &Value) -> String {
+    state.get("permissions_policy_json").as_str().unwrap_or_default().to_owned()
 }
 
 async fn account_session(aws: &Aws, key: &RoleKey) -> Result<AccountSession, Diagnostics> {

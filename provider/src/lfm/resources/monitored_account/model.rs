@@ -2,7 +2,7 @@
 //! and turning what IAM holds into state. No AWS calls here, so all of it is unit-tested.
 
 use crate::framework::{AttrPath, Diagnostics, Value};
-use crate::lfm::aws::iam::RoleState;
+use crate::lfm::aws::iam::{ExtraPolicies, RoleState};
 use crate::lfm::aws::session::role_arn;
 use lfm_schema::iam::{self as policy, DEFAULT_BOOTSTRAP_ROLE_NAME, DEFAULT_ROLE_NAME};
 
@@ -18,6 +18,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "role_arn",
     "trust_policy_json",
     "permissions_policy_json",
+    "extra_inline_policy_names",
+    "extra_attached_policy_arns",
     "propagation_timeout_s",
 ];
 
@@ -71,7 +73,7 @@ pub fn parse_import_id(id: &str) -> Result<(String, String), Diagnostics> {
         Ok((account.to_owned(), role.to_owned()))
     } else {
         Err(Diagnostics::error(
-            format!("Invalid import ID {id:?} for lfm_monitored_account"),
+            format!("Invalid import ID {} for lfm_monitored_account", crate::protocol::hcl::render(&Value::string(id))),
             format!(
                 "Accepted formats: ACCOUNT_ID (12 digits; the role name defaults to {DEFAULT_ROLE_NAME}) or ACCOUNT_ID/ROLE_NAME, e.g. `terraform import lfm_monitored_account.prod 111122223333` or `... 111122223333/{DEFAULT_ROLE_NAME}`."
             ),
@@ -93,13 +95,58 @@ pub fn import_state(account_id: &str, role_name: &str) -> Value {
 /// Default of `propagation_timeout_s`.
 pub const DEFAULT_PROPAGATION_TIMEOUT_S: u64 = 120;
 
-/// How long IAM's eventual consistency is retried (`propagation_timeout_s`).
-pub fn propagation_policy(v: &Value) -> crate::lfm::aws::retry::RetryPolicy {
-    let seconds = v.get("propagation_timeout_s").as_i64().map(|s| s.max(0) as u64).unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_S);
-    crate::lfm::aws::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(seconds))
+/// The resource's inputs, decoded once from a plan or state for create, update and delete.
+/// Defaults are applied here and only here where an attribute is null (an imported state, a
+/// state from before the attribute existed); the schema plans the same constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inputs {
+    /// Account, role name, bootstrap role name.
+    pub key: RoleKey,
+    pub monitoring_principal_arns: Vec<String>,
+    /// `None` while unknown: the organisation of the provider's credentials, looked up at apply.
+    pub organization_id: Option<String>,
+    pub external_id: Option<String>,
+    pub propagation_timeout_s: u64,
 }
 
-/// The trust policy to write to IAM, built from the inputs; `None` while one is unknown.
+impl Inputs {
+    /// From a plan (known apart from `organization_id`) or a state.
+    pub fn decode(v: &Value) -> Result<Inputs, Diagnostics> {
+        let key = RoleKey::from_value(v)?;
+        let (principals, external_id) = (v.get("monitoring_principal_arns"), v.get("external_id"));
+        if principals.contains_unknown() || external_id.is_unknown() {
+            return Err(Diagnostics::error(
+                "Trust policy inputs still unknown at apply",
+                "monitoring_principal_arns and external_id must be known when the role is written; this is a provider bug.",
+            ));
+        }
+        Ok(Inputs {
+            key,
+            monitoring_principal_arns: principals.strings(),
+            organization_id: v.get("organization_id").as_str().map(str::to_owned),
+            external_id: external_id.as_str().map(str::to_owned),
+            propagation_timeout_s: v.get("propagation_timeout_s").as_i64().map(|s| s.max(0) as u64).unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_S),
+        })
+    }
+
+    /// How long IAM's eventual consistency is retried (`propagation_timeout_s`).
+    pub fn propagation_policy(&self) -> crate::lfm::aws::retry::RetryPolicy {
+        crate::lfm::aws::retry::RetryPolicy::iam_within(std::time::Duration::from_secs(self.propagation_timeout_s))
+    }
+
+    /// The trust policy to write to IAM (with the external ID itself).
+    pub fn trust_document(&self) -> String {
+        policy::trust_policy(&self.monitoring_principal_arns, self.organization_id.as_deref(), self.external_id.as_deref()).to_string()
+    }
+
+    /// The trust policy as `trust_policy_json` shows it (external ID hidden).
+    pub fn shown_trust_policy(&self) -> String {
+        redact_external_id(&self.trust_document(), self.external_id.as_deref())
+    }
+}
+
+/// The trust policy to write to IAM, built from the inputs of a plan; `None` while one is
+/// unknown (at apply, [`Inputs::trust_document`]).
 pub fn trust_document(v: &Value) -> Option<String> {
     let principals = v.get("monitoring_principal_arns");
     let (org, ext) = (v.get("organization_id"), v.get("external_id"));
@@ -180,6 +227,7 @@ pub fn plan(mut planned: Value, prior: Option<&Value>, organization_id: Option<S
     };
     planned.set("trust_policy_json", trust);
     planned.set("permissions_policy_json", keep_equivalent(&prior_attr("permissions_policy_json"), desired_permissions_policy()));
+    set_extra_policies(&mut planned, &ExtraPolicies::default());
 
     let (account, role) = (planned.get("account_id").as_str(), planned.get("role_name").as_str());
     let (arn, id) = match (account, role) {
@@ -255,6 +303,7 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
         None => Value::Null,
     };
     state.set("permissions_policy_json", permissions);
+    set_extra_policies(&mut state, &role.extra);
     if current.get("monitoring_principal_arns").is_null() {
         let inputs = trust_inputs(&role.trust_policy);
         state.set("monitoring_principal_arns", Value::string_list(inputs.principals));
@@ -264,4 +313,18 @@ pub fn refreshed_state(current: &Value, key: &RoleKey, role: &RoleState) -> Valu
     let shown = redact_external_id(&role.trust_policy, state.get("external_id").as_str());
     state.set("trust_policy_json", keep_equivalent(current.get("trust_policy_json"), shown));
     state
+}
+
+/// `extra_inline_policy_names` and `extra_attached_policy_arns`: what the role carries
+/// besides its own inline policy. Read records it; the plan always wants none (the role may
+/// do exactly the collector's read-only calls), so anything else on the role is a diff that
+/// apply removes.
+pub fn set_extra_policies(state: &mut Value, extra: &ExtraPolicies) {
+    state.set("extra_inline_policy_names", Value::string_list(extra.inline_policy_names.iter().cloned()));
+    state.set("extra_attached_policy_arns", Value::string_list(extra.attached_policy_arns.iter().cloned()));
+}
+
+/// Whether a state shows policies added outside Terraform (which update removes).
+pub fn has_extra_policies(state: &Value) -> bool {
+    !state.get("extra_inline_policy_names").elements().is_empty() || !state.get("extra_attached_policy_arns").elements().is_empty()
 }

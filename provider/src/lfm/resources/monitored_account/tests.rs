@@ -23,6 +23,8 @@ fn planned_on_create() -> Value {
         ("role_arn", Value::Unknown),
         ("trust_policy_json", Value::Unknown),
         ("permissions_policy_json", Value::Unknown),
+        ("extra_inline_policy_names", Value::Unknown),
+        ("extra_attached_policy_arns", Value::Unknown),
         ("propagation_timeout_s", Value::Number(120.0)),
     ])
 }
@@ -122,6 +124,7 @@ fn refreshed_state_keeps_equivalent_text_and_takes_iam_drift() {
         arn: "arn:aws:iam::111122223333:role/LambdaMonitoringRole".into(),
         trust_policy: serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&stored_trust).unwrap()).unwrap(),
         permissions_policy: Some(permissions_policy().to_string()),
+        extra: Default::default(),
     };
     assert_eq!(refreshed_state(&state, &key, &same), state);
     let drift = RoleState { trust_policy: trust_policy(&[COLLECTOR.into()], None, None).to_string(), permissions_policy: None, ..same };
@@ -138,6 +141,7 @@ fn refresh_after_import_takes_inputs_from_the_trust_policy() {
         arn: "arn:aws:iam::111122223333:role/LambdaMonitoringRole".into(),
         trust_policy: trust_policy(&[COLLECTOR.into()], Some(ORG), Some("ext-123")).to_string(),
         permissions_policy: Some(permissions_policy().to_string()),
+        extra: Default::default(),
     };
     let r = refreshed_state(&imported, &key, &role);
     assert_eq!(r.get("monitoring_principal_arns").strings(), vec![COLLECTOR.to_owned()]);
@@ -226,6 +230,7 @@ fn the_external_id_never_shows_in_the_plan_or_state() {
         arn: p.get("role_arn").as_str().unwrap().into(),
         trust_policy: trust_policy(&[COLLECTOR.into()], Some(ORG), Some(ext)).to_string(),
         permissions_policy: Some(permissions_policy().to_string()),
+        extra: Default::default(),
     };
     assert_eq!(refreshed_state(&p, &key, &role("s3cret-ext")), p);
     let drifted = refreshed_state(&p, &key, &role("attacker-chosen"));
@@ -248,15 +253,61 @@ fn redaction_handles_arrays_key_case_and_documents_without_external_id() {
 #[test]
 fn propagation_timeout_bounds_the_iam_retries() {
     let mut v = import_state("111122223333", "R");
-    assert_eq!(propagation_policy(&v).max_elapsed, std::time::Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT_S));
+    let v_policy = |v: &Value| Inputs::decode(v).unwrap().propagation_policy();
+    assert_eq!(v_policy(&v).max_elapsed, std::time::Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT_S));
     v.set("propagation_timeout_s", Value::Number(600.0));
-    let policy = propagation_policy(&v);
+    let policy = v_policy(&v);
     assert_eq!(policy.max_elapsed, std::time::Duration::from_secs(600));
     assert_eq!(policy.first_delay, crate::lfm::aws::retry::RetryPolicy::IAM.first_delay);
     // A state from before the attribute existed refreshes to the default: no planned change.
     let mut old = import_state("111122223333", "R");
     old.set("propagation_timeout_s", Value::Null);
-    let role = RoleState { arn: "arn:aws:iam::111122223333:role/R".into(), trust_policy: "{}".into(), permissions_policy: None };
+    let role = RoleState { arn: "arn:aws:iam::111122223333:role/R".into(), trust_policy: "{}".into(), permissions_policy: None, extra: Default::default() };
     let key = RoleKey::from_value(&old).unwrap();
     assert_eq!(refreshed_state(&old, &key, &role).get("propagation_timeout_s"), &Value::Number(120.0));
+}
+
+#[test]
+fn policies_added_outside_terraform_are_drift_the_plan_removes() {
+    let state = plan(planned_on_create(), None, None, Some("aws"));
+    assert_eq!(state.get("extra_inline_policy_names"), &Value::List(vec![]));
+    assert_eq!(state.get("extra_attached_policy_arns"), &Value::List(vec![]));
+    assert!(!has_extra_policies(&state));
+    let key = RoleKey::from_value(&state).unwrap();
+    let role = RoleState {
+        arn: "arn:aws:iam::111122223333:role/LambdaMonitoringRole".into(),
+        trust_policy: state.get("trust_policy_json").as_str().unwrap().to_owned(),
+        permissions_policy: Some(permissions_policy().to_string()),
+        extra: crate::lfm::aws::iam::ExtraPolicies {
+            inline_policy_names: vec!["s3-all".into()],
+            attached_policy_arns: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+        },
+    };
+    let read = refreshed_state(&state, &key, &role);
+    assert_eq!(read.get("extra_inline_policy_names").strings(), ["s3-all"]);
+    assert_eq!(read.get("extra_attached_policy_arns").strings(), ["arn:aws:iam::aws:policy/AdministratorAccess"]);
+    assert!(has_extra_policies(&read));
+    let replan = plan(read.clone(), Some(&read), None, Some("aws"));
+    assert_ne!(replan, read, "the plan shows a change");
+    assert_eq!(replan, state, "and wants the role as created");
+}
+
+#[test]
+fn inputs_are_decoded_once_with_defaults_for_null_attributes() {
+    let mut imported = import_state("111122223333", "R");
+    imported.set("bootstrap_role_name", Value::Null);
+    imported.set("propagation_timeout_s", Value::Null);
+    let inputs = Inputs::decode(&imported).unwrap();
+    assert_eq!(inputs.key.bootstrap_role_name, "OrganizationAccountAccessRole");
+    assert_eq!(inputs.propagation_timeout_s, DEFAULT_PROPAGATION_TIMEOUT_S);
+    assert_eq!(inputs.organization_id, None, "looked up at apply");
+    let p = plan(planned_on_create(), None, None, Some("aws"));
+    let inputs = Inputs::decode(&p).unwrap();
+    assert_eq!(inputs.monitoring_principal_arns, [COLLECTOR]);
+    assert_eq!(inputs.organization_id.as_deref(), Some(ORG));
+    assert_eq!(Some(inputs.shown_trust_policy()), desired_trust_policy(&p));
+    assert_eq!(Some(inputs.trust_document()), trust_document(&p));
+    let mut unknown = p.clone();
+    unknown.set("external_id", Value::Unknown);
+    assert!(Inputs::decode(&unknown).is_err());
 }
