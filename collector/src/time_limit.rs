@@ -10,7 +10,8 @@
 //! 1. [`TimeLimit::should_stop`]: no new account, region or window chunk starts;
 //! 2. [`TimeLimit::abort_reached`]: work still in flight (a slow Logs Insights query) is
 //!    dropped; the time left writes the documents already harvested, the checkpoints of what
-//!    was collected in full, and the run record.
+//!    was collected in full, and the run record. (A Logs Insights query dropped this way
+//!    still runs to its end in AWS, and is billed; nothing reads its answer.)
 //!
 //! Pure but for the clock; unit-tested below.
 
