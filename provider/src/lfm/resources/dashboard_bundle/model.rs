@@ -204,7 +204,7 @@ pub fn parse_import_id(id: &str) -> Result<(String, String, Option<String>), Dia
         && parts.get(2).into_iter().all(|d| valid(d));
     if !ok {
         return Err(Diagnostics::error(
-            format!("Invalid import ID {id:?} for lfm_dashboard_bundle"),
+            format!("Invalid import ID {} for lfm_dashboard_bundle", crate::protocol::hcl::render(&Value::string(id))),
             "Accepted formats: OPENSEARCH_URL|INDEX_PREFIX or OPENSEARCH_URL|INDEX_PREFIX|DASHBOARDS_URL, e.g. \
              `terraform import lfm_dashboard_bundle.main 'https://search.example.com|lfm|https://dashboards.example.com'`. \
              Authentication (username/password, sigv4) comes from the configuration, or from LFM_OPENSEARCH_USERNAME / LFM_OPENSEARCH_PASSWORD.",
