@@ -35,25 +35,25 @@ pub enum OutputFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// JSON or TOML file with any of the settings below (flags and env override it).
+    /// A JSON or TOML file with any of the settings below; flags and environment variables override it.
     #[arg(long, env = contract::ENV_CONFIG)]
     pub config: Option<PathBuf>,
-    /// AWS account IDs to collect from (12 digits, comma-separated).
+    /// The AWS accounts to collect from: 12-digit account IDs, comma-separated.
     #[arg(long, env = contract::ENV_ACCOUNTS, value_delimiter = ',')]
     pub accounts: Vec<String>,
-    /// Role assumed in each account [default: LambdaMonitoringRole].
+    /// The name of the IAM role the collector assumes in each account [default: LambdaMonitoringRole].
     #[arg(long, env = contract::ENV_ROLE_NAME)]
     pub role_name: Option<String>,
-    /// External ID required by the role's trust policy, if any.
+    /// The external ID the role's trust policy requires, if it requires one.
     #[arg(long, env = contract::ENV_EXTERNAL_ID)]
     pub external_id: Option<String>,
-    /// Regions to collect from (comma-separated).
+    /// The AWS regions to collect from, comma-separated.
     #[arg(long, env = contract::ENV_REGIONS, value_delimiter = ',')]
     pub regions: Vec<String>,
-    /// OpenSearch base URL, e.g. https://search.example.com:9200.
+    /// The OpenSearch base URL, e.g. https://search.example.com:9200.
     #[arg(long, env = contract::ENV_OPENSEARCH_URL)]
     pub opensearch_url: Option<String>,
-    /// Basic-auth user for OpenSearch (the password comes only from LFM_OPENSEARCH_PASSWORD).
+    /// The basic-auth user for OpenSearch; the password comes only from LFM_OPENSEARCH_PASSWORD.
     #[arg(long, env = contract::ENV_OPENSEARCH_USER)]
     pub opensearch_user: Option<String>,
     /// How to authenticate to OpenSearch: basic (--opensearch-user and LFM_OPENSEARCH_PASSWORD)
@@ -78,11 +78,11 @@ pub struct RunArgs {
     /// connections are tried again) [default: 120].
     #[arg(long, env = contract::ENV_OPENSEARCH_OPERATION_TIMEOUT)]
     pub opensearch_operation_timeout: Option<u64>,
-    /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
+    /// The start of the collection window, RFC 3339 [default: each account and region's checkpoint, else one hour
     /// before the end]. An explicit window never moves a checkpoint backwards.
     #[arg(long, env = contract::ENV_START)]
     pub start: Option<DateTime<Utc>>,
-    /// Window end, RFC 3339 [default: the last period boundary at or before now - settle].
+    /// The end of the collection window, RFC 3339 [default: the last period boundary at or before now minus the settle delay].
     #[arg(long, env = contract::ENV_END)]
     pub end: Option<DateTime<Utc>>,
     /// How far back a run without --start catches up from an old checkpoint, e.g. 24h; older
@@ -93,27 +93,27 @@ pub struct RunArgs {
     /// 5m or 0s [default: 5m].
     #[arg(long = "settle", env = contract::ENV_SETTLE)]
     pub settle_delay: Option<String>,
-    /// Period in seconds, a multiple of 60 [default: 300].
+    /// The CloudWatch metrics period in seconds, a multiple of 60 [default: 300].
     #[arg(long, env = contract::ENV_PERIOD)]
     pub period: Option<u32>,
-    /// Prefix of every index and template name [default: lfm].
+    /// The prefix of every index and template name [default: lfm].
     #[arg(long, env = contract::ENV_INDEX_PREFIX)]
     pub index_prefix: Option<String>,
     /// Discover, harvest and derive, but write nothing.
     #[arg(long, env = contract::ENV_DRY_RUN)]
     pub dry_run: bool,
-    /// Documents per _bulk request [default: 1000].
+    /// The number of documents sent in one _bulk request [default: 1000].
     #[arg(long, env = contract::ENV_BULK_MAX_DOCS)]
     pub bulk_max_docs: Option<usize>,
-    /// Accounts collected at the same time [default: 4].
+    /// How many accounts are collected at the same time [default: 4].
     #[arg(long, env = contract::ENV_ACCOUNT_CONCURRENCY)]
     pub account_concurrency: Option<usize>,
-    /// Lambda price table (JSON, the layout of lfm-schema's data/lambda_prices.json) instead
-    /// of the shipped one.
+    /// A Lambda price table file (JSON, the layout of lfm-schema's data/lambda_prices.json) to
+    /// use instead of the shipped one.
     #[arg(long = "prices", env = contract::ENV_PRICES_FILE)]
     pub prices_file: Option<std::path::PathBuf>,
-    /// Runtime deprecation table (JSON, the layout of lfm-schema's data/runtimes.json)
-    /// instead of the shipped one.
+    /// A runtime deprecation table file (JSON, the layout of lfm-schema's data/runtimes.json) to
+    /// use instead of the shipped one.
     #[arg(long = "runtimes", env = contract::ENV_RUNTIMES_FILE)]
     pub runtimes_file: Option<std::path::PathBuf>,
     /// A runtime deprecated within this many days counts as deprecating [default: 180].
@@ -136,7 +136,7 @@ pub struct RunArgs {
     /// Seconds one AWS call may take in all, retries and backoff included [default: 150].
     #[arg(long, env = contract::ENV_AWS_OPERATION_TIMEOUT)]
     pub aws_operation_timeout: Option<u64>,
-    /// Summary format.
+    /// How the run summary is printed: human (text for a person) or json (one JSON object for scripts).
     #[arg(long, env = contract::ENV_OUTPUT, value_enum, default_value = "human")]
     pub output: OutputFormat,
 }

@@ -5,6 +5,7 @@
 //! the Lambda entry point ([`crate::lambda_entry`]) reads the same environment with the same parser.
 
 pub mod cli;
+pub mod docs;
 pub mod file;
 pub mod schedule;
 mod window;
