@@ -61,21 +61,23 @@ pub struct RunArgs {
     /// Lambda's execution role) [default: basic when a user is given, else none].
     #[arg(long, env = contract::ENV_OPENSEARCH_AUTH)]
     pub opensearch_auth: Option<String>,
-    /// With sigv4: es (Amazon OpenSearch Service domain) or aoss (OpenSearch Serverless) [default: es].
+    /// The service SigV4 signs for, used only with sigv4: es (Amazon OpenSearch Service domain) or
+    /// aoss (OpenSearch Serverless) [default: es].
     #[arg(long = "opensearch-sigv4-service", env = contract::ENV_OPENSEARCH_SIGV4_SERVICE)]
     pub opensearch_sigv4_service: Option<String>,
-    /// With sigv4: the region of the domain or collection [default: the AWS region, AWS_REGION].
+    /// The region of the domain or collection, used only with sigv4 [default: the AWS region,
+    /// AWS_REGION].
     #[arg(long, env = contract::ENV_OPENSEARCH_REGION)]
     pub opensearch_region: Option<String>,
-    /// Seconds to wait for a connection to OpenSearch [default: 10].
+    /// Seconds to wait for a connection to OpenSearch [default: 10 seconds].
     #[arg(long, env = contract::ENV_OPENSEARCH_CONNECT_TIMEOUT)]
     pub opensearch_connect_timeout: Option<u64>,
     /// Seconds one attempt of an OpenSearch request may take, answer included (a _bulk of
-    /// bulk_max_docs documents must fit) [default: 30].
+    /// bulk_max_docs documents must fit) [default: 30 seconds].
     #[arg(long, env = contract::ENV_OPENSEARCH_REQUEST_TIMEOUT)]
     pub opensearch_request_timeout: Option<u64>,
     /// Seconds one OpenSearch request may take with all its attempts (429/502/503/504 and lost
-    /// connections are tried again) [default: 120].
+    /// connections are tried again) [default: 120 seconds].
     #[arg(long, env = contract::ENV_OPENSEARCH_OPERATION_TIMEOUT)]
     pub opensearch_operation_timeout: Option<u64>,
     /// The start of the collection window, RFC 3339 [default: each account and region's checkpoint, else one hour
@@ -93,7 +95,7 @@ pub struct RunArgs {
     /// 5m or 0s [default: 5m].
     #[arg(long = "settle", env = contract::ENV_SETTLE)]
     pub settle_delay: Option<String>,
-    /// The CloudWatch metrics period in seconds, a multiple of 60 [default: 300].
+    /// The CloudWatch metrics period in seconds, a multiple of 60 [default: 300 seconds].
     #[arg(long, env = contract::ENV_PERIOD)]
     pub period: Option<u32>,
     /// The prefix of every index and template name [default: lfm].
@@ -116,7 +118,7 @@ pub struct RunArgs {
     /// use instead of the shipped one.
     #[arg(long = "runtimes", env = contract::ENV_RUNTIMES_FILE)]
     pub runtimes_file: Option<std::path::PathBuf>,
-    /// A runtime deprecated within this many days counts as deprecating [default: 180].
+    /// A runtime deprecated within this many days counts as deprecating [default: 180 days].
     #[arg(long, env = contract::ENV_DEPRECATION_WARNING_DAYS)]
     pub deprecation_warning_days: Option<u32>,
     /// Delete daily metrics indices older than this many days after each run [default: keep all].
@@ -127,13 +129,13 @@ pub struct RunArgs {
     /// GetMetricData queries; with false the REPORT records alone give these numbers.
     #[arg(long, env = contract::ENV_LAMBDA_INSIGHTS)]
     pub lambda_insights: Option<bool>,
-    /// Seconds to connect to an AWS endpoint [default: 10].
+    /// Seconds to connect to an AWS endpoint [default: 10 seconds].
     #[arg(long, env = contract::ENV_AWS_CONNECT_TIMEOUT)]
     pub aws_connect_timeout: Option<u64>,
-    /// Seconds one attempt of an AWS call may take, answer included [default: 60].
+    /// Seconds one attempt of an AWS call may take, answer included [default: 60 seconds].
     #[arg(long, env = contract::ENV_AWS_REQUEST_TIMEOUT)]
     pub aws_request_timeout: Option<u64>,
-    /// Seconds one AWS call may take in all, retries and backoff included [default: 150].
+    /// Seconds one AWS call may take in all, retries and backoff included [default: 150 seconds].
     #[arg(long, env = contract::ENV_AWS_OPERATION_TIMEOUT)]
     pub aws_operation_timeout: Option<u64>,
     /// How the run summary is printed: human (text for a person) or json (one JSON object for scripts).
