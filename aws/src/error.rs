@@ -411,7 +411,7 @@ fn find<'a, T: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 
 
 /// Every cause's Display, joined by ": ", repeats left out (Display only: Debug output of
 /// SDK internals is not for people).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = String::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = next {
@@ -429,7 +429,7 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// The innermost cause's Display (`Connection refused (os error 111)` rather than the SDK's
 /// "dispatch failure" / "io error" wrappers), without the OS error number.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut last = error.to_string();
     let mut next = error.source();
     while let Some(e) = next {

@@ -15,7 +15,7 @@
 //! was harvested and every document written ([`advance`]); it never moves backwards, and an
 //! explicit window that starts after the checkpoint does not move it (that would hide a gap).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
@@ -109,11 +109,28 @@ pub fn plan_pair(
     plan
 }
 
+/// What a run did with one pair's windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairOutcome {
+    /// Every window harvested and every document written.
+    Complete,
+    /// A harvest or a document failed: the checkpoint stays.
+    Failed,
+    /// The run's time limit ([`crate::time_limit`]) came first; the windows up to this end (if
+    /// any) were harvested in full and their documents written.
+    CutShort(Option<DateTime<Utc>>),
+}
+
 /// The checkpoint after the run: the end of the pair's windows when they were all collected
-/// and written (`succeeded`) and the plan allows it, never earlier than `old`. `None`: unchanged.
-pub fn advance(plan: &PairPlan, succeeded: bool) -> Option<DateTime<Utc>> {
-    let end = plan.end()?;
-    if !succeeded || !plan.may_advance || plan.checkpoint.is_some_and(|old| old >= end) {
+/// and written, or of those collected before the time limit, when the plan allows it; never
+/// earlier than the old checkpoint. `None`: unchanged.
+pub fn advance(plan: &PairPlan, outcome: PairOutcome) -> Option<DateTime<Utc>> {
+    let end = match outcome {
+        PairOutcome::Complete => plan.end()?,
+        PairOutcome::CutShort(Some(until)) => until.min(plan.end()?),
+        PairOutcome::CutShort(None) | PairOutcome::Failed => return None,
+    };
+    if !plan.may_advance || plan.checkpoint.is_some_and(|old| old >= end) {
         return None;
     }
     Some(end)
@@ -223,14 +240,15 @@ pub async fn plan_run(config: &Config, store: Option<&OpenSearchStore>, now: Dat
     RunPlan { pairs, error }
 }
 
-/// Moves the checkpoints of the pairs that succeeded (not in `failed`) and fills `report`.
+/// Moves the checkpoints by the pairs' `outcomes` ([`advance`]; a pair without one was not
+/// collected: the run stopped before it) and fills `report`.
 /// A dry run reports what would move and writes nothing. So does a run whose checkpoints could
 /// not be read: writing blind could move a checkpoint backwards.
 pub async fn commit(
     config: &Config,
     store: Option<&OpenSearchStore>,
     plan: &RunPlan,
-    failed: &BTreeSet<(String, String)>,
+    outcomes: &BTreeMap<(String, String), PairOutcome>,
     run_id: &str,
     report: &mut ScheduleReport,
 ) {
@@ -241,16 +259,28 @@ pub async fn commit(
     let mut documents = Vec::new();
     for pair in &plan.pairs {
         let key = (pair.account_id.clone(), pair.region.clone());
-        let succeeded = !failed.contains(&key);
-        if !succeeded {
-            report.checkpoints_kept.push(format!(
+        let outcome = outcomes.get(&key).copied().unwrap_or(PairOutcome::CutShort(None));
+        let until = advance(pair, outcome);
+        let at = || pair.checkpoint.map_or("none".to_string(), |c| c.to_rfc3339());
+        match outcome {
+            PairOutcome::Complete => {}
+            PairOutcome::Failed => report.checkpoints_kept.push(format!(
                 "{} {} at {}: not every window was collected and written; the next run retries",
                 pair.account_id,
                 pair.region,
-                pair.checkpoint.map_or("none".to_string(), |c| c.to_rfc3339())
-            ));
+                at()
+            )),
+            PairOutcome::CutShort(_) if until.is_none() && !pair.windows.is_empty() => {
+                report.checkpoints_kept.push(format!(
+                    "{} {} at {}: the run's time limit came first; the next run collects its windows",
+                    pair.account_id,
+                    pair.region,
+                    at()
+                ))
+            }
+            PairOutcome::CutShort(_) => {}
         }
-        let Some(until) = advance(pair, succeeded) else { continue };
+        let Some(until) = until else { continue };
         let from = pair.checkpoint.unwrap_or_else(|| pair.windows[0].start);
         report.checkpoints_advanced.push(PairWindow { account_id: key.0, region: key.1, start: from, end: until });
         documents.push(checkpoint_document(
@@ -305,7 +335,7 @@ mod tests {
             window,
             schedule,
             index_prefix: "lfm".into(),
-            opensearch: OpenSearchConfig { url: String::new(), auth: OpenSearchAuth::None, bulk_max_docs: 10 },
+            opensearch: OpenSearchConfig { url: String::new(), auth: OpenSearchAuth::None, bulk_max_docs: 10, timeouts: Default::default() },
             dry_run: true,
             account_concurrency: 1,
             progress: false,
@@ -314,6 +344,7 @@ mod tests {
             deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
             retention_days: None,
             lambda_insights: true,
+            aws_timeouts: lfm_aws::Timeouts::DEFAULT,
         }
     }
 
@@ -331,8 +362,8 @@ mod tests {
         assert_eq!(span(&p), Some((t("2026-11-26T15:15:00Z"), t("2026-11-26T16:15:00Z"))));
         assert_eq!(p.windows.len(), 1);
         assert_eq!((p.gap, p.note.as_deref()), (None, None));
-        assert_eq!(advance(&p, true), Some(t("2026-11-26T16:15:00Z")));
-        assert_eq!(advance(&p, false), None, "a failed pair keeps its (missing) checkpoint");
+        assert_eq!(advance(&p, PairOutcome::Complete), Some(t("2026-11-26T16:15:00Z")));
+        assert_eq!(advance(&p, PairOutcome::Failed), None, "a failed pair keeps its (missing) checkpoint");
     }
 
     #[test]
@@ -342,7 +373,7 @@ mod tests {
         assert_eq!(span(&p), Some((t("2026-11-26T16:05:00Z"), t("2026-11-26T16:15:00Z"))));
         let p = plan(Some("2026-11-26T16:15:00Z"), &c);
         assert!(p.windows.is_empty() && p.note.is_none());
-        assert_eq!(advance(&p, true), None);
+        assert_eq!(advance(&p, PairOutcome::Complete), None);
     }
 
     #[test]
@@ -355,7 +386,7 @@ mod tests {
             assert_eq!(pair[0].end, pair[1].start);
         }
         assert!(p.windows.iter().all(|w| w.period_count() <= MAX_PERIODS_PER_CHUNK));
-        assert_eq!(advance(&p, true), Some(t("2026-11-26T16:15:00Z")));
+        assert_eq!(advance(&p, PairOutcome::Complete), Some(t("2026-11-26T16:15:00Z")));
     }
 
     #[test]
@@ -363,7 +394,7 @@ mod tests {
         let p = plan(Some("2026-11-25T10:00:00Z"), &config(None));
         assert_eq!(span(&p), Some((t("2026-11-26T13:15:00Z"), t("2026-11-26T16:15:00Z"))));
         assert_eq!(p.gap, Some((t("2026-11-25T10:00:00Z"), t("2026-11-26T13:15:00Z"))));
-        assert_eq!(advance(&p, true), Some(t("2026-11-26T16:15:00Z")));
+        assert_eq!(advance(&p, PairOutcome::Complete), Some(t("2026-11-26T16:15:00Z")));
         let report = ScheduleReport::from_plan(&RunPlan { pairs: vec![p], error: None }, false);
         assert_eq!(report.gaps.len(), 1);
 
@@ -372,6 +403,21 @@ mod tests {
         let p = plan(Some("2026-11-25T10:00:00Z"), &wide);
         assert_eq!(p.gap, None);
         assert_eq!(p.windows.len(), 2, "30h15m at 300 s = 363 periods > {MAX_PERIODS_PER_CHUNK}");
+    }
+
+    #[test]
+    fn a_run_cut_short_moves_the_checkpoint_to_the_end_of_what_it_collected() {
+        let mut wide = config(None);
+        wide.schedule.backfill_horizon = TimeDelta::days(2);
+        let p = plan(Some("2026-11-25T10:00:00Z"), &wide);
+        assert_eq!(p.windows.len(), 2);
+        let first = p.windows[0].end;
+        assert_eq!(advance(&p, PairOutcome::CutShort(Some(first))), Some(first));
+        assert_eq!(advance(&p, PairOutcome::CutShort(None)), None, "nothing collected: unchanged");
+        assert_eq!(advance(&p, PairOutcome::CutShort(Some(t("2026-11-25T09:00:00Z")))), None, "never backwards");
+        let explicit = config(Some(("2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z")));
+        let p = plan(Some("2026-11-26T09:00:00Z"), &explicit);
+        assert_eq!(advance(&p, PairOutcome::CutShort(Some(t("2026-11-26T10:30:00Z")))), None, "not over a gap");
     }
 
     #[test]
@@ -389,7 +435,7 @@ mod tests {
         let p = plan(Some("2026-11-26T18:00:00Z"), &config(None));
         assert!(p.windows.is_empty());
         assert!(p.note.as_deref().unwrap().contains("after the clock"), "{:?}", p.note);
-        assert_eq!(advance(&p, true), None);
+        assert_eq!(advance(&p, PairOutcome::Complete), None);
     }
 
     #[test]
@@ -397,12 +443,12 @@ mod tests {
         let c = config(Some(("2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z")));
         let p = plan(Some("2026-11-26T16:00:00Z"), &c);
         assert_eq!(span(&p), Some((t("2026-11-26T10:00:00Z"), t("2026-11-26T11:00:00Z"))));
-        assert_eq!(advance(&p, true), None, "re-collecting the past keeps the later checkpoint");
+        assert_eq!(advance(&p, PairOutcome::Complete), None, "re-collecting the past keeps the later checkpoint");
         let p = plan(Some("2026-11-26T09:00:00Z"), &c);
-        assert_eq!(advance(&p, true), None, "10:00 is after 09:00: moving to 11:00 would hide 09:00-10:00");
+        assert_eq!(advance(&p, PairOutcome::Complete), None, "10:00 is after 09:00: moving to 11:00 would hide 09:00-10:00");
         let p = plan(Some("2026-11-26T10:30:00Z"), &c);
-        assert_eq!(advance(&p, true), Some(t("2026-11-26T11:00:00Z")));
+        assert_eq!(advance(&p, PairOutcome::Complete), Some(t("2026-11-26T11:00:00Z")));
         let p = plan(None, &c);
-        assert_eq!(advance(&p, true), Some(t("2026-11-26T11:00:00Z")));
+        assert_eq!(advance(&p, PairOutcome::Complete), Some(t("2026-11-26T11:00:00Z")));
     }
 }

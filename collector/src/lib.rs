@@ -32,7 +32,8 @@ mod run;
 pub mod runrecord;
 pub mod store;
 pub mod summary;
+pub mod time_limit;
 
 pub use config::Config;
-pub use run::run;
+pub use run::{run, run_with_limit};
 pub use summary::RunSummary;

@@ -29,6 +29,7 @@ fn line(done: usize, total: usize, outcome: &AccountOutcome, documents: usize) -
         AccountStatus::Ok => "ok",
         AccountStatus::Partial => "partial",
         AccountStatus::Failed => "FAILED",
+        AccountStatus::CutShort => "cut short",
     };
     let width = total.to_string().len();
     let mut text = format!(

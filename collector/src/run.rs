@@ -8,19 +8,21 @@
 //! Each account and region collects the windows [`checkpoint::plan_run`] planned from its
 //! checkpoint; afterwards [`checkpoint::commit`] moves the checkpoints of the pairs that fully
 //! succeeded, and the run record goes to `{prefix}-runs` ([`runrecord`]).
+//!
+//! With a [`TimeLimit`] (the Lambda entry's deadline) no account, region or window chunk starts
+//! after its stop, work in flight is dropped at its abort, and the run still writes what it
+//! harvested, moves the checkpoints of what it collected (a pair cut between two chunks moves
+//! to the end of the last one) and reports itself as cut short ([`RunSummary::cut_short`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use aws_config::retry::RetryConfig;
-use aws_config::BehaviorVersion;
-use aws_types::region::Region;
 use aws_types::SdkConfig;
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
 use lfm_schema::documents::MetricDocument;
 
-use crate::checkpoint::{self, RunPlan, ScheduleReport};
+use crate::checkpoint::{self, PairOutcome, RunPlan, ScheduleReport};
 use crate::config::{Config, Window};
 use crate::derive::enrich::{apply_logs_and_cost, apply_runtime_and_recommendations, window_evidence, PeriodLogs};
 use crate::derive::lambda_insights::{apply_lambda_insights, period_lambda_insights};
@@ -34,6 +36,7 @@ use crate::store::opensearch::OpenSearchStore;
 use crate::store::{IndexedDocument, StoreReport};
 use crate::metering::ApiCallCounter;
 use crate::summary::{AccountOutcome, AccountStatus, RunSummary};
+use crate::time_limit::TimeLimit;
 
 /// At most this many failed documents are listed in the summary (all are counted).
 const FAILED_DOCUMENTS_LISTED: usize = 50;
@@ -49,13 +52,18 @@ struct AccountHarvest {
     /// Metric documents whose REPORT-derived fields were withheld (records disagree with CloudWatch).
     log_periods_withheld: u64,
     documents: Vec<IndexedDocument>,
-    /// Regions not collected in full (their checkpoints stay).
-    failed_regions: Vec<String>,
+    /// What became of each region's windows (checkpoints move by it).
+    regions: Vec<(String, PairOutcome)>,
 }
 
 /// Runs one collection of the windows planned per account and region. Never panics on AWS or OpenSearch failures: they
 /// are in the summary ([`RunSummary::succeeded`] tells whether anything went wrong).
 pub async fn run(config: &Config) -> RunSummary {
+    run_with_limit(config, TimeLimit::NONE).await
+}
+
+/// [`run`] that stops before `limit` (see the module doc).
+pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
     let started = Instant::now();
     let started_at = Utc::now();
     let collected_at = started_at.trunc_subsecs(0);
@@ -79,6 +87,7 @@ pub async fn run(config: &Config) -> RunSummary {
         bulk_requests: 0,
         bulk_ms: 0,
         fatal_error: None,
+        cut_short: None,
         duration_ms: 0,
         run_id: runrecord::new_run_id(started_at),
         started_at,
@@ -108,11 +117,12 @@ pub async fn run(config: &Config) -> RunSummary {
         }
     };
 
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(config.regions[0].clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS))
-        .load()
-        .await;
+    let base = lfm_aws::load(&lfm_aws::AwsSettings {
+        region: Some(config.regions[0].clone()),
+        timeouts: config.aws_timeouts,
+        max_attempts: AWS_MAX_ATTEMPTS,
+    })
+    .await;
 
     let plan = checkpoint::plan_run(config, store.as_ref(), started_at).await;
     summary.schedule = ScheduleReport::from_plan(&plan, config.schedule.explicit_window);
@@ -120,23 +130,30 @@ pub async fn run(config: &Config) -> RunSummary {
     let progress = Progress::new(config.progress, config.accounts.len());
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<AccountHarvest>(config.account_concurrency);
+    // Returns whether the time limit dropped accounts in flight.
     let produce = async {
         let mut harvests = futures::stream::iter(&config.accounts)
-            .map(|account_id| collect_account(config, &plan, &base, account_id, &calls, &collected_at))
+            .map(|account_id| collect_account(config, &plan, &base, account_id, &calls, &collected_at, &limit))
             .buffer_unordered(config.account_concurrency);
-        while let Some(harvest) = harvests.next().await {
+        let aborted = loop {
+            let harvest = tokio::select! {
+                harvest = harvests.next() => harvest,
+                () = limit.abort_reached() => break true,
+            };
+            let Some(harvest) = harvest else { break false };
             if sender.send(harvest).await.is_err() {
-                break;
+                break false;
             }
-        }
+        };
         drop(sender);
+        aborted
     };
     let consume = async {
         let mut outcomes = Vec::new();
         let (mut active, mut metric_queries, mut logs_bytes, mut withheld) = (0, 0, 0.0, 0);
         let mut prepared: BTreeMap<String, u64> = BTreeMap::new();
         let mut report = StoreReport::default();
-        let mut failed_pairs = BTreeSet::new();
+        let mut pairs: BTreeMap<(String, String), PairOutcome> = BTreeMap::new();
         // Documents of several accounts pooled so each _bulk request carries bulk_max_docs
         // (a small account alone would send a small request); at most bulk_max_docs - 1 wait
         // here besides the account just received. Checkpoints move after the last flush.
@@ -147,7 +164,7 @@ pub async fn run(config: &Config) -> RunSummary {
                 *prepared.entry(doc.index.clone()).or_default() += 1;
             }
             let account = &harvest.outcome.account_id;
-            failed_pairs.extend(harvest.failed_regions.iter().map(|r| (account.clone(), r.clone())));
+            pairs.extend(harvest.regions.iter().map(|(region, outcome)| ((account.clone(), region.clone()), *outcome)));
             progress.account_done(&harvest.outcome, harvest.documents.len());
             if let Some(store) = &store {
                 pool.extend(harvest.documents);
@@ -155,7 +172,7 @@ pub async fn run(config: &Config) -> RunSummary {
                 if full > 0 {
                     let batch: Vec<IndexedDocument> = pool.drain(..full).collect();
                     let written = store.write(&batch).await;
-                    failed_pairs.extend(pairs_of_failed(&batch, &written));
+                    fail_pairs_of(&mut pairs, &batch, &written);
                     report.merge(written);
                 }
             }
@@ -167,19 +184,25 @@ pub async fn run(config: &Config) -> RunSummary {
         }
         if let (Some(store), false) = (&store, pool.is_empty()) {
             let written = store.write(&pool).await;
-            failed_pairs.extend(pairs_of_failed(&pool, &written));
+            fail_pairs_of(&mut pairs, &pool, &written);
             report.merge(written);
         }
-        (outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, failed_pairs)
+        (outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, pairs)
     };
-    let ((), (mut outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, failed_pairs)) =
+    let (aborted, (mut outcomes, active, metric_queries, logs_bytes, withheld, prepared, report, pairs)) =
         tokio::join!(produce, consume);
     summary.logs_insights_bytes_scanned = logs_bytes.round().max(0.0) as u64;
     summary.log_periods_withheld = withheld;
+    // Accounts dropped in flight: nothing of them was written, their checkpoints stay.
+    for account_id in &config.accounts {
+        if !outcomes.iter().any(|o| &o.account_id == account_id) {
+            outcomes.push(cut_short_outcome(account_id));
+        }
+    }
 
     outcomes.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     summary.accounts_ok = outcomes.iter().filter(|a| a.status == AccountStatus::Ok).count();
-    summary.accounts_failed = outcomes.len() - summary.accounts_ok;
+    summary.accounts_failed = outcomes.iter().filter(|a| matches!(a.status, AccountStatus::Failed | AccountStatus::Partial)).count();
     summary.functions = outcomes.iter().map(|a| a.functions).sum();
     summary.functions_active = active;
     summary.metric_queries = metric_queries as u64;
@@ -193,8 +216,13 @@ pub async fn run(config: &Config) -> RunSummary {
     summary.documents_failed = report.failed.into_iter().take(FAILED_DOCUMENTS_LISTED).collect();
     summary.bulk_requests = report.bulk_requests;
     summary.bulk_ms = report.bulk_ms;
-    checkpoint::commit(config, store.as_ref(), &plan, &failed_pairs, &summary.run_id, &mut summary.schedule).await;
-    if let (Some(store), Some(days)) = (&store, config.retention_days) {
+    let cut = summary.accounts.iter().filter(|a| a.status == AccountStatus::CutShort).count();
+    if aborted || cut > 0 {
+        summary.cut_short = Some(cut_short_message(&limit, aborted, summary.accounts.len() - cut, summary.accounts.len()));
+    }
+    checkpoint::commit(config, store.as_ref(), &plan, &pairs, &summary.run_id, &mut summary.schedule).await;
+    // Retention waits for a run with time to spare (it only deletes old indices).
+    if let (Some(store), Some(days), None) = (&store, config.retention_days, &summary.cut_short) {
         // Reported in the summary and run record; a failed deletion does not fail the run.
         let retention = store.apply_retention(&config.index_prefix, started_at.date_naive(), days).await;
         if !retention.deleted.is_empty() {
@@ -216,14 +244,36 @@ pub async fn run(config: &Config) -> RunSummary {
     summary
 }
 
-/// Account and region of the documents `written` reports as failed (documents carry both).
-fn pairs_of_failed<'a>(documents: &'a [IndexedDocument], written: &'a StoreReport) -> impl Iterator<Item = (String, String)> + 'a {
+/// Marks failed the account and region of the documents `written` reports as failed
+/// (documents carry both): their checkpoints stay.
+fn fail_pairs_of(pairs: &mut BTreeMap<(String, String), PairOutcome>, documents: &[IndexedDocument], written: &StoreReport) {
     use lfm_schema::documents::fields::{ACCOUNT_ID, REGION};
     let failed: BTreeSet<(&str, &str)> = written.failed.iter().map(|f| (f.index.as_str(), f.id.as_str())).collect();
-    documents
+    let failed_pairs = documents
         .iter()
-        .filter(move |d| failed.contains(&(d.index.as_str(), d.id.as_str())))
-        .filter_map(|d| Some((d.body[ACCOUNT_ID].as_str()?.to_string(), d.body[REGION].as_str()?.to_string())))
+        .filter(|d| failed.contains(&(d.index.as_str(), d.id.as_str())))
+        .filter_map(|d| Some((d.body[ACCOUNT_ID].as_str()?.to_string(), d.body[REGION].as_str()?.to_string())));
+    for pair in failed_pairs {
+        pairs.insert(pair, PairOutcome::Failed);
+    }
+}
+
+fn cut_short_outcome(account_id: &str) -> AccountOutcome {
+    AccountOutcome { account_id: account_id.to_string(), status: AccountStatus::CutShort, functions: 0, errors: Vec::new() }
+}
+
+/// What the summary says of a run its time limit cut short.
+fn cut_short_message(limit: &TimeLimit, aborted: bool, collected: usize, accounts: usize) -> String {
+    let deadline = limit.deadline().map_or("the time limit".to_string(), |d| {
+        format!("the invocation's deadline {}", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    });
+    let how = if aborted { "stopped, dropping work in flight," } else { "started no new work" };
+    format!(
+        "{how} {:.0} s before {deadline}: {collected} of {accounts} accounts collected in full. The checkpoints of the rest \
+         stay where they were collected up to, so the next run continues there; if this happens every run, raise the \
+         function's timeout or LFM_ACCOUNT_CONCURRENCY",
+        limit.deadline().map_or(0.0, |d| (d - Utc::now()).num_milliseconds().max(0) as f64 / 1000.0)
+    )
 }
 
 async fn collect_account(
@@ -233,26 +283,32 @@ async fn collect_account(
     account_id: &str,
     calls: &ApiCallCounter,
     collected_at: &DateTime<Utc>,
+    limit: &TimeLimit,
 ) -> AccountHarvest {
+    let not_started = |outcome: AccountOutcome, pair: PairOutcome| AccountHarvest {
+        outcome,
+        active: 0,
+        metric_queries: 0,
+        logs_bytes_scanned: 0.0,
+        log_periods_withheld: 0,
+        documents: Vec::new(),
+        regions: config.regions.iter().map(|r| (r.clone(), pair)).collect(),
+    };
+    if limit.should_stop() {
+        return not_started(cut_short_outcome(account_id), PairOutcome::CutShort(None));
+    }
     let role = role_arn(&config.partition, account_id, &config.role_name);
     let session = match assume_role(base, account_id, &role, config.external_id.as_deref(), calls).await {
         Ok(session) => session,
         Err(e) => {
             tracing::warn!("{e}");
-            return AccountHarvest {
-                outcome: AccountOutcome {
-                    account_id: account_id.to_string(),
-                    status: AccountStatus::Failed,
-                    functions: 0,
-                    errors: vec![e.to_string()],
-                },
-                active: 0,
-                metric_queries: 0,
-                logs_bytes_scanned: 0.0,
-                log_periods_withheld: 0,
-                documents: Vec::new(),
-                failed_regions: config.regions.clone(),
+            let outcome = AccountOutcome {
+                account_id: account_id.to_string(),
+                status: AccountStatus::Failed,
+                functions: 0,
+                errors: vec![e.to_string()],
             };
+            return not_started(outcome, PairOutcome::Failed);
         }
     };
 
@@ -263,26 +319,36 @@ async fn collect_account(
     let mut log_periods_withheld = 0;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    let mut failed_regions = Vec::new();
+    let mut regions = Vec::new();
     for region in &config.regions {
+        if limit.should_stop() {
+            regions.push((region.clone(), PairOutcome::CutShort(None)));
+            continue;
+        }
         let windows = plan.windows(account_id, region);
-        let region_harvest = collect_region(config, &session, region, windows, calls, collected_at).await;
+        let region_harvest = collect_region(config, &session, region, windows, calls, collected_at, limit).await;
         functions += region_harvest.functions;
         active += region_harvest.active;
         metric_queries += region_harvest.metric_queries;
         logs_bytes_scanned += region_harvest.logs_bytes_scanned;
         log_periods_withheld += region_harvest.log_periods_withheld;
         documents.extend(region_harvest.documents);
-        if let Some(error) = region_harvest.error {
-            tracing::warn!("{error}");
-            errors.push(error);
-            failed_regions.push(region.clone());
-        }
+        let outcome = match region_harvest.error {
+            Some(error) => {
+                tracing::warn!("{error}");
+                errors.push(error);
+                PairOutcome::Failed
+            }
+            None => region_harvest.outcome,
+        };
+        regions.push((region.clone(), outcome));
     }
-    let status = match failed_regions.len() {
-        0 => AccountStatus::Ok,
+    let failed = regions.iter().filter(|(_, o)| *o == PairOutcome::Failed).count();
+    let status = match failed {
         n if n == config.regions.len() => AccountStatus::Failed,
-        _ => AccountStatus::Partial,
+        n if n > 0 => AccountStatus::Partial,
+        _ if regions.iter().any(|(_, o)| matches!(o, PairOutcome::CutShort(_))) => AccountStatus::CutShort,
+        _ => AccountStatus::Ok,
     };
     AccountHarvest {
         outcome: AccountOutcome { account_id: account_id.to_string(), status, functions, errors },
@@ -291,7 +357,7 @@ async fn collect_account(
         logs_bytes_scanned,
         log_periods_withheld,
         documents,
-        failed_regions,
+        regions,
     }
 }
 
@@ -305,6 +371,8 @@ struct RegionHarvest {
     log_periods_withheld: u64,
     documents: Vec<IndexedDocument>,
     error: Option<String>,
+    /// Without an error: complete, or cut short by the time limit after some chunks.
+    outcome: PairOutcome,
 }
 
 /// Inventory documents are kept even when the metrics of the region cannot be fetched.
@@ -320,6 +388,7 @@ async fn collect_region(
     windows: &[Window],
     calls: &ApiCallCounter,
     collected_at: &DateTime<Utc>,
+    limit: &TimeLimit,
 ) -> RegionHarvest {
     let functions = match list_functions(session, region, calls).await {
         Ok(functions) => functions,
@@ -332,6 +401,7 @@ async fn collect_region(
                 log_periods_withheld: 0,
                 documents: Vec::new(),
                 error: Some(e.to_string()),
+                outcome: PairOutcome::Failed,
             }
         }
     };
@@ -343,7 +413,13 @@ async fn collect_region(
     let mut logs_bytes_scanned = 0.0;
     let mut log_periods_withheld = 0;
     let mut error = None;
+    let mut outcome = PairOutcome::Complete;
     for window in windows {
+        if limit.should_stop() {
+            // The chunks before this one are complete; the next run starts here.
+            outcome = PairOutcome::CutShort(windows.first().filter(|w| w.start < window.start).map(|_| window.start));
+            break;
+        }
         let region_series = match cloudwatch::harvest(session, region, &functions, window, *collected_at, config.lambda_insights, calls).await {
             Ok(region_series) => region_series,
             Err(e) => {
@@ -413,5 +489,5 @@ async fn collect_region(
         );
         documents.push(indexed_inventory_document(prefix, function, &inventory));
     }
-    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, log_periods_withheld, documents, error }
+    RegionHarvest { functions: functions.len(), active, metric_queries, logs_bytes_scanned, log_periods_withheld, documents, error, outcome }
 }

@@ -7,12 +7,15 @@ use lfm_schema::documents::{runs_index, RunAccount, RunDocument, RunRetention, R
 
 use crate::checkpoint::PairWindow;
 use crate::store::IndexedDocument;
-use crate::summary::{AccountStatus, RunSummary};
+use crate::summary::RunSummary;
 
 /// A short class of an error line, for aggregations in the run index.
 pub fn reason_class(error: &str) -> &'static str {
     let has = |needle: &str| error.contains(needle);
-    if has("sts:AssumeRole") {
+    // No answer (lfm-aws's sentences: "could not be reached", "... timeout ...") whatever the call.
+    if has("could not be reached") || has("could not connect") || has("timeout") {
+        "unreachable"
+    } else if has("sts:AssumeRole") || has("STS AssumeRole") {
         if has("Throttl") || has("Rate exceeded") {
             "throttled"
         } else {
@@ -62,12 +65,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
             reasons.dedup();
             RunAccount {
                 account_id: a.account_id.clone(),
-                status: match a.status {
-                    AccountStatus::Ok => "ok",
-                    AccountStatus::Partial => "partial",
-                    AccountStatus::Failed => "failed",
-                }
-                .into(),
+                status: a.status.as_str().into(),
                 functions: a.functions as u64,
                 reasons,
                 errors: a.errors.clone(),
@@ -107,6 +105,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
             errors: r.errors.clone(),
         }),
         fatal_error: summary.fatal_error.clone(),
+        cut_short: summary.cut_short.clone(),
     };
     IndexedDocument::new(runs_index(prefix), summary.run_id.clone(), &doc)
 }
@@ -127,6 +126,10 @@ mod tests {
         );
         assert_eq!(reason_class("account 1 region us-east-1: cloudwatch:ListMetrics failed: AccessDenied: no (HTTP 403)"), "access_denied");
         assert_eq!(reason_class("something else"), "other");
+        let silent = "account 111122223333, role arn:aws:iam::111122223333:role/R: STS AssumeRole got no answer from http://127.0.0.1:9 within the per-attempt timeout of 2 s, in every attempt: check ...";
+        assert_eq!(reason_class(silent), "unreachable");
+        let denied = "account 111122223333, role arn:aws:iam::111122223333:role/R: STS AssumeRole was denied (AccessDenied: no, HTTP 403): allow sts:AssumeRole ...";
+        assert_eq!(reason_class(denied), "assume_role_denied");
     }
 
     fn summary() -> RunSummary {
@@ -151,6 +154,7 @@ mod tests {
             bulk_requests: 0,
             bulk_ms: 0,
             fatal_error: None,
+            cut_short: None,
             duration_ms: 5,
             run_id: "run-1".into(),
             started_at: end,

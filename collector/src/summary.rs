@@ -23,6 +23,20 @@ pub enum AccountStatus {
     Partial,
     /// Nothing collected (AssumeRole failed, or every region failed).
     Failed,
+    /// The run's time limit came before every region was collected; nothing failed, the
+    /// checkpoints of what is missing stay (see [`RunSummary::cut_short`]).
+    CutShort,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Ok => "ok",
+            AccountStatus::Partial => "partial",
+            AccountStatus::Failed => "failed",
+            AccountStatus::CutShort => "cut_short",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +56,8 @@ pub struct RunSummary {
     pub dry_run: bool,
     /// Accounts collected in full.
     pub accounts_ok: usize,
-    /// Accounts with status `failed` or `partial`: something is missing for them.
+    /// Accounts with status `failed` or `partial`: something is missing for them (accounts
+    /// `cut_short` are counted in neither: see `cut_short`).
     pub accounts_failed: usize,
     pub accounts: Vec<AccountOutcome>,
     /// Functions discovered across all accounts and regions.
@@ -68,6 +83,10 @@ pub struct RunSummary {
     pub bulk_ms: u64,
     /// A failure that stopped the whole run (e.g. templates could not be installed).
     pub fatal_error: Option<String>,
+    /// Why the run stopped before collecting everything: its time limit (the Lambda
+    /// invocation's deadline, [`crate::time_limit`]). What it collected is written and its
+    /// checkpoints moved; the next run continues from them.
+    pub cut_short: Option<String>,
     pub duration_ms: u64,
 
     // Run bookkeeping: checkpoints, backfill, cost, the run record (checkpoint.rs, runrecord.rs).
@@ -94,6 +113,7 @@ impl RunSummary {
     /// True when every account was collected in full and every document was written.
     pub fn succeeded(&self) -> bool {
         self.fatal_error.is_none()
+            && self.cut_short.is_none()
             && self.schedule.error.is_none()
             && self.documents_failed_count == 0
             && self.accounts.iter().all(|a| a.status == AccountStatus::Ok)
@@ -102,7 +122,11 @@ impl RunSummary {
 
 impl fmt::Display for RunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let outcome = if self.succeeded() { "succeeded" } else { "FAILED" };
+        let outcome = match (self.succeeded(), &self.cut_short) {
+            (true, _) => "succeeded",
+            (false, Some(_)) => "CUT SHORT",
+            (false, None) => "FAILED",
+        };
         writeln!(
             f,
             "LFM collection {outcome}{} in {:.1}s",
@@ -119,14 +143,15 @@ impl fmt::Display for RunSummary {
         if let Some(error) = &self.fatal_error {
             writeln!(f, "error       {error}")?;
         }
-        writeln!(f, "accounts    {} ok, {} failed", self.accounts_ok, self.accounts_failed)?;
+        if let Some(reason) = &self.cut_short {
+            writeln!(f, "cut short   {reason}")?;
+        }
+        let cut = self.accounts.iter().filter(|a| a.status == AccountStatus::CutShort).count();
+        let cut = if cut > 0 { format!(", {cut} cut short") } else { String::new() };
+        writeln!(f, "accounts    {} ok, {} failed{cut}", self.accounts_ok, self.accounts_failed)?;
         for account in &self.accounts {
-            let status = match account.status {
-                AccountStatus::Ok => "ok",
-                AccountStatus::Partial => "partial",
-                AccountStatus::Failed => "failed",
-            };
-            writeln!(f, "  {} {status:<7} {} functions", account.account_id, account.functions)?;
+            let status = account.status.as_str();
+            writeln!(f, "  {} {status:<9} {} functions", account.account_id, account.functions)?;
             for error in &account.errors {
                 writeln!(f, "    - {error}")?;
             }

@@ -119,7 +119,7 @@ async fn collects_seeded_fleet_into_opensearch() {
         window,
         schedule: Default::default(),
         index_prefix: prefix.clone(),
-        opensearch: OpenSearchConfig { url: opensearch.clone(), auth: lfm_collector::store::opensearch::OpenSearchAuth::None, bulk_max_docs: 500 },
+        opensearch: OpenSearchConfig { url: opensearch.clone(), auth: lfm_collector::store::opensearch::OpenSearchAuth::None, bulk_max_docs: 500, timeouts: Default::default() },
         dry_run: false,
         account_concurrency: 2,
         progress: false,
@@ -128,6 +128,7 @@ async fn collects_seeded_fleet_into_opensearch() {
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
         lambda_insights: true,
+        aws_timeouts: lfm_aws::Timeouts::DEFAULT,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -292,7 +293,7 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         window,
         schedule: Default::default(),
         index_prefix: "lfm".into(),
-        opensearch: OpenSearchConfig { url: String::new(), auth: lfm_collector::store::opensearch::OpenSearchAuth::None, bulk_max_docs: 500 },
+        opensearch: OpenSearchConfig { url: String::new(), auth: lfm_collector::store::opensearch::OpenSearchAuth::None, bulk_max_docs: 500, timeouts: Default::default() },
         dry_run: true,
         account_concurrency: 1,
         progress: false,
@@ -301,6 +302,7 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
         lambda_insights: true,
+        aws_timeouts: lfm_aws::Timeouts::DEFAULT,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -330,6 +332,7 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
             url: "http://127.0.0.1:9".into(),
             auth: lfm_collector::store::opensearch::OpenSearchAuth::None,
             bulk_max_docs: 500,
+            timeouts: Default::default(),
         },
         dry_run: false,
         account_concurrency: 1,
@@ -339,10 +342,44 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         deprecation_warning_days: lfm_collector::config::DEFAULT_DEPRECATION_WARNING_DAYS,
         retention_days: None,
         lambda_insights: true,
+        aws_timeouts: lfm_aws::Timeouts::DEFAULT,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");
     assert!(error.contains("http://127.0.0.1:9") && error.contains("index template"), "{error}");
     assert!(!summary.succeeded());
+    assert!(summary.api_calls.is_empty(), "no AWS call before the store is ready");
+}
+
+/// An OpenSearch that accepts the connection and never answers: the run fails within
+/// `opensearch_operation_timeout` (it used to wait 60 s for the template install, with no
+/// setting to change), naming the endpoint and the setting.
+#[tokio::test]
+async fn silent_opensearch_fails_within_the_operation_timeout_naming_the_setting() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let mut args = vec!["lfm-collector", "run", "--accounts=111122223333", "--regions=us-east-1"];
+    let url_flag = format!("--opensearch-url={url}");
+    args.extend([url_flag.as_str(), "--opensearch-request-timeout=1", "--opensearch-operation-timeout=3"]);
+    let cli = <lfm_collector::config::cli::Cli as clap::Parser>::parse_from(args);
+    let lfm_collector::config::cli::Command::Run(run) = cli.command else { panic!("not a run") };
+    let config = run.to_config(Utc::now()).unwrap();
+    let started = std::time::Instant::now();
+    let summary = lfm_collector::run(&config).await;
+    let error = summary.fatal_error.clone().expect("fatal error");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}: {error}", started.elapsed());
+    for part in [
+        format!("PUT {url}/_index_template/lfm-metrics"),
+        "no answer within the overall timeout of 3 s".into(),
+        "opensearch_operation_timeout (--opensearch-operation-timeout, LFM_OPENSEARCH_OPERATION_TIMEOUT)".into(),
+    ] {
+        assert!(error.contains(&part), "{part:?} missing from: {error}");
+    }
     assert!(summary.api_calls.is_empty(), "no AWS call before the store is ready");
 }

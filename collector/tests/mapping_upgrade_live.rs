@@ -72,6 +72,7 @@ async fn indices_created_under_an_older_template_accept_the_new_fields() {
         url: url.clone(),
         auth: lfm_collector::store::opensearch::OpenSearchAuth::None,
         bulk_max_docs: 500,
+        timeouts: Default::default(),
     })
     .unwrap();
     let metric = json!({

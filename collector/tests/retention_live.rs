@@ -42,6 +42,7 @@ async fn back_dated_metrics_indices_past_retention_are_deleted() {
         url: url.clone(),
         auth: lfm_collector::store::opensearch::OpenSearchAuth::None,
         bulk_max_docs: 500,
+        timeouts: Default::default(),
     })
     .unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();

@@ -62,6 +62,7 @@ fn store(url: &str, service: SigV4Service) -> OpenSearchStore {
         url: url.to_owned(),
         auth: OpenSearchAuth::SigV4 { service, region: Some(REGION.into()) },
         bulk_max_docs: 500,
+        timeouts: Default::default(),
     })
     .unwrap()
 }

@@ -6,9 +6,9 @@
 //! Needs `LFM_OPENSEARCH_URL` and `LFM_PY` (the test bed's venv python, with `PYTHONPATH`
 //! reaching `testbed/`): `source scripts/env.sh && $LFM_PY -m lfm_testbed up && eval "$($LFM_PY -m lfm_testbed env)"`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use common::{opensearch_url, Recorder};
 use lfm_schema::dashboards::{bundle, SavedObject, SavedObjectReference};
 use serde_json::{json, Value as Json};
 use terraform_provider_lfm::framework::{Provider, Resource, Value};
@@ -19,59 +19,6 @@ use terraform_provider_lfm::lfm::{LfmContext, LfmProvider};
 
 const USER: &str = "lfm-admin";
 const PASSWORD: &str = "not-a-real-secret";
-
-fn opensearch_url() -> String {
-    std::env::var("LFM_OPENSEARCH_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').to_owned()).unwrap_or_else(|| {
-        panic!("LFM_OPENSEARCH_URL is not set: `source scripts/env.sh && $LFM_PY -m lfm_testbed up && eval \"$($LFM_PY -m lfm_testbed env)\"`.")
-    })
-}
-
-/// The recording Dashboards server, started for this test and killed when dropped.
-struct Recorder {
-    child: Child,
-    url: String,
-}
-
-impl Recorder {
-    fn start() -> Recorder {
-        let python = std::env::var("LFM_PY").unwrap_or_else(|_| {
-            panic!("LFM_PY is not set: `source scripts/env.sh` (the test bed's venv python).")
-        });
-        let testbed = concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed");
-        let mut child = Command::new(python)
-            .args([
-                "-m",
-                "lfm_testbed.dashboards_recorder",
-                "--port",
-                "0",
-                "--username",
-                USER,
-                "--password",
-                PASSWORD,
-            ])
-            .env("PYTHONPATH", testbed)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the Dashboards recorder");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let info: Json =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("recorder said {line:?}: {e}"));
-        Recorder {
-            child,
-            url: info["url"].as_str().unwrap().to_owned(),
-        }
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Http(reqwest::Client);
 
@@ -192,7 +139,7 @@ async fn plan(r: &DashboardBundle, ctx: &LfmContext, prior: &Value, config: &Val
 #[tokio::test]
 async fn create_read_drift_update_import_delete_against_opensearch_and_the_recorder() {
     let os = opensearch_url();
-    let recorder = Recorder::start();
+    let recorder = Recorder::start(USER, PASSWORD);
     let http = Http(reqwest::Client::new());
     let prefix = format!("lfmbundle{}", std::process::id());
     let ctx = context().await;
@@ -381,7 +328,7 @@ async fn create_read_drift_update_import_delete_against_opensearch_and_the_recor
             .map(|o| serde_json::to_string(o).unwrap() + "\n")
             .collect();
         let boundary = "lfm-test-edit";
-        recorder_import(&recorder.url, boundary, model::multipart_body(boundary, &ndjson))
+        recorder_import(&recorder.url, boundary, lfm_opensearch::dashboards::multipart_body(boundary, &ndjson))
     };
     let mut pattern = b
         .objects
@@ -490,7 +437,7 @@ async fn create_read_drift_update_import_delete_against_opensearch_and_the_recor
 
     // A bundle with a dangling reference is refused (no silent partial dashboards).
     let target = Target::from_value(&state2).unwrap();
-    let client = Client::new(&target, None).unwrap();
+    let client = Client::new(&target, None, lfm_aws::Timeouts::DEFAULT).unwrap();
     let mut broken = bundle(&prefix);
     broken.objects.retain(|o| o.object_type != "index-pattern");
     broken.objects.push(SavedObject {

@@ -10,67 +10,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::{Client, Workdir};
+use common::{opensearch_url, Client, Recorder, Workdir};
 use serde_json::Value as Json;
 
 const USER: &str = "lfm-admin";
 const PASSWORD: &str = "not-a-real-secret";
-
-fn opensearch_url() -> String {
-    std::env::var("LFM_OPENSEARCH_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').to_owned()).unwrap_or_else(|| {
-        panic!("LFM_OPENSEARCH_URL is not set: `python -m lfm_testbed up`, then `eval \"$(python -m lfm_testbed env)\"`.")
-    })
-}
-
-struct Recorder {
-    child: Child,
-    url: String,
-}
-
-impl Recorder {
-    fn start() -> Recorder {
-        let python = std::env::var("LFM_PY")
-            .unwrap_or_else(|_| panic!("LFM_PY is not set: `source scripts/env.sh`."));
-        let mut child = Command::new(python)
-            .args([
-                "-m",
-                "lfm_testbed.dashboards_recorder",
-                "--port",
-                "0",
-                "--username",
-                USER,
-                "--password",
-                PASSWORD,
-            ])
-            .env(
-                "PYTHONPATH",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed"),
-            )
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the Dashboards recorder");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let info: Json =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("recorder said {line:?}: {e}"));
-        Recorder {
-            child,
-            url: info["url"].as_str().unwrap().to_owned(),
-        }
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 impl Workdir {
     /// The bundle's attributes in state.
@@ -162,7 +106,7 @@ async fn dashboard_bundle_with_opentofu() {
 /// destroy and check destroyed: with one client.
 async fn lifecycle(client: Client) {
     let os = opensearch_url();
-    let recorder = Recorder::start();
+    let recorder = Recorder::start(USER, PASSWORD);
     let http = reqwest::Client::new();
     let prefix = format!("lfm{}bundle{}", client.name(), std::process::id());
     let templates: Vec<String> = lfm_schema::documents::index_templates(&prefix)

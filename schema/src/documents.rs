@@ -453,6 +453,9 @@ pub struct RunDocument {
     /// `None` without `retention_days`, in a dry run, or when the run stopped before writing.
     pub retention: Option<RunRetention>,
     pub fatal_error: Option<String>,
+    /// Why the run stopped before collecting everything (its time limit: the Lambda
+    /// invocation's deadline); what it collected is written and checkpointed.
+    pub cut_short: Option<String>,
 }
 
 #[cfg(test)]
@@ -528,6 +531,7 @@ mod state_tests {
                 errors: vec!["retention 30 days: deleting index acme-metrics-2026.10.02 failed: HTTP 403".into()],
             }),
             fatal_error: None,
+            cut_short: None,
         };
         let t = template("acme-runs");
         assert_eq!(serialized(&doc), mapped(&t));

@@ -9,7 +9,8 @@ use lfm_schema::contract::{self, opensearch_auth as auth_values, IndexPrefix};
 
 use super::file::FileConfig;
 use super::*;
-use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service};
+use crate::store::opensearch::{OpenSearchAuth, OpenSearchConfig, SigV4Service, Timeouts};
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "lfm-collector", version, about = "Collects Lambda fleet metrics from many AWS accounts into OpenSearch")]
@@ -34,25 +35,25 @@ pub enum OutputFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// JSON or TOML file with any of the settings below (flags and env override it).
+    /// A JSON or TOML file with any of the settings below; flags and environment variables override it.
     #[arg(long, env = contract::ENV_CONFIG)]
     pub config: Option<PathBuf>,
-    /// AWS account IDs to collect from (12 digits, comma-separated).
+    /// The AWS accounts to collect from: 12-digit account IDs, comma-separated.
     #[arg(long, env = contract::ENV_ACCOUNTS, value_delimiter = ',')]
     pub accounts: Vec<String>,
-    /// Role assumed in each account [default: LambdaMonitoringRole].
+    /// The name of the IAM role the collector assumes in each account [default: LambdaMonitoringRole].
     #[arg(long, env = contract::ENV_ROLE_NAME)]
     pub role_name: Option<String>,
-    /// External ID required by the role's trust policy, if any.
+    /// The external ID the role's trust policy requires, if it requires one.
     #[arg(long, env = contract::ENV_EXTERNAL_ID)]
     pub external_id: Option<String>,
-    /// Regions to collect from (comma-separated).
+    /// The AWS regions to collect from, comma-separated.
     #[arg(long, env = contract::ENV_REGIONS, value_delimiter = ',')]
     pub regions: Vec<String>,
-    /// OpenSearch base URL, e.g. https://search.example.com:9200.
+    /// The OpenSearch base URL, e.g. https://search.example.com:9200.
     #[arg(long, env = contract::ENV_OPENSEARCH_URL)]
     pub opensearch_url: Option<String>,
-    /// Basic-auth user for OpenSearch (the password comes only from LFM_OPENSEARCH_PASSWORD).
+    /// The basic-auth user for OpenSearch; the password comes only from LFM_OPENSEARCH_PASSWORD.
     #[arg(long, env = contract::ENV_OPENSEARCH_USER)]
     pub opensearch_user: Option<String>,
     /// How to authenticate to OpenSearch: basic (--opensearch-user and LFM_OPENSEARCH_PASSWORD)
@@ -60,17 +61,30 @@ pub struct RunArgs {
     /// Lambda's execution role) [default: basic when a user is given, else none].
     #[arg(long, env = contract::ENV_OPENSEARCH_AUTH)]
     pub opensearch_auth: Option<String>,
-    /// With sigv4: es (Amazon OpenSearch Service domain) or aoss (OpenSearch Serverless) [default: es].
+    /// The service SigV4 signs for, used only with sigv4: es (Amazon OpenSearch Service domain) or
+    /// aoss (OpenSearch Serverless) [default: es].
     #[arg(long = "opensearch-sigv4-service", env = contract::ENV_OPENSEARCH_SIGV4_SERVICE)]
     pub opensearch_sigv4_service: Option<String>,
-    /// With sigv4: the region of the domain or collection [default: the AWS region, AWS_REGION].
+    /// The region of the domain or collection, used only with sigv4 [default: the AWS region,
+    /// AWS_REGION].
     #[arg(long, env = contract::ENV_OPENSEARCH_REGION)]
     pub opensearch_region: Option<String>,
-    /// Window start, RFC 3339 [default: each account and region's checkpoint, else one hour
+    /// Seconds to wait for a connection to OpenSearch [default: 10 seconds].
+    #[arg(long, env = contract::ENV_OPENSEARCH_CONNECT_TIMEOUT)]
+    pub opensearch_connect_timeout: Option<u64>,
+    /// Seconds one attempt of an OpenSearch request may take, answer included (a _bulk of
+    /// bulk_max_docs documents must fit) [default: 30 seconds].
+    #[arg(long, env = contract::ENV_OPENSEARCH_REQUEST_TIMEOUT)]
+    pub opensearch_request_timeout: Option<u64>,
+    /// Seconds one OpenSearch request may take with all its attempts (429/502/503/504 and lost
+    /// connections are tried again) [default: 120 seconds].
+    #[arg(long, env = contract::ENV_OPENSEARCH_OPERATION_TIMEOUT)]
+    pub opensearch_operation_timeout: Option<u64>,
+    /// The start of the collection window, RFC 3339 [default: each account and region's checkpoint, else one hour
     /// before the end]. An explicit window never moves a checkpoint backwards.
     #[arg(long, env = contract::ENV_START)]
     pub start: Option<DateTime<Utc>>,
-    /// Window end, RFC 3339 [default: the last period boundary at or before now - settle].
+    /// The end of the collection window, RFC 3339 [default: the last period boundary at or before now minus the settle delay].
     #[arg(long, env = contract::ENV_END)]
     pub end: Option<DateTime<Utc>>,
     /// How far back a run without --start catches up from an old checkpoint, e.g. 24h; older
@@ -81,30 +95,30 @@ pub struct RunArgs {
     /// 5m or 0s [default: 5m].
     #[arg(long = "settle", env = contract::ENV_SETTLE)]
     pub settle_delay: Option<String>,
-    /// Period in seconds, a multiple of 60 [default: 300].
+    /// The CloudWatch metrics period in seconds, a multiple of 60 [default: 300 seconds].
     #[arg(long, env = contract::ENV_PERIOD)]
     pub period: Option<u32>,
-    /// Prefix of every index and template name [default: lfm].
+    /// The prefix of every index and template name [default: lfm].
     #[arg(long, env = contract::ENV_INDEX_PREFIX)]
     pub index_prefix: Option<String>,
     /// Discover, harvest and derive, but write nothing.
     #[arg(long, env = contract::ENV_DRY_RUN)]
     pub dry_run: bool,
-    /// Documents per _bulk request [default: 1000].
+    /// The number of documents sent in one _bulk request [default: 1000].
     #[arg(long, env = contract::ENV_BULK_MAX_DOCS)]
     pub bulk_max_docs: Option<usize>,
-    /// Accounts collected at the same time [default: 4].
+    /// How many accounts are collected at the same time [default: 4].
     #[arg(long, env = contract::ENV_ACCOUNT_CONCURRENCY)]
     pub account_concurrency: Option<usize>,
-    /// Lambda price table (JSON, the layout of lfm-schema's data/lambda_prices.json) instead
-    /// of the shipped one.
+    /// A Lambda price table file (JSON, the layout of lfm-schema's data/lambda_prices.json) to
+    /// use instead of the shipped one.
     #[arg(long = "prices", env = contract::ENV_PRICES_FILE)]
     pub prices_file: Option<std::path::PathBuf>,
-    /// Runtime deprecation table (JSON, the layout of lfm-schema's data/runtimes.json)
-    /// instead of the shipped one.
+    /// A runtime deprecation table file (JSON, the layout of lfm-schema's data/runtimes.json) to
+    /// use instead of the shipped one.
     #[arg(long = "runtimes", env = contract::ENV_RUNTIMES_FILE)]
     pub runtimes_file: Option<std::path::PathBuf>,
-    /// A runtime deprecated within this many days counts as deprecating [default: 180].
+    /// A runtime deprecated within this many days counts as deprecating [default: 180 days].
     #[arg(long, env = contract::ENV_DEPRECATION_WARNING_DAYS)]
     pub deprecation_warning_days: Option<u32>,
     /// Delete daily metrics indices older than this many days after each run [default: keep all].
@@ -115,7 +129,16 @@ pub struct RunArgs {
     /// GetMetricData queries; with false the REPORT records alone give these numbers.
     #[arg(long, env = contract::ENV_LAMBDA_INSIGHTS)]
     pub lambda_insights: Option<bool>,
-    /// Summary format.
+    /// Seconds to connect to an AWS endpoint [default: 10 seconds].
+    #[arg(long, env = contract::ENV_AWS_CONNECT_TIMEOUT)]
+    pub aws_connect_timeout: Option<u64>,
+    /// Seconds one attempt of an AWS call may take, answer included [default: 60 seconds].
+    #[arg(long, env = contract::ENV_AWS_REQUEST_TIMEOUT)]
+    pub aws_request_timeout: Option<u64>,
+    /// Seconds one AWS call may take in all, retries and backoff included [default: 150 seconds].
+    #[arg(long, env = contract::ENV_AWS_OPERATION_TIMEOUT)]
+    pub aws_operation_timeout: Option<u64>,
+    /// How the run summary is printed: human (text for a person) or json (one JSON object for scripts).
     #[arg(long, env = contract::ENV_OUTPUT, value_enum, default_value = "human")]
     pub output: OutputFormat,
 }
@@ -137,6 +160,7 @@ fn non_empty(list: &[String]) -> Option<Vec<String>> {
 }
 
 fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTime<Utc>) -> Result<Config, ConfigError> {
+    let aws_timeouts = aws_timeouts(args, &file)?;
     let accounts = non_empty(&args.accounts).or(file.accounts).unwrap_or_default();
     validate_accounts(&accounts)?;
     let regions = non_empty(&args.regions).or(file.regions).unwrap_or_default();
@@ -185,6 +209,11 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
     };
     let schedule = Schedule { explicit_window, backfill_horizon, settle_delay };
 
+    let timeouts = opensearch_timeouts(
+        args.opensearch_connect_timeout.or(file.opensearch_connect_timeout),
+        args.opensearch_request_timeout.or(file.opensearch_request_timeout),
+        args.opensearch_operation_timeout.or(file.opensearch_operation_timeout),
+    )?;
     let bulk_max_docs = args.bulk_max_docs.or(file.bulk_max_docs).unwrap_or(DEFAULT_BULK_MAX_DOCS);
     if bulk_max_docs == 0 {
         return Err(ConfigError::Invalid("bulk_max_docs must be at least 1".into()));
@@ -247,7 +276,7 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         window,
         schedule,
         index_prefix,
-        opensearch: OpenSearchConfig { url, auth, bulk_max_docs },
+        opensearch: OpenSearchConfig { url, auth, bulk_max_docs, timeouts },
         dry_run,
         account_concurrency: args
             .account_concurrency
@@ -260,6 +289,43 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         deprecation_warning_days,
         retention_days,
         lambda_insights: args.lambda_insights.or(file.lambda_insights).unwrap_or(true),
+        aws_timeouts,
+    })
+}
+
+/// The AWS SDK's timeouts (seconds, 1 to 3600 each; defaults `lfm_aws::Timeouts::DEFAULT`).
+fn aws_timeouts(args: &RunArgs, file: &FileConfig) -> Result<lfm_aws::Timeouts, ConfigError> {
+    let defaults = lfm_aws::Timeouts::DEFAULT;
+    Ok(lfm_aws::Timeouts {
+        connect: timeout_seconds(contract::ENV_AWS_CONNECT_TIMEOUT, args.aws_connect_timeout.or(file.aws_connect_timeout), defaults.connect)?,
+        attempt: timeout_seconds(contract::ENV_AWS_REQUEST_TIMEOUT, args.aws_request_timeout.or(file.aws_request_timeout), defaults.attempt)?,
+        operation: timeout_seconds(
+            contract::ENV_AWS_OPERATION_TIMEOUT,
+            args.aws_operation_timeout.or(file.aws_operation_timeout),
+            defaults.operation,
+        )?,
+    })
+}
+
+/// One timeout setting (named by its variable `env` in the contract): 1 to 3600 seconds.
+fn timeout_seconds(env: &str, value: Option<u64>, default: Duration) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(s @ 1..=3600) => Ok(Duration::from_secs(s)),
+        Some(s) => {
+            let setting = contract::by_env(env).expect("a contract setting");
+            Err(ConfigError::Invalid(format!("{setting}: {s} seconds: use 1 to 3600")))
+        }
+    }
+}
+
+/// The OpenSearch timeouts (seconds, 1 to 3600 each; defaults `lfm_opensearch::Timeouts`'s).
+fn opensearch_timeouts(connect: Option<u64>, request: Option<u64>, operation: Option<u64>) -> Result<Timeouts, ConfigError> {
+    let defaults = Timeouts::default();
+    Ok(Timeouts {
+        connect: timeout_seconds(contract::ENV_OPENSEARCH_CONNECT_TIMEOUT, connect, defaults.connect)?,
+        attempt: timeout_seconds(contract::ENV_OPENSEARCH_REQUEST_TIMEOUT, request, defaults.attempt)?,
+        overall: timeout_seconds(contract::ENV_OPENSEARCH_OPERATION_TIMEOUT, operation, defaults.overall)?,
     })
 }
 
@@ -371,6 +437,41 @@ mod tests {
         assert_eq!(config.role_name, DEFAULT_ROLE_NAME);
         assert_eq!(config.index_prefix, "lfm");
         assert_eq!(config.partition, "aws");
+    }
+
+    #[test]
+    fn aws_timeouts_from_flag_or_file_and_at_least_one_second() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--dry-run"];
+        let c = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!(c.aws_timeouts, lfm_aws::Timeouts::DEFAULT);
+        let flags = [&base[..], &["--aws-operation-timeout", "7"]].concat();
+        let file = FileConfig::from_toml("aws_connect_timeout = 2\naws_operation_timeout = 9\n").unwrap();
+        let c = merge(&parse(&flags), file, None, now()).unwrap();
+        assert_eq!((c.aws_timeouts.connect.as_secs(), c.aws_timeouts.attempt.as_secs(), c.aws_timeouts.operation.as_secs()), (2, 60, 7));
+        let zero = [&base[..], &["--aws-request-timeout", "0"]].concat();
+        let e = merge(&parse(&zero), FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(e.contains("aws_request_timeout (--aws-request-timeout, LFM_AWS_REQUEST_TIMEOUT): 0 seconds: use 1 to 3600"), "{e}");
+    }
+
+    #[test]
+    fn opensearch_timeouts_default_to_the_clients_and_are_bounded() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200"];
+        let config = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!(config.opensearch.timeouts, Timeouts::default());
+        let set: Vec<&str> = base.iter().copied().chain(["--opensearch-connect-timeout=3", "--opensearch-request-timeout=45"]).collect();
+        let file = FileConfig::from_toml("opensearch_request_timeout = 5\nopensearch_operation_timeout = 300\n").unwrap();
+        let timeouts = merge(&parse(&set), file, None, now()).unwrap().opensearch.timeouts;
+        assert_eq!(
+            (timeouts.connect, timeouts.attempt, timeouts.overall),
+            (Duration::from_secs(3), Duration::from_secs(45), Duration::from_secs(300)),
+            "the flag wins over the file"
+        );
+        let zero: Vec<&str> = base.iter().copied().chain(["--opensearch-operation-timeout=0"]).collect();
+        let e = merge(&parse(&zero), FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(
+            e.contains("opensearch_operation_timeout (--opensearch-operation-timeout, LFM_OPENSEARCH_OPERATION_TIMEOUT): 0 seconds: use 1 to 3600"),
+            "{e}"
+        );
     }
 
     #[test]

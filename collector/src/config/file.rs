@@ -13,6 +13,7 @@
 //! # opensearch_auth = "sigv4"          # or "basic" (opensearch_user + LFM_OPENSEARCH_PASSWORD)
 //! # opensearch_sigv4_service = "es"    # "aoss" for OpenSearch Serverless
 //! # opensearch_region = "eu-west-1"    # default: the AWS region (AWS_REGION)
+//! # opensearch_request_timeout = 60    # seconds per attempt (also _connect_ and _operation_timeout)
 //! ```
 
 use std::path::Path;
@@ -37,6 +38,10 @@ pub struct FileConfig {
     /// "es" or "aoss" (see `--opensearch-sigv4-service`).
     pub opensearch_sigv4_service: Option<String>,
     pub opensearch_region: Option<String>,
+    /// Seconds (see `--opensearch-connect-timeout` and the two after it).
+    pub opensearch_connect_timeout: Option<u64>,
+    pub opensearch_request_timeout: Option<u64>,
+    pub opensearch_operation_timeout: Option<u64>,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub period: Option<u32>,
@@ -55,6 +60,10 @@ pub struct FileConfig {
     pub retention_days: Option<u32>,
     /// See `--lambda-insights`.
     pub lambda_insights: Option<bool>,
+    /// See `--aws-connect-timeout`, `--aws-request-timeout`, `--aws-operation-timeout` (seconds).
+    pub aws_connect_timeout: Option<u64>,
+    pub aws_request_timeout: Option<u64>,
+    pub aws_operation_timeout: Option<u64>,
 }
 
 /// The keys [`FileConfig`] accepts, as serde sees them (a test compares them with

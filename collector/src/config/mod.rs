@@ -5,6 +5,7 @@
 //! the Lambda entry point ([`crate::lambda_entry`]) reads the same environment with the same parser.
 
 pub mod cli;
+pub mod docs;
 pub mod file;
 pub mod schedule;
 mod window;
@@ -67,6 +68,8 @@ pub struct Config {
     /// requested, one more ListMetrics per account and region). `false`: those numbers come
     /// from the REPORT records alone (Logs Insights runs for every active function anyway).
     pub lambda_insights: bool,
+    /// Connect, per-attempt and whole-call bounds of every AWS call (`--aws-*-timeout`).
+    pub aws_timeouts: lfm_aws::Timeouts,
 }
 
 /// Default of [`Config::deprecation_warning_days`].

@@ -6,7 +6,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_types::SdkConfig;
 
-use super::DiscoverError;
+use super::{DiscoverError, ASSUME_ROLE_ADVICE};
+use crate::aws_error::{describe, with_advice};
 use crate::metering::{actions, ApiCallCounter};
 
 /// Session name shown in the member account's CloudTrail for every call the collector makes.
@@ -45,8 +46,10 @@ pub async fn assume_role(
         .set_external_id(external_id.map(str::to_string))
         .send()
         .await
-        .map_err(|e| failed(crate::aws_error::describe(&e)))?;
-    let keys = output.credentials().ok_or_else(|| failed("the response carried no credentials".into()))?;
+        .map_err(|e| failed(with_advice(&describe(e, base.region().map(|r| r.as_ref())), ASSUME_ROLE_ADVICE)))?;
+    let keys = output
+        .credentials()
+        .ok_or_else(|| failed(format!("STS AssumeRole answered without credentials. {ASSUME_ROLE_ADVICE}")))?;
     let expiry = SystemTime::try_from(*keys.expiration()).ok();
     let credentials = Credentials::new(
         keys.access_key_id(),

@@ -4,7 +4,8 @@ use aws_sdk_lambda::types::FunctionConfiguration;
 use aws_types::region::Region;
 use chrono::{DateTime, Utc};
 
-use super::{AccountSession, DiscoverError, FunctionRecord};
+use super::{AccountSession, DiscoverError, FunctionRecord, LIST_FUNCTIONS_ADVICE};
+use crate::aws_error::{describe, with_advice};
 use crate::metering::{actions, ApiCallCounter};
 
 /// ListFunctions returns at most 50 functions per page.
@@ -35,12 +36,12 @@ pub async fn list_functions(
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| failed(crate::aws_error::describe(&e)))?;
+            .map_err(|e| failed(with_advice(&describe(e, Some(region)), LIST_FUNCTIONS_ADVICE)))?;
         functions.extend(page.functions().iter().map(|f| function_record(&session.account_id, region, f)));
         match page.next_marker().filter(|m| !m.is_empty()) {
             None => break,
             Some(next) if marker.as_deref() == Some(next) => {
-                return Err(failed(format!("the service returned the same NextMarker {next:?} twice; stopping to avoid an endless loop")));
+                return Err(failed(format!("Lambda ListFunctions returned the same NextMarker '{next}' twice; stopping to avoid an endless loop")));
             }
             Some(next) => marker = Some(next.to_string()),
         }

@@ -32,11 +32,18 @@ pub struct FunctionRecord {
     pub log_group: String,
 }
 
+/// What to check when `sts:AssumeRole` into a monitoring role is refused.
+pub const ASSUME_ROLE_ADVICE: &str = "Check that the role exists in the account, trusts the collector's principal (and the external id, if configured), and that the collector may call sts:AssumeRole on it";
+/// What to check when `lambda:ListFunctions` is refused.
+pub const LIST_FUNCTIONS_ADVICE: &str = "Check that the role grants lambda:ListFunctions and that the region is enabled in the account";
+
 /// A call to AWS that failed, with where it failed and what to check.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
-    #[error("account {account_id}: sts:AssumeRole into {role_arn} failed: {reason}. Check that the role exists in the account, trusts the collector's principal (and the external id, if configured), and that the collector may call sts:AssumeRole on it")]
+    /// `reason`: the sentence of [`crate::aws_error`], with [`ASSUME_ROLE_ADVICE`] when AWS answered.
+    #[error("account {account_id}, role {role_arn}: {reason}")]
     AssumeRole { account_id: String, role_arn: String, reason: String },
-    #[error("account {account_id} region {region}: lambda:ListFunctions failed: {reason}. Check that the role grants lambda:ListFunctions and that the region is enabled in the account")]
+    /// `reason`: the sentence of [`crate::aws_error`], with [`LIST_FUNCTIONS_ADVICE`] when AWS answered.
+    #[error("account {account_id} region {region}: {reason}")]
     ListFunctions { account_id: String, region: String, reason: String },
 }

@@ -91,10 +91,20 @@ impl FunctionSeries {
     }
 }
 
+/// What to check when AWS answers GetMetricData with an error (not when no answer came: the
+/// sentence of [`crate::aws_error`] then says what to do).
+pub const GET_METRIC_DATA_ADVICE: &str =
+    "Check that the role grants cloudwatch:GetMetricData; on throttling lower --account-concurrency";
+/// What to check when AWS answers ListMetrics with an error.
+pub const LIST_METRICS_ADVICE: &str =
+    "Check that the role grants cloudwatch:ListMetrics (re-apply the lfm_monitored_account resources after upgrading LFM)";
+
+/// `reason`: the sentence of [`crate::aws_error`] (with the advice above when AWS answered), or
+/// what was wrong with the answer.
 #[derive(Debug, thiserror::Error)]
 pub enum HarvestError {
-    #[error("account {account_id} region {region}: cloudwatch:GetMetricData failed: {reason}. Check that the role grants cloudwatch:GetMetricData; on throttling lower --account-concurrency")]
+    #[error("account {account_id} region {region}: cloudwatch:GetMetricData failed: {reason}")]
     GetMetricData { account_id: String, region: String, reason: String },
-    #[error("account {account_id} region {region}: cloudwatch:ListMetrics failed: {reason}. Check that the role grants cloudwatch:ListMetrics (re-apply the lfm_monitored_account resources after upgrading LFM)")]
+    #[error("account {account_id} region {region}: cloudwatch:ListMetrics failed: {reason}")]
     ListMetrics { account_id: String, region: String, reason: String },
 }

@@ -8,7 +8,13 @@
 //!   `dry_run` (bool), e.g. the constant input of a rule, or a manual `aws lambda invoke`.
 //!
 //! Anything else is an error that names the field and shows a valid event: a typo in an
-//! override must not silently become a normal run.
+//! override must not silently become a normal run. (A body that is not JSON never arrives:
+//! Lambda's Invoke refuses it with `InvalidRequestContentException`, see the Lambda API
+//! reference, Invoke, Errors; an empty body arrives as `null`, [`super::runtime`].)
+//!
+//! Debug builds (never packaged: `scripts/package-collector` builds release) also accept
+//! `panic` (a message): the handler panics with it, so the tests under the Runtime Interface
+//! Emulator can prove that a panic becomes a function error and the runtime goes on.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -27,6 +33,9 @@ pub struct Overrides {
     pub end: Option<DateTime<Utc>>,
     /// Like `--dry-run` / `LFM_DRY_RUN`.
     pub dry_run: Option<bool>,
+    /// Test only (debug builds): panic with this message after reading the configuration.
+    #[cfg(debug_assertions)]
+    pub panic: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +52,11 @@ pub fn parse(body: &[u8]) -> Result<Overrides, EventError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| EventError {
         reason: format!("not JSON ({e})"),
     })?;
+    from_value(value)
+}
+
+/// Reads an invocation event already parsed as JSON (by `lambda_runtime`).
+pub fn from_value(value: serde_json::Value) -> Result<Overrides, EventError> {
     match &value {
         serde_json::Value::Null => Ok(Overrides::default()),
         serde_json::Value::Object(fields)

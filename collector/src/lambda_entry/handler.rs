@@ -1,15 +1,24 @@
 //! One invocation: the configuration from the environment (the CLI's `LFM_*` variables, read
-//! by the CLI's own parser) with the event's overrides on top, then [`crate::run`], the same call
-//! as `lfm-collector run`.
+//! by the CLI's own parser) with the event's overrides on top, then [`crate::run_with_limit`],
+//! the same run as `lfm-collector run`, stopping before the invocation's deadline.
+
+use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, Utc};
 use clap::Parser;
+use futures::FutureExt;
+use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 
 use super::event::{self, Overrides};
 use crate::config::cli::RunArgs;
 use crate::config::{Config, ConfigError};
+use crate::time_limit::TimeLimit;
 use crate::RunSummary;
+
+/// Lambda's limit on a synchronous invocation's response ("Lambda quotas": invocation payload,
+/// 6 MB each for request and response): a larger one would fail after the run.
+const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
 
 /// The CLI's `run` settings, read from `LFM_*` environment variables only (no arguments).
 #[derive(Debug, Parser)]
@@ -35,6 +44,30 @@ impl FunctionError {
             error_type: "ConfigError",
             message: format!("lfm-collector configuration: {error}"),
         }
+    }
+
+    /// A panic caught while handling an invocation (`lambda_runtime` would catch it too, but
+    /// reports a Rust type name as the error type).
+    pub fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        Self {
+            error_type: "Panic",
+            message: format!(
+                "lfm-collector stopped on a bug (panic: {what}); the function's log says where. Documents already \
+                 written stay and no checkpoint moved, so the next invocation collects the same windows again. \
+                 Please report it with the log"
+            ),
+        }
+    }
+}
+
+impl From<FunctionError> for Diagnostic {
+    fn from(error: FunctionError) -> Self {
+        Diagnostic { error_type: error.error_type.to_string(), error_message: error.message }
     }
 }
 
@@ -88,21 +121,44 @@ pub fn config_from_env(overrides: &Overrides, now: DateTime<Utc>) -> Result<Conf
     }
 }
 
+/// The `lambda_runtime` handler: [`handle`] for the event, stopping before the invocation's
+/// deadline; a panic becomes the function error [`FunctionError::panic`].
+pub async fn invocation(event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, FunctionError> {
+    let (payload, context) = event.into_parts();
+    let now = Utc::now();
+    let limit = match DateTime::from_timestamp_millis(context.deadline as i64) {
+        Some(deadline) if context.deadline > 0 => TimeLimit::until(deadline, now),
+        _ => TimeLimit::NONE,
+    };
+    let remaining_s = limit.deadline().map(|d| (d - now).num_milliseconds() as f64 / 1000.0);
+    tracing::info!(request_id = %context.request_id, remaining_s, function = %context.invoked_function_arn, "invocation");
+    let result = AssertUnwindSafe(handle(payload, now, limit)).catch_unwind().await;
+    let result = result.unwrap_or_else(|panic| Err(FunctionError::panic(panic.as_ref())));
+    if let Err(error) = &result {
+        tracing::error!(%error, "invocation failed");
+    }
+    result
+}
+
 /// Handles one invocation event: the run summary (compact JSON with `succeeded`), or an error
 /// when the event or configuration is invalid or the run could not start at all.
-pub async fn handle(body: &[u8], now: DateTime<Utc>) -> Result<serde_json::Value, FunctionError> {
-    let overrides = event::parse(body).map_err(|e| FunctionError {
+pub async fn handle(event: serde_json::Value, now: DateTime<Utc>, limit: TimeLimit) -> Result<serde_json::Value, FunctionError> {
+    let overrides = event::from_value(event).map_err(|e| FunctionError {
         error_type: "InvalidEvent",
         message: e.to_string(),
     })?;
     let config = config_from_env(&overrides, now)?;
+    #[cfg(debug_assertions)]
+    if let Some(message) = &overrides.panic {
+        panic!("{message}");
+    }
     tracing::info!(
         accounts = config.accounts.len(),
         regions = config.regions.len(),
         dry_run = config.dry_run,
         "collecting"
     );
-    let summary = crate::run(&config).await;
+    let summary = crate::run_with_limit(&config, limit).await;
     // The human summary goes to the function's log (stdout -> CloudWatch Logs).
     print!("{summary}");
     response(&summary)
@@ -120,6 +176,12 @@ pub fn response(summary: &RunSummary) -> Result<serde_json::Value, FunctionError
     let mut value = serde_json::to_value(summary).expect("summary serializes");
     if let serde_json::Value::Object(fields) = &mut value {
         fields.insert("succeeded".into(), summary.succeeded().into());
+    }
+    if value.to_string().len() > MAX_RESPONSE_BYTES {
+        return Err(FunctionError {
+            error_type: "ResponseTooLarge",
+            message: "the run summary exceeds Lambda's 6 MB response limit; see the function's log for it".into(),
+        });
     }
     Ok(value)
 }

@@ -84,13 +84,13 @@ pub fn schema() -> Schema {
             "Retries of an AWS API call that failed transiently (throttling, 5xx, connection errors), with the SDK's exponential backoff and jitter. Default: the SDK's standard mode (2 retries, 3 attempts). IAM's eventual consistency is retried separately, per resource (`propagation_timeout_s`, `role_propagation_timeout_s`).",
         ))
         .attr(Attribute::number("connect_timeout_seconds").optional().validate(Validator::IntRange { min: 1, max: 3600 }).description(
-            "Seconds to establish a connection to an AWS endpoint, for every AWS call of the provider. Default: 10.",
+            "Seconds to establish a connection to an AWS endpoint, for every AWS call of the provider, and to OpenSearch and OpenSearch Dashboards (lfm_dashboard_bundle). Default: 10.",
         ))
         .attr(Attribute::number("request_timeout_seconds").optional().validate(Validator::IntRange { min: 1, max: 3600 }).description(
-            "Seconds one attempt of an AWS call may take, from sending the request to the end of the answer (a retry starts a new attempt). Default: 60.",
+            "Seconds one attempt of an AWS call may take, from sending the request to the end of the answer (a retry starts a new attempt). Default: 60. One attempt of an OpenSearch request is bounded by lfm_dashboard_bundle's own request_timeout_seconds.",
         ))
         .attr(Attribute::number("operation_timeout_seconds").optional().validate(Validator::IntRange { min: 1, max: 3600 }).description(
-            "Seconds one AWS call may take in all, every attempt and the backoff between them included; an endpoint that never answers fails after this long. Default: 150.",
+            "Seconds one AWS call, or one OpenSearch or OpenSearch Dashboards request of lfm_dashboard_bundle, may take in all, every attempt and the backoff between them included; an endpoint that never answers fails after this long. Default: 150.",
         ))
         .block(NestedBlock::single("assume_role", assume_role))
         .block(NestedBlock::single("endpoints", endpoints)),

@@ -2,7 +2,8 @@
 //! (`stored_zip`), and for the acceptance tests that drive the built provider with a real
 //! client, Terraform 1.0.3 or OpenTofu (`terraform_*.rs`): where the client is, and a working
 //! directory whose filesystem mirror holds the provider binary under test. Each test adds its
-//! own helpers in an `impl Workdir` block.
+//! own helpers in an `impl Workdir` block. For `lfm_dashboard_bundle`: the test bed's OpenSearch
+//! (`opensearch_url`) and the recording Dashboards server ([`Recorder`]).
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::path::{Path, PathBuf};
@@ -207,5 +208,47 @@ impl Drop for Workdir {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// The test bed's OpenSearch node (`LFM_OPENSEARCH_URL`), without a trailing `/`.
+pub fn opensearch_url() -> String {
+    std::env::var("LFM_OPENSEARCH_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').to_owned()).unwrap_or_else(|| {
+        panic!("LFM_OPENSEARCH_URL is not set: `source scripts/env.sh && $LFM_PY -m lfm_testbed up && eval \"$($LFM_PY -m lfm_testbed env)\"`.")
+    })
+}
+
+/// The recording Dashboards server (`lfm_testbed.dashboards_recorder`, basic auth `username` /
+/// `password`), started for a test and killed when dropped.
+pub struct Recorder {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Recorder {
+    pub fn start(username: &str, password: &str) -> Recorder {
+        use std::io::{BufRead, BufReader};
+        let python = std::env::var("LFM_PY").unwrap_or_else(|_| {
+            panic!("LFM_PY is not set: `source scripts/env.sh` (the test bed's venv python).")
+        });
+        let testbed = concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed");
+        let mut child = Command::new(python)
+            .args(["-m", "lfm_testbed.dashboards_recorder", "--port", "0", "--username", username, "--password", password])
+            .env("PYTHONPATH", testbed)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the Dashboards recorder");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let info: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("recorder said {line:?}: {e}"));
+        Recorder { child, url: info["url"].as_str().unwrap().to_owned() }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

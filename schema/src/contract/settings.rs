@@ -43,6 +43,11 @@ pub const ENV_OPENSEARCH_PASSWORD: &str = "LFM_OPENSEARCH_PASSWORD";
 pub const ENV_OPENSEARCH_AUTH: &str = "LFM_OPENSEARCH_AUTH";
 pub const ENV_OPENSEARCH_SIGV4_SERVICE: &str = "LFM_OPENSEARCH_SIGV4_SERVICE";
 pub const ENV_OPENSEARCH_REGION: &str = "LFM_OPENSEARCH_REGION";
+/// OpenSearch timeouts in seconds (the `lfm-opensearch` client's connect, per-attempt and
+/// overall timeouts; defaults 10, 30 and 120).
+pub const ENV_OPENSEARCH_CONNECT_TIMEOUT: &str = "LFM_OPENSEARCH_CONNECT_TIMEOUT";
+pub const ENV_OPENSEARCH_REQUEST_TIMEOUT: &str = "LFM_OPENSEARCH_REQUEST_TIMEOUT";
+pub const ENV_OPENSEARCH_OPERATION_TIMEOUT: &str = "LFM_OPENSEARCH_OPERATION_TIMEOUT";
 pub const ENV_START: &str = "LFM_START";
 pub const ENV_END: &str = "LFM_END";
 pub const ENV_BACKFILL: &str = "LFM_BACKFILL";
@@ -57,6 +62,11 @@ pub const ENV_RUNTIMES_FILE: &str = "LFM_RUNTIMES_FILE";
 pub const ENV_DEPRECATION_WARNING_DAYS: &str = "LFM_DEPRECATION_WARNING_DAYS";
 pub const ENV_RETENTION_DAYS: &str = "LFM_RETENTION_DAYS";
 pub const ENV_LAMBDA_INSIGHTS: &str = "LFM_LAMBDA_INSIGHTS";
+/// Bounds of every AWS call (seconds): connect, one attempt, the whole call with retries
+/// (`lfm_aws::Timeouts`; the provider's `connect_timeout_seconds` ... are the same three).
+pub const ENV_AWS_CONNECT_TIMEOUT: &str = "LFM_AWS_CONNECT_TIMEOUT";
+pub const ENV_AWS_REQUEST_TIMEOUT: &str = "LFM_AWS_REQUEST_TIMEOUT";
+pub const ENV_AWS_OPERATION_TIMEOUT: &str = "LFM_AWS_OPERATION_TIMEOUT";
 pub const ENV_OUTPUT: &str = "LFM_OUTPUT";
 
 const fn setting(key: &'static str, flag: &'static str, env: &'static str) -> Setting {
@@ -95,6 +105,9 @@ pub const SETTINGS: &[Setting] = &[
         "opensearch_sigv4_service",
     ),
     setting("opensearch_region", "opensearch-region", ENV_OPENSEARCH_REGION),
+    setting("opensearch_connect_timeout", "opensearch-connect-timeout", ENV_OPENSEARCH_CONNECT_TIMEOUT),
+    setting("opensearch_request_timeout", "opensearch-request-timeout", ENV_OPENSEARCH_REQUEST_TIMEOUT),
+    setting("opensearch_operation_timeout", "opensearch-operation-timeout", ENV_OPENSEARCH_OPERATION_TIMEOUT),
     setting("start", "start", ENV_START),
     setting("end", "end", ENV_END),
     setting("backfill_horizon", "backfill", ENV_BACKFILL),
@@ -109,6 +122,9 @@ pub const SETTINGS: &[Setting] = &[
     setting("deprecation_warning_days", "deprecation-warning-days", ENV_DEPRECATION_WARNING_DAYS),
     setting("retention_days", "retention-days", ENV_RETENTION_DAYS),
     setting("lambda_insights", "lambda-insights", ENV_LAMBDA_INSIGHTS),
+    setting("aws_connect_timeout", "aws-connect-timeout", ENV_AWS_CONNECT_TIMEOUT),
+    setting("aws_request_timeout", "aws-request-timeout", ENV_AWS_REQUEST_TIMEOUT),
+    setting("aws_operation_timeout", "aws-operation-timeout", ENV_AWS_OPERATION_TIMEOUT),
     Setting { key: None, flag: Some("output"), env: ENV_OUTPUT, provider_attribute: None, list: false },
 ];
 

@@ -22,6 +22,7 @@ use aws_sdk_cloudwatch::types::{DimensionFilter, RecentlyActive};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{FUNCTION_DIMENSION, NAMESPACE};
+use crate::aws_error::{describe, with_advice};
 use crate::config::Window;
 use crate::metering::{actions, ApiCallCounter};
 
@@ -170,7 +171,8 @@ pub async fn list_metrics(
         if scope == ListingScope::RecentlyActive {
             request = request.recently_active(RecentlyActive::Pt3H);
         }
-        let page = request.send().await.map_err(|e| crate::aws_error::describe(&e))?;
+        let region = client.config().region().map(|r| r.as_ref().to_string());
+        let page = request.send().await.map_err(|e| with_advice(&describe(e, region.as_deref()), crate::harvest::LIST_METRICS_ADVICE))?;
         listed.extend(page.metrics().iter().map(|m| ListedMetric {
             metric_name: m.metric_name().unwrap_or_default().to_string(),
             dimensions: m
@@ -182,7 +184,7 @@ pub async fn list_metrics(
         match page.next_token().filter(|t| !t.is_empty()) {
             None => break,
             Some(token) if next_token.as_deref() == Some(token) => {
-                return Err(format!("the service returned the same NextToken {token:?} twice"));
+                return Err(format!("CloudWatch ListMetrics returned the same NextToken '{token}' twice; stopping to avoid an endless loop"));
             }
             Some(token) => next_token = Some(token.to_string()),
         }

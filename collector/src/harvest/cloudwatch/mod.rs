@@ -28,6 +28,7 @@ use self::lambda_insights::list_functions_with_lambda_insights;
 use self::metrics::Combine;
 use self::plan::{batches, plan_queries_with_lambda_insights, PlannedQuery};
 use super::{FunctionSeries, HarvestError};
+use crate::aws_error::{describe, with_advice};
 use crate::config::Window;
 use crate::discover::{AccountSession, FunctionRecord};
 use crate::metering::{actions, skipped, ApiCallCounter};
@@ -289,7 +290,7 @@ pub async fn harvest(
                 .set_next_token(next_token.clone())
                 .send()
                 .await
-                .map_err(|e| failed(crate::aws_error::describe(&e)))?;
+                .map_err(|e| failed(with_advice(&describe(e, Some(region)), super::GET_METRIC_DATA_ADVICE)))?;
             let page = page_from_sdk(&output);
             reader.absorb(&page, &mut series).map_err(failed)?;
             match page.next_token {
@@ -297,7 +298,7 @@ pub async fn harvest(
                     next_token = Some(token)
                 }
                 Some(token) if !token.is_empty() => {
-                    return Err(failed(format!("the service returned the same NextToken {token:?} twice")))
+                    return Err(failed(format!("CloudWatch GetMetricData returned the same NextToken '{token}' twice; stopping to avoid an endless loop")))
                 }
                 _ => break,
             }

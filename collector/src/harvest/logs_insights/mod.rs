@@ -68,8 +68,15 @@ use crate::metering::{skipped, ApiCallCounter};
 /// Queries of one account and region in flight at once (AWS allows 30 per account).
 pub const MAX_CONCURRENT_QUERIES: usize = 4;
 
+/// What to check when AWS answers StartQuery or GetQueryResults with an error (not when no
+/// answer came: the sentence of [`crate::aws_error`] then says what to do).
+pub const LOGS_INSIGHTS_ADVICE: &str =
+    "Check that the role grants logs:StartQuery and logs:GetQueryResults on the functions' log groups";
+
+/// `reason`: the sentence of [`crate::aws_error`] (with [`LOGS_INSIGHTS_ADVICE`] when AWS
+/// answered), or what was wrong with the answer.
 #[derive(Debug, thiserror::Error)]
-#[error("account {account_id} region {region}: {action} failed: {reason}. Check that the role grants logs:StartQuery and logs:GetQueryResults on the functions' log groups")]
+#[error("account {account_id} region {region}: {action} failed: {reason}")]
 pub struct LogsInsightsError {
     pub account_id: String,
     pub region: String,

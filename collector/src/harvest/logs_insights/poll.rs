@@ -90,14 +90,15 @@ pub(super) async fn run_batch(
             Ok(output) => break output.query_id().unwrap_or_default().to_string(),
             Err(e) => {
                 let not_found = e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception());
-                let reason = crate::aws_error::describe(&e);
+                let described = crate::aws_error::describe(e, Some(region));
+                let reason = described.to_string();
                 match missing_group_in(&reason).filter(|_| not_found) {
                     Some(missing) if groups.iter().any(|(g, _)| g == missing) => {
                         let missing = missing.to_string();
                         groups.retain(|(g, _)| *g != missing);
                         outcome.missing.push(missing);
                     }
-                    _ => return Err(failed(actions::LOGS_START_QUERY, reason)),
+                    _ => return Err(failed(actions::LOGS_START_QUERY, crate::aws_error::with_advice(&described, super::LOGS_INSIGHTS_ADVICE))),
                 }
             }
         }
@@ -112,7 +113,7 @@ pub(super) async fn run_batch(
             .query_id(&query_id)
             .send()
             .await
-            .map_err(|e| failed(actions::LOGS_GET_QUERY_RESULTS, crate::aws_error::describe(&e)))?;
+            .map_err(|e| failed(actions::LOGS_GET_QUERY_RESULTS, crate::aws_error::with_advice(&crate::aws_error::describe(e, Some(region)), super::LOGS_INSIGHTS_ADVICE)))?;
         let rows: Vec<ResultRow> = output
             .results()
             .iter()

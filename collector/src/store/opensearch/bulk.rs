@@ -1,5 +1,6 @@
 //! The `_bulk` API: encoding a request body (ndjson) and reading the per-item results.
 
+use lfm_opensearch::error::truncate;
 use serde::Deserialize;
 
 use crate::store::IndexedDocument;
@@ -61,13 +62,6 @@ impl BulkItemResult {
 
 pub fn parse_response(body: &str) -> Result<BulkResponse, String> {
     serde_json::from_str(body).map_err(|e| format!("unreadable _bulk response ({e}): {}", truncate(body, 300)))
-}
-
-pub fn truncate(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
 }
 
 #[cfg(test)]

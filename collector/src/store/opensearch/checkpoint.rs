@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use lfm_schema::documents::{checkpoint_document_id, state_index, CheckpointDocument, CHECKPOINT_KIND};
 use serde::Deserialize;
 
-use super::{bulk, error_chain, OpenSearchStore, StoreError};
+use lfm_opensearch::error::truncate;
+
+use super::{OpenSearchStore, StoreError};
 use crate::store::IndexedDocument;
 
 #[derive(Debug, Deserialize)]
@@ -30,7 +32,7 @@ struct MgetDoc {
 /// is no checkpoint, any other per-document error fails the whole read.
 fn parse_mget(body: &str) -> Result<HashMap<(String, String), DateTime<Utc>>, String> {
     let response: MgetResponse =
-        serde_json::from_str(body).map_err(|e| format!("unreadable _mget response ({e}): {}", bulk::truncate(body, 300)))?;
+        serde_json::from_str(body).map_err(|e| format!("unreadable _mget response ({e}): {}", truncate(body, 300)))?;
     let mut found = HashMap::new();
     for doc in response.docs {
         if let Some(error) = doc.error {
@@ -77,22 +79,19 @@ impl OpenSearchStore {
         pairs: &[(String, String)],
     ) -> Result<HashMap<(String, String), DateTime<Utc>>, StoreError> {
         let ids: Vec<String> = pairs.iter().map(|(a, r)| checkpoint_document_id(a, r)).collect();
-        let failed = |reason: String| StoreError::Client(format!("reading checkpoints from {}: {reason}", state_index(prefix)));
+        let index = state_index(prefix);
         let response = self
-            .request(reqwest::Method::POST, &format!("{}/_mget", state_index(prefix)))
+            .client()
+            .request(reqwest::Method::POST, &format!("{index}/_mget"))
+            .action(format!("reading checkpoints from {index}"))
             .json(&serde_json::json!({ "ids": ids }))
             .send()
-            .await
-            .map_err(|e| failed(error_chain(&e)))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        if status == reqwest::StatusCode::NOT_FOUND && text.contains("index_not_found_exception") {
+            .await?;
+        if response.status == 404 && response.text.contains("index_not_found_exception") {
             return Ok(HashMap::new());
         }
-        if !status.is_success() {
-            return Err(failed(format!("HTTP {status}: {}", bulk::truncate(&text, 500))));
-        }
-        parse_mget(&text).map_err(failed)
+        let response = response.success()?;
+        parse_mget(&response.text).map_err(|reason| StoreError(response.unexpected(reason)))
     }
 }
 

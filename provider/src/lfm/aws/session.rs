@@ -21,6 +21,8 @@ pub struct Aws {
     base: SdkConfig,
     endpoints: Endpoints,
     partition: OnceCell<String>,
+    /// The provider block's timeouts (also for OpenSearch calls: `lfm_dashboard_bundle`).
+    timeouts: lfm_aws::Timeouts,
 }
 
 /// Credentials for one member account, from assuming a role there.
@@ -119,7 +121,12 @@ impl Aws {
                 default_chain.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
             }
         };
-        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new() }
+        Aws { base, endpoints: cfg.endpoints.clone(), partition: OnceCell::new(), timeouts: cfg.timeouts }
+    }
+
+    /// The provider block's connect, per-attempt and operation timeouts.
+    pub fn timeouts(&self) -> lfm_aws::Timeouts {
+        self.timeouts
     }
 
     pub fn region(&self) -> &str {

@@ -10,11 +10,11 @@
 //!   imported with `POST api/saved_objects/_import?overwrite=true`.
 //!
 //! State keeps names, IDs and hashes, never the bundle (Terraform 1.0.x caps responses at
-//! 4 MiB). Files: [`model`] (pure: target, hashes, plan), [`client`] (HTTP), [`sigv4`].
+//! 4 MiB). Files: [`model`] (pure: target, hashes, plan), [`client`] (the calls, through the
+//! one LFM OpenSearch client `lfm-opensearch`: authentication, timeouts, retries, errors).
 
 pub mod client;
 pub mod model;
-pub mod sigv4;
 #[cfg(test)]
 mod tests;
 
@@ -54,8 +54,8 @@ impl Resource<LfmContext> for DashboardBundle {
             .attr(Attribute::string("ism").default(Value::string("auto")).validate(Validator::OneOf(&["auto", "on", "off"])).description("Retention with an Index State Management policy: `auto` (when the ISM plugin answers, else left to the collector), `on` (required; fails without the plugin), `off` (always the collector)."))
             .attr(Attribute::string("username").optional().description("Basic authentication (the OpenSearch security plugin's internal users) for OpenSearch and Dashboards: user name. Set with password; not with sigv4. Attributes, not a block: Terraform 1.0.x crashes rendering diffs of blocks holding sensitive values."))
             .attr(Attribute::string("password").optional().sensitive().description("Basic authentication: password (sensitive)."))
-            .attr(Attribute::number("request_timeout_seconds").default(Value::Number(30.0)).validate(Validator::IntRange { min: 1, max: 3600 }).description("Timeout of each HTTP request."))
-            .attr(Attribute::number("max_retries").default(Value::Number(3.0)).validate(Validator::IntRange { min: 0, max: 20 }).description("Retries of a request answered 429/502/503/504 or not answered (exponential backoff from 0.5 s)."))
+            .attr(Attribute::number("request_timeout_seconds").default(Value::Number(30.0)).validate(Validator::IntRange { min: 1, max: 3600 }).description("Seconds one attempt of an OpenSearch or Dashboards request may take, answer included. The provider block's connect_timeout_seconds and operation_timeout_seconds (all attempts) bound these requests too."))
+            .attr(Attribute::number("max_retries").default(Value::Number(3.0)).validate(Validator::IntRange { min: 0, max: 20 }).description("Retries of a request answered 429/502/503/504 or not answered (exponential backoff from 0.2 s), within the provider block's operation_timeout_seconds."))
             .attr(Attribute::list_of("template_names", AttrType::String).computed().description("Names of the index templates installed."))
             .attr(Attribute::map_of("template_hashes", AttrType::String).computed().description("SHA-256 of each installed template's canonical JSON; a template changed or deleted outside Terraform shows as a change."))
             .attr(Attribute::list_of("saved_object_ids", AttrType::String).computed().description("TYPE/ID of every saved object installed in Dashboards (index patterns, visualisations, dashboards), in import order."))
@@ -235,7 +235,9 @@ async fn client(ctx: &LfmContext, target: &Target) -> Result<Client, Diagnostics
         })?),
         _ => None,
     };
-    Client::new(target, credentials)
+    // The provider block's timeouts bound OpenSearch calls too (defaults before configuration).
+    let timeouts = ctx.configured().map(|aws| aws.timeouts()).unwrap_or(lfm_aws::Timeouts::DEFAULT);
+    Client::new(target, credentials, timeouts)
 }
 
 /// Create or update: templates, retention, saved objects; returns the new state.

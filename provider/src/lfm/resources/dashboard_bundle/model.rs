@@ -1,6 +1,6 @@
 //! The pure part of `lfm_dashboard_bundle`: the target read from a plan or state, IDs, the
-//! desired templates / ISM policy / saved objects and their hashes, template comparison, the
-//! multipart import body, and the plan's computed attributes. No I/O here; all unit-tested.
+//! desired templates / ISM policy / saved objects and their hashes, template comparison, and
+//! the plan's computed attributes. No I/O here; all unit-tested.
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 use lfm_schema::dashboards::{bundle, BUNDLE_VERSION};
@@ -204,7 +204,7 @@ pub fn parse_import_id(id: &str) -> Result<(String, String, Option<String>), Dia
         && parts.get(2).into_iter().all(|d| valid(d));
     if !ok {
         return Err(Diagnostics::error(
-            format!("Invalid import ID {id:?} for lfm_dashboard_bundle"),
+            format!("Invalid import ID {} for lfm_dashboard_bundle", crate::protocol::hcl::render(&Value::string(id))),
             "Accepted formats: OPENSEARCH_URL|INDEX_PREFIX or OPENSEARCH_URL|INDEX_PREFIX|DASHBOARDS_URL, e.g. \
              `terraform import lfm_dashboard_bundle.main 'https://search.example.com|lfm|https://dashboards.example.com'`. \
              Authentication (username/password, sigv4) comes from the configuration, or from LFM_OPENSEARCH_USERNAME / LFM_OPENSEARCH_PASSWORD.",
@@ -394,15 +394,6 @@ pub fn ism_policy(prefix: &str, days: u32) -> Json {
             "ism_template": [{ "index_patterns": [lfm_schema::documents::metrics_index_pattern(prefix)], "priority": 100 }]
         }
     })
-}
-
-/// A `multipart/form-data` body with one `file` part holding the ndjson, as the saved-objects
-/// import API takes it (built by hand so the exact bytes can be signed).
-pub fn multipart_body(boundary: &str, ndjson: &str) -> Vec<u8> {
-    format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lfm-dashboards.ndjson\"\r\nContent-Type: application/ndjson\r\n\r\n{ndjson}\r\n--{boundary}--\r\n"
-    )
-    .into_bytes()
 }
 
 /// The desired `template_hashes`.

@@ -1,14 +1,13 @@
 //! Unit tests of the pure part of `lfm_dashboard_bundle`: validation, IDs, plan, template
-//! comparison, the multipart body, the ISM policy, and SigV4 against botocore's value.
+//! comparison and the ISM policy (the multipart body and SigV4 are tested in `lfm-opensearch`).
 
 use super::model::{self, *};
-use super::{sigv4, DashboardBundle};
+use super::DashboardBundle;
 use crate::framework::{PathStep, Resource, Value};
 use crate::protocol::validate::validate_config;
-use aws_credential_types::Credentials;
 use lfm_schema::dashboards::{bundle, BUNDLE_VERSION};
 use serde_json::json;
-use std::time::{Duration, UNIX_EPOCH};
+
 
 fn config(pairs: &[(&str, Value)]) -> Value {
     let mut v = Value::object(ATTRIBUTES.iter().chain(BLOCKS).map(|a| (*a, Value::Null)));
@@ -278,15 +277,6 @@ fn templates_compare_as_opensearch_returns_them() {
 }
 
 #[test]
-fn multipart_body_has_one_file_part_with_the_ndjson() {
-    let body = String::from_utf8(multipart_body("B0UND", "{\"a\":1}\n{\"b\":2}\n")).unwrap();
-    assert_eq!(
-        body,
-        "--B0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lfm-dashboards.ndjson\"\r\nContent-Type: application/ndjson\r\n\r\n{\"a\":1}\n{\"b\":2}\n\r\n--B0UND--\r\n"
-    );
-}
-
-#[test]
 fn ism_policy_deletes_metrics_indices_after_the_retention() {
     let p = ism_policy("lfm", 30);
     assert_eq!(
@@ -325,67 +315,6 @@ fn url_and_prefix_validators() {
     }
     for bad in ["", "-x", "_x", "Upper", "a*b"] {
         assert!(model::index_prefix(&Value::string(bad)).is_err(), "{bad}");
-    }
-}
-
-/// Expected signatures computed with botocore's `SigV4Auth` (an independent implementation) in
-/// the test bed's venv:
-///
-/// ```python
-/// req = AWSRequest(method="PUT", url="https://search-lfm.us-east-1.es.amazonaws.com/_index_template/lfm-metrics?pretty=true&a=b%20c",
-///                  data=BODY, headers={"content-type": "application/json", "x-amz-content-sha256": sha256(BODY).hexdigest()})
-/// with mock.patch("botocore.auth.get_current_datetime", return_value=datetime(2026, 11, 26, 12, 0, 0)):
-///     SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-1"), SERVICE, "us-east-1").add_auth(req)
-/// ```
-#[test]
-fn sigv4_matches_botocore() {
-    let creds = Credentials::new(
-        "AKIDEXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        Some("session-token-1".into()),
-        None,
-        "test",
-    );
-    let time = UNIX_EPOCH + Duration::from_secs(1_795_694_400); // 2026-11-26T12:00:00Z
-    let body = br#"{"index_patterns":["lfm-metrics-*"]}"#;
-    let url = "https://search-lfm.us-east-1.es.amazonaws.com/_index_template/lfm-metrics?pretty=true&a=b%20c";
-    let headers = [
-        ("content-type", "application/json"),
-        ("host", "search-lfm.us-east-1.es.amazonaws.com"),
-    ];
-    let expected = [
-        ("es", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/es/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=000151a560493310670783545759eb495b5ca66d4273f6ec1cbdb529fd2241ee"),
-        ("aoss", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/aoss/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=0115b50073295d9bef1702591abe1c27cc5c71672631e17d80e405ec1169a7d8"),
-    ];
-    for (service, want) in expected {
-        let signed = sigv4::signed_headers(
-            &creds,
-            service,
-            "us-east-1",
-            "PUT",
-            url,
-            &headers,
-            body,
-            time,
-        )
-        .unwrap();
-        let get = |name: &str| {
-            signed
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        assert_eq!(get("x-amz-date").as_deref(), Some("20261126T120000Z"));
-        assert_eq!(
-            get("x-amz-security-token").as_deref(),
-            Some("session-token-1")
-        );
-        assert_eq!(
-            get("x-amz-content-sha256").as_deref(),
-            Some("b00ca9e360b04194d347908b39391d9c460002d92886fdb0326245fc2a7c3762")
-        );
-        let auth = get("authorization").unwrap();
-        assert!(auth.starts_with(want), "{service}: {auth}\nwant {want}");
     }
 }
 

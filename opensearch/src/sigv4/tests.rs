@@ -1,11 +1,13 @@
 //! SigV4 signatures compared with botocore's `SigV4Auth`, an independent implementation: one
-//! case with botocore's answer written down (runs anywhere), and the requests the collector
-//! actually sends (built by reqwest as the store builds them) signed by both, botocore run by
-//! the test bed's venv python (`LFM_PY`, set by `source scripts/env.sh`).
+//! case with botocore's answer written down (runs anywhere; the same inputs through
+//! [`signed_headers`] and through [`sign_request`]), and the requests the collector and the
+//! provider actually send (built by reqwest) signed by both, botocore run by the test bed's
+//! venv python (`LFM_PY`, set by `source scripts/env.sh`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
+use crate::config::SigV4Service;
 
 const KEY_ID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -23,7 +25,7 @@ fn header(request: &reqwest::Request, name: &str) -> Option<String> {
     request.headers().get(name).map(|v| v.to_str().unwrap().to_string())
 }
 
-/// botocore's answer for this request (same inputs as the provider's test of its copy):
+/// botocore's answer for this request:
 ///
 /// ```python
 /// req = AWSRequest(method="PUT", url="https://search-lfm.us-east-1.es.amazonaws.com/_index_template/lfm-metrics?pretty=true&a=b%20c",
@@ -56,8 +58,29 @@ fn a_template_put_is_signed_as_botocore_signs_it() {
     }
 }
 
-/// The requests the store sends, as reqwest builds them.
-fn collector_requests() -> Vec<reqwest::Request> {
+/// The same request through [`signed_headers`] directly, headers given by hand (`host` included).
+#[test]
+fn signed_headers_match_botocore() {
+    let body = br#"{"index_patterns":["lfm-metrics-*"]}"#;
+    let url = "https://search-lfm.us-east-1.es.amazonaws.com/_index_template/lfm-metrics?pretty=true&a=b%20c";
+    let headers = [("content-type", "application/json"), ("host", "search-lfm.us-east-1.es.amazonaws.com")];
+    let expected = [
+        ("es", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/es/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=000151a560493310670783545759eb495b5ca66d4273f6ec1cbdb529fd2241ee"),
+        ("aoss", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/aoss/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=0115b50073295d9bef1702591abe1c27cc5c71672631e17d80e405ec1169a7d8"),
+    ];
+    for (service, want) in expected {
+        let signed = signed_headers(&credentials(Some("session-token-1")), service, "us-east-1", "PUT", url, &headers, body, fixed_time()).unwrap();
+        let get = |name: &str| signed.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        assert_eq!(get("x-amz-date").as_deref(), Some("20261126T120000Z"));
+        assert_eq!(get("x-amz-security-token").as_deref(), Some("session-token-1"));
+        assert_eq!(get("x-amz-content-sha256").as_deref(), Some("b00ca9e360b04194d347908b39391d9c460002d92886fdb0326245fc2a7c3762"));
+        let auth = get("authorization").unwrap();
+        assert!(auth.starts_with(want), "{service}: {auth}\nwant {want}");
+    }
+}
+
+/// The requests the collector's store and the provider send, as reqwest builds them.
+fn requests_sent() -> Vec<reqwest::Request> {
     let http = reqwest::Client::new();
     let domain = "https://search-fleet-abc123.eu-west-1.es.amazonaws.com";
     let ndjson = "{\"index\":{\"_index\":\"lfm-test.sig-metrics-2026.11.26\",\"_id\":\"111122223333:us-east-1:orders:1\"}}\n{\"invocations\":10}\n";
@@ -74,7 +97,8 @@ fn collector_requests() -> Vec<reqwest::Request> {
             .unwrap(),
         // Mapping upgrade: comma-separated patterns in the path.
         http.put(format!(
-            "{domain}/lfm-test.sig-metrics-*,lfm-test.sig-inventory/_mapping?allow_no_indices=true&expand_wildcards=open"
+            "{domain}/lfm-test.sig-metrics-*,lfm-test.sig-inventory/_mapping?{}",
+            crate::templates::MAPPING_UPGRADE_QUERY
         ))
         .json(&serde_json::json!({"properties": {"cold_starts": {"type": "long"}}}))
         .build()
@@ -84,6 +108,13 @@ fn collector_requests() -> Vec<reqwest::Request> {
         // Checkpoints on a non-default port, plain HTTP (host header carries the port).
         http.post("http://127.0.0.1:9200/lfm-test.sig-state/_mget")
             .json(&serde_json::json!({"ids": ["checkpoint:111122223333:us-east-1"]}))
+            .build()
+            .unwrap(),
+        // Dashboards' saved-objects import: multipart body, osd-xsrf, a query, a path prefix.
+        http.post(format!("{domain}/_dashboards/api/saved_objects/_import?overwrite=true"))
+            .header("content-type", "multipart/form-data; boundary=lfm-abc")
+            .header("osd-xsrf", "true")
+            .body(crate::dashboards::multipart_body("lfm-abc", "{\"type\":\"index-pattern\",\"id\":\"lfm-metrics\"}\n"))
             .build()
             .unwrap(),
         // A search with parameters that need encoding (space, colon, quotes).
@@ -132,12 +163,12 @@ fn botocore_authorizations(cases: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 #[test]
-fn every_kind_of_collector_request_is_signed_as_botocore_signs_it() {
+fn every_kind_of_request_is_signed_as_botocore_signs_it() {
     let mut signed = Vec::new();
     let mut cases = Vec::new();
     for service in [SigV4Service::Es, SigV4Service::Aoss] {
         for token in [None, Some("IQoJb3JpZ2luX2VjEXAMPLE//session+token=")] {
-            for mut request in collector_requests() {
+            for mut request in requests_sent() {
                 // botocore gets the headers before signing (it works out `host` itself) and the
                 // URL as sent.
                 let headers: serde_json::Map<String, serde_json::Value> = request
@@ -180,17 +211,4 @@ fn a_signature_changes_with_the_body_and_the_path() {
     assert_ne!(base, sign("https://d.example.com/_bulk", "{ }\n"));
     assert_ne!(base, sign("https://d.example.com/_bulk?refresh=false", "{}\n"));
     assert_ne!(base, sign("https://d.example.com/x/_bulk", "{}\n"));
-}
-
-#[test]
-fn basic_auth_and_none_do_not_sign() {
-    let http = reqwest::Client::new();
-    let basic = Authenticator::new(OpenSearchAuth::Basic { username: "lfm".into(), password: Some("secret".into()) });
-    let request = basic.request(&http, reqwest::Method::GET, "http://127.0.0.1:9/").builder.build().unwrap();
-    assert_eq!(header(&request, "authorization").as_deref(), Some("Basic bGZtOnNlY3JldA=="));
-    let none = Authenticator::new(OpenSearchAuth::None);
-    let request = none.request(&http, reqwest::Method::GET, "http://127.0.0.1:9/").builder.build().unwrap();
-    assert!(request.headers().is_empty());
-    let debug = format!("{:?}", OpenSearchAuth::Basic { username: "lfm".into(), password: Some("secret".into()) });
-    assert!(!debug.contains("secret"), "{debug}");
 }
