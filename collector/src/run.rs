@@ -68,36 +68,7 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
     let started_at = Utc::now();
     let collected_at = started_at.trunc_subsecs(0);
     let calls = ApiCallCounter::default();
-    let mut summary = RunSummary {
-        window: config.window,
-        dry_run: config.dry_run,
-        accounts_ok: 0,
-        accounts_failed: 0,
-        accounts: Vec::new(),
-        functions: 0,
-        functions_active: 0,
-        metric_queries: 0,
-        api_calls: BTreeMap::new(),
-        answers_skipped: BTreeMap::new(),
-        documents_prepared: BTreeMap::new(),
-        documents_written: 0,
-        documents_written_by_index: BTreeMap::new(),
-        documents_failed_count: 0,
-        documents_failed: Vec::new(),
-        bulk_requests: 0,
-        bulk_ms: 0,
-        fatal_error: None,
-        cut_short: None,
-        duration_ms: 0,
-        run_id: runrecord::new_run_id(started_at),
-        started_at,
-        schedule: ScheduleReport::default(),
-        logs_insights_bytes_scanned: 0,
-        log_periods_withheld: 0,
-        estimated_cost: CostEstimate::default(),
-        run_record_error: None,
-        retention: None,
-    };
+    let mut summary = RunSummary::new(config.window, config.dry_run, runrecord::new_run_id(started_at), started_at);
 
     // Templates first: a document written before its template would get a dynamic mapping.
     let store = if config.dry_run {

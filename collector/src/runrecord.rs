@@ -113,7 +113,6 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     #[test]
     fn reason_classes() {
@@ -135,36 +134,10 @@ mod tests {
     fn summary() -> RunSummary {
         let start = "2026-11-26T15:00:00Z".parse().unwrap();
         let end = "2026-11-26T16:00:00Z".parse().unwrap();
-        RunSummary {
-            window: crate::config::Window::new(start, end, 300).unwrap(),
-            dry_run: false,
-            accounts_ok: 0,
-            accounts_failed: 0,
-            accounts: vec![],
-            functions: 0,
-            functions_active: 0,
-            metric_queries: 0,
-            api_calls: BTreeMap::new(),
-            answers_skipped: BTreeMap::new(),
-            documents_prepared: BTreeMap::new(),
-            documents_written: 0,
-            documents_written_by_index: BTreeMap::new(),
-            documents_failed_count: 0,
-            documents_failed: vec![],
-            bulk_requests: 0,
-            bulk_ms: 0,
-            fatal_error: None,
-            cut_short: None,
-            duration_ms: 5,
-            run_id: "run-1".into(),
-            started_at: end,
-            schedule: Default::default(),
-            logs_insights_bytes_scanned: 0,
-            log_periods_withheld: 2,
-            estimated_cost: Default::default(),
-            run_record_error: None,
-            retention: None,
-        }
+        let mut summary = RunSummary::new(crate::config::Window::new(start, end, 300).unwrap(), false, "run-1".into(), end);
+        summary.duration_ms = 5;
+        summary.log_periods_withheld = 2;
+        summary
     }
 
     #[test]

@@ -110,6 +110,40 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The summary of a run that has not done anything yet: every count zero, every list empty.
+    pub fn new(window: Window, dry_run: bool, run_id: String, started_at: DateTime<Utc>) -> Self {
+        RunSummary {
+            window,
+            dry_run,
+            accounts_ok: 0,
+            accounts_failed: 0,
+            accounts: Vec::new(),
+            functions: 0,
+            functions_active: 0,
+            metric_queries: 0,
+            api_calls: BTreeMap::new(),
+            answers_skipped: BTreeMap::new(),
+            documents_prepared: BTreeMap::new(),
+            documents_written: 0,
+            documents_written_by_index: BTreeMap::new(),
+            documents_failed_count: 0,
+            documents_failed: Vec::new(),
+            bulk_requests: 0,
+            bulk_ms: 0,
+            fatal_error: None,
+            cut_short: None,
+            duration_ms: 0,
+            run_id,
+            started_at,
+            schedule: ScheduleReport::default(),
+            logs_insights_bytes_scanned: 0,
+            log_periods_withheld: 0,
+            estimated_cost: CostEstimate::default(),
+            run_record_error: None,
+            retention: None,
+        }
+    }
+
     /// True when every account was collected in full and every document was written.
     pub fn succeeded(&self) -> bool {
         self.fatal_error.is_none()

@@ -63,7 +63,6 @@ pub async fn serve() -> Result<(), RuntimeError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::handler::response;
     use crate::summary::{AccountOutcome, AccountStatus};
@@ -72,41 +71,19 @@ mod tests {
     fn summary() -> RunSummary {
         let start = "2026-11-26T15:00:00Z".parse().unwrap();
         let end = "2026-11-26T16:00:00Z".parse().unwrap();
-        RunSummary {
-            window: crate::config::Window::new(start, end, 300).unwrap(),
-            dry_run: false,
-            accounts_ok: 1,
-            accounts_failed: 0,
-            accounts: vec![AccountOutcome {
-                account_id: "111122223333".into(),
-                status: AccountStatus::Ok,
-                functions: 3,
-                errors: vec![],
-            }],
+        let mut summary = RunSummary::new(crate::config::Window::new(start, end, 300).unwrap(), false, "run-1".into(), end);
+        summary.accounts_ok = 1;
+        summary.accounts = vec![AccountOutcome {
+            account_id: "111122223333".into(),
+            status: AccountStatus::Ok,
             functions: 3,
-            functions_active: 1,
-            metric_queries: 12,
-            api_calls: BTreeMap::new(),
-            answers_skipped: BTreeMap::new(),
-            documents_prepared: BTreeMap::new(),
-            documents_written: 0,
-            documents_written_by_index: BTreeMap::new(),
-            documents_failed_count: 0,
-            documents_failed: vec![],
-            bulk_requests: 0,
-            bulk_ms: 0,
-            fatal_error: None,
-            cut_short: None,
-            duration_ms: 5,
-            run_id: "run-1".into(),
-            started_at: end,
-            schedule: Default::default(),
-            logs_insights_bytes_scanned: 0,
-            log_periods_withheld: 0,
-            estimated_cost: Default::default(),
-            run_record_error: None,
-            retention: None,
-        }
+            errors: vec![],
+        }];
+        summary.functions = 3;
+        summary.functions_active = 1;
+        summary.metric_queries = 12;
+        summary.duration_ms = 5;
+        summary
     }
 
     #[test]
