@@ -38,29 +38,10 @@ impl Scope {
     }
 }
 
-/// `*` matches any run of characters (also none), `?` exactly one; everything else itself.
-/// Iterative with one backtrack point: linear in practice, never exponential.
+/// `*` matches any run of characters (also none), `?` exactly one; everything else itself
+/// (the schema's definition, shared with the provider's plan checks).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    lfm_schema::alerts::glob_matches(pattern, text)
 }
 
 #[cfg(test)]
