@@ -49,14 +49,13 @@ pub fn search_body(arns: &[&str], from: i64, to: i64, source: &[String], after: 
     body
 }
 
-/// The `_source` fields: identity plus each metric's source fields.
+/// The `_source` fields: identity plus the metrics the rules read.
 pub fn source_fields(table: &MetricTable) -> Vec<String> {
     let mut fields: Vec<String> = IDENTITY_FIELDS.iter().map(|f| f.to_string()).collect();
+    // Every rule metric is the metrics document's field of the same name.
     for metric in &table.metrics {
-        for field in lfm_schema::alerts::metric_source_fields(metric) {
-            if !fields.iter().any(|f| f == field) {
-                fields.push(field.to_string());
-            }
+        if !fields.iter().any(|f| f == metric) {
+            fields.push(metric.clone());
         }
     }
     fields
