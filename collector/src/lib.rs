@@ -27,6 +27,7 @@ pub mod discover;
 pub mod harvest;
 pub mod lambda_entry;
 pub mod metering;
+pub mod notify;
 pub mod progress;
 mod run;
 pub mod runrecord;
