@@ -16,7 +16,8 @@
 
 use std::time::{Duration, Instant};
 
-use lfm_collector::notify::{deliver, AlertDestinationDocument, Delivery, DeliveryContext, DeliveryStatus, Notification};
+use lfm_collector::notify::{deliver, Delivery, DeliveryContext, DeliveryStatus, Notification};
+use lfm_schema::alerts::AlertDestinationDocument;
 use serde_json::{json, Value};
 
 mod common;
@@ -42,7 +43,10 @@ fn sns_destination(name: &str, topic_arn: &str) -> AlertDestinationDocument {
         name: name.into(),
         destination_type: "sns".into(),
         topic_arn: Some(topic_arn.into()),
-        ..Default::default()
+        url: None,
+        format: "json".into(),
+        secret_parameter: None,
+        updated_at: "2026-11-26T15:00:00Z".into(),
     }
 }
 
@@ -50,10 +54,11 @@ fn webhook_destination(name: &str, url: &str, format: &str, secret_parameter: Op
     AlertDestinationDocument {
         name: name.into(),
         destination_type: "webhook".into(),
+        topic_arn: None,
         url: Some(url.into()),
-        format: Some(format.into()),
+        format: format.into(),
         secret_parameter: secret_parameter.map(str::to_string),
-        ..Default::default()
+        updated_at: "2026-11-26T15:00:00Z".into(),
     }
 }
 

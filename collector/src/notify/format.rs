@@ -134,8 +134,8 @@ mod tests {
 
     #[test]
     fn cut_lines_counts_characters_not_bytes() {
-        let text = "é".repeat(10) + "\n" + &"é".repeat(10);
-        assert_eq!(cut_lines(&text, 21, |s| s.chars().count()), text);
+        let text = "é".repeat(10) + "\n" + &"é".repeat(20);
+        assert_eq!(cut_lines(&text, 31, |s| s.chars().count()), text);
         assert_eq!(cut_lines(&text, 25, |s| s.chars().count()), format!("{}\n... and 1 more", "é".repeat(10)));
         assert_eq!(cut_lines(&text, 25, str::len), "... and 2 more", "20 bytes of é and the tail do not fit in 25 bytes");
         assert_eq!(cut_lines(&text, 20, |s| s.chars().count()), "... and 2 more");

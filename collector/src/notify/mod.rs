@@ -27,22 +27,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::{FutureExt, StreamExt};
+use lfm_schema::alerts::{destination_type, format as formats, AlertDestinationDocument};
 use tokio::sync::OnceCell;
 
 use crate::time_limit::TimeLimit;
-
-// TEMPORARY: the lead's lfm_schema::alerts::AlertDestinationDocument replaces this at merge.
-/// A destination document (`{prefix}-alert-destinations`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-pub struct AlertDestinationDocument {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub destination_type: String,
-    pub topic_arn: Option<String>,
-    pub url: Option<String>,
-    pub format: Option<String>,
-    pub secret_parameter: Option<String>,
-}
 
 /// Deliveries in flight at once.
 pub const CONCURRENCY: usize = 8;
@@ -141,15 +129,15 @@ enum Target {
 /// The destination's target, or why it cannot be used (a sentence without the name).
 fn target(doc: &AlertDestinationDocument) -> Result<Target, String> {
     match doc.destination_type.as_str() {
-        "sns" => {
+        destination_type::SNS => {
             let topic_arn = doc.topic_arn.clone().filter(|t| !t.is_empty()).ok_or("type sns without a topic_arn")?;
             let region = sns::topic_region(&topic_arn)?.to_string();
             Ok(Target::Sns { topic_arn, region })
         }
-        "webhook" => {
+        destination_type::WEBHOOK => {
             let url = webhook::check_url(doc.url.as_deref().ok_or("type webhook without a url")?)?;
-            let format = doc.format.clone().unwrap_or_else(|| "json".into());
-            if format != "json" && format != "slack" {
+            let format = if doc.format.is_empty() { formats::JSON.to_string() } else { doc.format.clone() };
+            if !formats::ALL.contains(&format.as_str()) {
                 return Err(format!("format {format:?}: use json or slack"));
             }
             Ok(Target::Webhook { url, format, secret_parameter: doc.secret_parameter.clone().filter(|s| !s.is_empty()) })
@@ -323,7 +311,15 @@ mod tests {
     use super::*;
 
     fn doc(kind: &str) -> AlertDestinationDocument {
-        AlertDestinationDocument { name: "d".into(), destination_type: kind.into(), ..Default::default() }
+        AlertDestinationDocument {
+            name: "d".into(),
+            destination_type: kind.into(),
+            topic_arn: None,
+            url: None,
+            format: String::new(),
+            secret_parameter: None,
+            updated_at: "2026-11-26T15:00:00Z".into(),
+        }
     }
 
     #[test]
@@ -334,7 +330,7 @@ mod tests {
         let hook = AlertDestinationDocument { url: Some("https://h.example.com/x".into()), secret_parameter: Some(String::new()), ..doc("webhook") };
         let Ok(Target::Webhook { format, secret_parameter, .. }) = target(&hook) else { panic!() };
         assert_eq!((format.as_str(), secret_parameter), ("json", None), "json by default; an empty parameter is none");
-        let teams = AlertDestinationDocument { format: Some("teams".into()), ..hook.clone() };
+        let teams = AlertDestinationDocument { format: "teams".into(), ..hook.clone() };
         assert_eq!(target(&teams).unwrap_err(), "format \"teams\": use json or slack");
         assert_eq!(target(&doc("email")).unwrap_err(), "type \"email\": use sns or webhook");
     }
