@@ -10,7 +10,7 @@
 //!    the signature is valid; the Slack format; a wrong secret is refused (401) at once;
 //! 3. 503 twice then 200: delivered after 3 attempts (1 s and 2 s of backoff);
 //! 4. an unreachable endpoint fails within the budget; an undeclared destination, a missing
-//!    SSM parameter and no time left are reported, not raised.
+//!    SSM parameter, plain http, a missing topic and no time left are reported, not raised.
 //!
 //! Each test uses names and receiver paths of its own (the test bed is shared).
 
@@ -277,9 +277,10 @@ async fn failures_are_reported_within_the_budget() {
         webhook_destination("gone", &format!("https://127.0.0.1:{closed}/hook"), "json", None),
         webhook_destination("no-secret", &format!("{}/hook/nosecret-{u}", required_env("LFM_WEBHOOK_URL")), "json", Some(&format!("/lfm/notify-{u}/missing"))),
         webhook_destination("plain", "http://hooks.example.com/x", "json", None),
+        sns_destination("no-topic", &format!("arn:aws:sns:{REGION}:123456789012:lfm-notify-missing-{u}")),
     ];
     let n = notification("k");
-    let names = ["gone", "no-secret", "plain", "undeclared"].map(String::from).to_vec();
+    let names = ["gone", "no-secret", "plain", "no-topic", "undeclared"].map(String::from).to_vec();
     let started = Instant::now();
     let deliveries = deliver(&destinations, &[(n.clone(), names)], &ctx).await;
     assert!(started.elapsed() < budget + Duration::from_millis(500), "{:?}", started.elapsed());
@@ -296,6 +297,10 @@ async fn failures_are_reported_within_the_budget() {
     assert!(!error.contains("Error {") && !error.contains("SdkError"), "no Debug output: {error}");
     let error = by_name("plain").error.as_deref().unwrap();
     assert!(error.starts_with("destination plain: url \"http://hooks.example.com/x\" uses plain http"), "{error}");
+    let no_topic = by_name("no-topic");
+    let error = no_topic.error.as_deref().unwrap();
+    assert!(error.starts_with("destination no-topic (SNS topic): SNS Publish failed: NotFound"), "{error}");
+    assert_eq!(no_topic.attempts, 1, "AWS's refusal is not retried");
     let error = by_name("undeclared").error.as_deref().unwrap();
     assert!(error.starts_with("destination undeclared is not declared: "), "{error}");
     assert_eq!(by_name("undeclared").attempts, 0);

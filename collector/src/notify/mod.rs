@@ -197,7 +197,7 @@ pub async fn deliver(
                     None => (
                         Err(format!(
                             "destination {name} is not declared: no lfm_alert_destination named {name} among the {} read \
-                             from the alert-destinations index ({}); declare it, or remove it from rule {}'s destinations",
+                             from the alert-destinations index ({}); declare it, or remove it from the destinations of rule {}",
                             names.len(),
                             if names.is_empty() { "none".to_string() } else { names.join(", ") },
                             n.rule
@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(
             error,
             "destination other is not declared: no lfm_alert_destination named other among the 1 read from the \
-             alert-destinations index (hook); declare it, or remove it from rule r's destinations"
+             alert-destinations index (hook); declare it, or remove it from the destinations of rule r"
         );
     }
 }
