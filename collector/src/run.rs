@@ -215,9 +215,9 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
     if let Some(store) = &store {
         let delivery = crate::alert::deliver::DeliverySettings {
             sdk: base.clone(),
-            budget: crate::alert::deliver::DEFAULT_BUDGET,
+            budget: config.alert_delivery_timeout,
             limit,
-            webhook_ca_file: None,
+            webhook_ca_file: config.alert_webhook_ca_file.clone(),
         };
         summary.alerts = Some(alerts.finish(store, &summary.run_id, Utc::now(), config.window.period_seconds, &delivery).await);
     }

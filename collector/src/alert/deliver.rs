@@ -1,5 +1,4 @@
-//! The engine's one call into delivery (`crate::notify::deliver`, written by the delivery
-//! helper): the grouped [`Message`]s go out as notifications to their destinations, within
+//! The engine's one call into delivery ([`crate::notify::deliver`]): the grouped [`Message`]s go out as notifications to their destinations, within
 //! the budget and the Lambda deadline; each comes back with its outcome per destination.
 //! Part of [`crate::alert`].
 
@@ -9,10 +8,8 @@ use std::time::Duration;
 use lfm_schema::alerts::AlertDestinationDocument;
 
 use super::group::Message;
+use crate::notify::{self, DeliveryContext, DeliveryStatus, Notification};
 use crate::time_limit::TimeLimit;
-
-/// Default of `alert_delivery_timeout_seconds`.
-pub const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
 
 /// What delivery needs from the run.
 #[derive(Debug, Clone)]
@@ -33,20 +30,35 @@ pub struct Outcome {
     pub ms: u64,
 }
 
-/// Delivers every message to each of its destinations; one [`Outcome`] per pair.
+/// Delivers every message to each of its destinations; one [`Outcome`] per pair, in the order
+/// of `messages` and their destination lists.
 pub async fn deliver(destinations: &[AlertDestinationDocument], messages: &[Message], settings: &DeliverySettings) -> Vec<Outcome> {
-    // Until crate::notify is merged: nothing is sent, every pair fails with the reason.
-    let _ = (destinations, settings);
-    messages
+    let items: Vec<(Notification, Vec<String>)> = messages
         .iter()
-        .flat_map(|m| {
-            m.destinations.iter().map(|d| Outcome {
-                destination: d.clone(),
+        .map(|m| {
+            let notification = Notification {
                 idempotency_key: m.idempotency_key.clone(),
-                sent: false,
-                error: Some("this build of the collector has no alert delivery".into()),
-                ms: 0,
-            })
+                rule: m.rule.clone(),
+                severity: m.severity.clone(),
+                kind: m.kind.clone(),
+                subject: m.subject.clone(),
+                text: m.text.clone(),
+                // NotificationBody is plain data: serializing it cannot fail.
+                body: serde_json::to_value(&m.body).unwrap_or(serde_json::Value::Null),
+            };
+            (notification, m.destinations.clone())
+        })
+        .collect();
+    let ctx = DeliveryContext::new(settings.sdk.clone(), settings.budget, &settings.limit, settings.webhook_ca_file.clone());
+    notify::deliver(destinations, &items, &ctx)
+        .await
+        .into_iter()
+        .map(|d| Outcome {
+            destination: d.destination,
+            idempotency_key: d.idempotency_key,
+            sent: d.status == DeliveryStatus::Delivered,
+            error: d.error,
+            ms: d.ms,
         })
         .collect()
 }
