@@ -213,7 +213,7 @@ fn compare_proportion(
     let rate = |x: u64, n: u64| (n > 0).then(|| x as f64 / n as f64);
     let enough = |c: &[(u64, u64)], n: u64| c.len() >= MIN_PERIODS && n >= MIN_INVOCATIONS;
     let (before_ready, after_ready) = (enough(&b, nb), enough(&a, na));
-    let tails = (before_ready && after_ready).then(|| stats::two_proportion_z((xb, nb), (xa, na), stats::overdispersion(&b)).1);
+    let tails = (before_ready && after_ready).then(|| stats::two_proportion_z((xb, nb), (xa, na), stats::overdispersion_within(&[&b, &a])).1);
     decide(metric, TEST_PROPORTION, (rate(xb, nb), rate(xa, na)), (b.len(), a.len()), tails, before_ready)
 }
 

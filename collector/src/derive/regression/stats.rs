@@ -58,17 +58,32 @@ pub fn normal_cdf(z: f64) -> f64 {
 /// This is the quasi-binomial scale of McCullagh & Nelder, *Generalized Linear Models*, 2nd
 /// ed. (1989), section 4.5.2.
 pub fn overdispersion(counts: &[(u64, u64)]) -> f64 {
-    let counts: Vec<(f64, f64)> = counts.iter().filter(|(_, n)| *n > 0).map(|&(x, n)| (x as f64, n as f64)).collect();
-    if counts.len() < 2 {
+    overdispersion_within(&[counts])
+}
+
+/// [`overdispersion`] of several groups, each around its own pooled proportion: the
+/// chi-squares and degrees of freedom (periods - 1 of each group) add up. With a before and an
+/// after group this is the scale of the model "one proportion per side", which the z-test
+/// compares; a shift between the sides does not inflate it.
+pub fn overdispersion_within(groups: &[&[(u64, u64)]]) -> f64 {
+    let (mut chi2, mut df) = (0.0, 0usize);
+    for counts in groups {
+        let counts: Vec<(f64, f64)> = counts.iter().filter(|(_, n)| *n > 0).map(|&(x, n)| (x as f64, n as f64)).collect();
+        if counts.len() < 2 {
+            continue;
+        }
+        let (x, n) = counts.iter().fold((0.0, 0.0), |(sx, sn), (x, n)| (sx + x, sn + n));
+        let p = x / n;
+        if p <= 0.0 || p >= 1.0 {
+            continue;
+        }
+        chi2 += counts.iter().map(|(x, n)| (x - n * p).powi(2) / (n * p * (1.0 - p))).sum::<f64>();
+        df += counts.len() - 1;
+    }
+    if df == 0 {
         return 1.0;
     }
-    let (x, n) = counts.iter().fold((0.0, 0.0), |(sx, sn), (x, n)| (sx + x, sn + n));
-    let p = x / n;
-    if p <= 0.0 || p >= 1.0 {
-        return 1.0;
-    }
-    let chi2: f64 = counts.iter().map(|(x, n)| (x - n * p).powi(2) / (n * p * (1.0 - p))).sum();
-    (chi2 / (counts.len() - 1) as f64).max(1.0)
+    (chi2 / df as f64).max(1.0)
 }
 
 /// Two-proportion z-test of `after = (successes, trials)` against `before`, pooled variance
@@ -105,7 +120,7 @@ pub fn mann_whitney(before: &[f64], after: &[f64]) -> (f64, Tails) {
     if nb == 0 || na == 0 {
         return (0.0, Tails::NONE);
     }
-    let mut u = 0.0;
+    let mut u: f64 = 0.0;
     for a in after {
         for b in before {
             u += match a.partial_cmp(b) {
@@ -243,8 +258,9 @@ mod tests {
     fn overdispersion_of_binomial_and_extra_binomial_counts() {
         // Identical proportions: chi-square 0, floored at 1.
         assert_eq!(overdispersion(&[(10, 100), (10, 100), (10, 100)]), 1.0);
-        // Two periods 0/100 and 20/100: p = 0.1, chi2 = 2 * 100 / (200 * 0.09) = 11.11, df 1.
-        assert!(close(overdispersion(&[(0, 100), (20, 100)]), 100.0 / 9.0, 1e-12));
+        // Two periods 0/100 and 20/100: p = 0.1, each (x - np)^2 / (np(1-p)) = 100 / 9,
+        // chi2 = 200 / 9, df 1.
+        assert!(close(overdispersion(&[(0, 100), (20, 100)]), 200.0 / 9.0, 1e-12));
         assert_eq!(overdispersion(&[(0, 100), (0, 100)]), 1.0);
         assert_eq!(overdispersion(&[(3, 100)]), 1.0);
     }
