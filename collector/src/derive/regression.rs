@@ -4,7 +4,7 @@
 //!
 //! Per metric (method and thresholds: `docs/guides/regressions.md`):
 //! - `error_rate`, `cold_start_rate`: proportions. Pooled counts per side, two-proportion
-//!   z-test with the variance inflated by the over-dispersion of the before periods
+//!   z-test with the variance inflated by the over-dispersion of the per-period counts
 //!   ([`stats::overdispersion`], floor 1): real functions' error counts vary more from period
 //!   to period than a binomial allows, and a plain z-test would call that variation a change.
 //! - `duration_p99_ms`, `cost_per_invocation_usd` (`cost_usd / invocations`): one value per
