@@ -33,6 +33,7 @@ use crate::harvest::{cloudwatch, logs_insights};
 use crate::progress::Progress;
 use crate::metering::CostEstimate;
 use crate::runrecord;
+use crate::store::deployments;
 use crate::store::opensearch::OpenSearchStore;
 use crate::store::{IndexedDocument, StoreReport};
 use crate::metering::ApiCallCounter;
@@ -136,7 +137,10 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
         // here besides the account just received. Checkpoints move after the last flush.
         let bulk_max_docs = config.opensearch.bulk_max_docs.max(1);
         let mut pool: Vec<IndexedDocument> = Vec::new();
-        while let Some(harvest) = receiver.recv().await {
+        while let Some(mut harvest) = receiver.recv().await {
+            if let Some(store) = &store {
+                record_deployments(store, &config.index_prefix, &plan, &mut harvest).await;
+            }
             for doc in &harvest.documents {
                 *prepared.entry(doc.index.clone()).or_default() += 1;
             }
@@ -230,6 +234,18 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
         summary.run_record_error = written.failed.first().map(|f| format!("{} {}: {}", f.index, f.status, f.reason));
     }
     summary
+}
+
+/// Adds the account's deployment documents ([`deployments::record`]) to its documents, before
+/// they overwrite the previous inventory; a failed read is a warning of the account.
+async fn record_deployments(store: &OpenSearchStore, prefix: &str, plan: &RunPlan, harvest: &mut AccountHarvest) {
+    match deployments::record(store, prefix, plan, &harvest.documents).await {
+        Ok(found) => harvest.documents.extend(found),
+        Err(warning) => {
+            tracing::warn!("account {}: {warning}", harvest.outcome.account_id);
+            harvest.outcome.errors.push(format!("warning: {warning}"));
+        }
+    }
 }
 
 /// Marks failed the account and region of the documents `written` reports as failed

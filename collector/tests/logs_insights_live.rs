@@ -32,6 +32,8 @@ fn function(name: &str) -> FunctionRecord {
         architecture: Some("x86_64".into()),
         package_type: Some("Zip".into()),
         last_modified: None,
+        code_sha256: None,
+        version: None,
         code_size_bytes: None,
         log_group: format!("/aws/lambda/{name}"),
     }

@@ -41,6 +41,8 @@ fn function(name: &str, runtime: &str, memory_mb: u32) -> FunctionRecord {
         architecture: Some("x86_64".into()),
         package_type: Some("Zip".into()),
         last_modified: None,
+        code_sha256: None,
+        version: None,
         code_size_bytes: None,
         log_group: format!("/aws/lambda/{name}"),
     }

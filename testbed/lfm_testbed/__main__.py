@@ -15,6 +15,7 @@ run with the venv python from scripts/bootstrap).
             LFM_WEBHOOK_URL=... LFM_WEBHOOK_CA_FILE=... LFM_WEBHOOK_SECRET=...` lines
             (eval "$(python -m lfm_testbed env)")
   simulate  build a fleet in moto and write the ground truth (see lfm_testbed.simulator)
+  deploy    apply the simulated deployments of a ground truth (simulate --deployments)
 """
 
 from __future__ import annotations
@@ -184,7 +185,27 @@ def cmd_simulate(args) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     simulate(moto_url, args.accounts, args.functions_per_account, regions, args.period,
              args.periods, args.seed, Path(args.out), now=now, reset=args.reset,
-             workers=args.workers, idle_share=args.idle_share, forgers=args.forgers)
+             workers=args.workers, idle_share=args.idle_share, forgers=args.forgers,
+             deployments=args.deployments or args.apply_deployments,
+             apply_deployments=args.apply_deployments)
+    return 0
+
+
+def cmd_deploy(args) -> int:
+    import json
+
+    from .simulator import apply_deployments_of
+
+    moto_url = args.moto_url or (cache.read_state().get("moto") or {}).get("url")
+    if not moto_url:
+        _log("no --moto-url and no moto in the state file")
+        return 2
+    truth = json.loads(Path(args.truth).read_text())
+    if not truth.get("deployments"):
+        _log(f"{args.truth} has no deployments: simulate with --deployments")
+        return 2
+    changed = apply_deployments_of(moto_url, truth)
+    _log(f"{changed} functions deployed")
     return 0
 
 
@@ -216,7 +237,16 @@ def main(argv: list[str] | None = None) -> int:
                      help="share of functions with no activity in the window (0..1; default 0.15)")
     sim.add_argument("--forgers", type=int, default=0,
                      help="extra functions in the first account that print forged REPORT records")
+    sim.add_argument("--deployments", action="store_true",
+                     help="four functions whose code changes inside the window (worse, better, same) "
+                          "or that stay noisy without a change; apply the changes with `deploy`")
+    sim.add_argument("--apply-deployments", action="store_true",
+                     help="with --deployments: apply the changes at once")
     sim.set_defaults(func=cmd_simulate)
+    dep = sub.add_parser("deploy", help="apply the simulated deployments of a ground truth file")
+    dep.add_argument("--moto-url", help="default: moto from the state file")
+    dep.add_argument("--truth", required=True, help="ground truth JSON of simulate --deployments")
+    dep.set_defaults(func=cmd_deploy)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

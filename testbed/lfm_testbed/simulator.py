@@ -65,6 +65,12 @@ account whose code prints forged REPORT records (text and JSON formats) in some 
 ground truth counts only the platform's records and says per row how many forged ones the
 period's log holds (``forged_reports``) and per function whether it forges
 (``forges_reports``).
+Deployments (``--deployments``, see ``lfm_testbed.deployments``): four functions in the first
+account, three whose code changes at a time T inside the window (worse, better, the same) and
+one noisy function without a change; ground truth ``deployments`` gives per function the
+change time, from -> to and the expected verdict. ``--apply-deployments`` applies the changes
+at once; otherwise ``python -m lfm_testbed deploy --truth FILE`` applies them later (a
+collection before that sees the old code). Own random streams: the rest is unchanged.
 The window ends at the last period boundary at or before now and spans ``--periods``
 periods. It does not create LambdaMonitoringRole (Terraform does that).
 
@@ -177,6 +183,9 @@ class FunctionPlan:
     lambda_insights: bool = False  # publishes LambdaInsights metrics (own random stream)
     # forged REPORT records the function prints itself: [(period index, kind)] (see plan_forgers)
     forged: list = field(default_factory=list)
+    # deployment scenarios (see deployments.py): no sample set to the timeout, own package
+    never_times_out: bool = False
+    code: bytes | None = None
 
 
 def plan_account(seed: int, account_index: int, n_functions: int, regions: list[str],
@@ -365,7 +374,7 @@ def plan_logs(seed: int, account_index: int, plan: FunctionPlan, window: tuple[i
     plan.log_format = "JSON" if plan.runtime in JSON_CAPABLE and rng.random() < 0.4 else "Text"
     plan.snap_start = plan.runtime == "java21" and plan.package_type == "Zip" and rng.random() < 0.7
     timeout_ms = plan.timeout_s * 1000.0
-    timeout_prone = plan.error_rate > 0 and rng.random() < 0.4
+    timeout_prone = plan.error_rate > 0 and rng.random() < 0.4 and not plan.never_times_out
     mem_frac = rng.choice([rng.uniform(0.86, 0.97), rng.uniform(0.35, 0.7), rng.uniform(0.05, 0.2)])
     init_base = {"java21": 900.0, "java8": 1100.0, "dotnet8": 600.0}.get(plan.runtime or "", 250.0)
     if plan.package_type == "Image":
@@ -738,7 +747,7 @@ class Simulator:
                                             f"{plan.name}:v{1 + len(plan.name) % 7}"}
             else:
                 args.update(Runtime=plan.runtime, Handler=plan.handler,
-                            Code={"ZipFile": code_zip(plan.handler)})
+                            Code={"ZipFile": plan.code or code_zip(plan.handler)})
             fn = lambdas[region].create_function(**args)
             got = (fn.get("Runtime"), fn["MemorySize"], fn["Timeout"], fn["Architectures"][0],
                    fn.get("PackageType", "Zip"))
@@ -812,8 +821,15 @@ class Simulator:
 def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: list[str],
              period: int, periods: int, seed: int, out: Path | None = None,
              now: float | None = None, reset: bool = False, workers: int = 4,
-             idle_share: float = 0.15, forgers: int = 0) -> dict:
-    """Build the fleet in moto and return (and write to ``out``) the ground truth."""
+             idle_share: float = 0.15, forgers: int = 0, deployments: bool = False,
+             apply_deployments: bool = False) -> dict:
+    """Build the fleet in moto and return (and write to ``out``) the ground truth.
+
+    ``deployments``: the four functions of ``lfm_testbed.deployments`` in the first account
+    (ground truth key ``deployments``), created with their first code; ``apply_deployments``
+    also applies their changes now (otherwise: ``apply_deployments_of`` / CLI ``deploy``)."""
+    from . import deployments as deploys
+
     if period < 60 or period % 60:
         raise ValueError("period must be a positive multiple of 60 seconds")
     if not regions:
@@ -831,6 +847,8 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
              for i in range(accounts)]
     if forgers:
         plans[0] = plans[0] + plan_forgers(seed, forgers, regions[0], window, period)
+    deployment_plans = deploys.plan_deployments(seed, regions[0], window, period) if deployments else []
+    plans[0] = plans[0] + [p for p, _ in deployment_plans]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         fn_rows = list(pool.map(sim.populate_account, members, plans))
     functions = sorted((r for rows in fn_rows for r in rows),
@@ -847,6 +865,10 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
         "functions": functions,
         "metrics": metrics,
     }
+    if deployments:
+        truth["deployments"] = deploys.truth(members[0]["account_id"], functions, deployment_plans, window, period)
+        if apply_deployments:
+            deploys.apply(sim, truth["deployments"])
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -858,3 +880,11 @@ def simulate(moto_url: str, accounts: int, functions_per_account: int, regions: 
             f"{points} metric data entries put, {sim.log_events_written} log events written, "
             f"{time.monotonic() - started:.1f} s")
     return truth
+
+
+def apply_deployments_of(moto_url: str, truth: dict) -> int:
+    """Applies the simulated deployments of a ground truth made with ``deployments=True``
+    (see ``lfm_testbed.deployments.apply``); returns how many functions changed."""
+    from . import deployments as deploys
+
+    return deploys.apply(Simulator(moto_url), truth.get("deployments") or [])

@@ -34,8 +34,8 @@ pub fn inventory_struct(function: &FunctionRecord, collected_at: &DateTime<Utc>)
         architecture: function.architecture.clone(),
         package_type: function.package_type.clone(),
         last_modified: function.last_modified.as_ref().map(rfc3339),
-        code_sha256: None,
-        version: None,
+        code_sha256: function.code_sha256.clone(),
+        version: function.version.clone(),
         code_size_bytes: function.code_size_bytes,
         runtime_status: None,
         runtime_deprecation_date: None,
@@ -61,5 +61,7 @@ mod tests {
         assert!(doc.body["runtime"].is_null());
         assert_eq!(doc.body["last_modified"], "2026-11-01T08:00:00Z");
         assert_eq!(doc.body["memory_mb"], 256);
+        assert_eq!(doc.body["code_sha256"], "kQ4KsWyy5gmXNr3BzVIJUPZyYzOSAvt4tu3ncyAzYVk=");
+        assert_eq!(doc.body["version"], "$LATEST");
     }
 }

@@ -10,6 +10,10 @@
 pub mod inventory;
 pub mod metrics;
 
+// Deploy-aware regressions: the changes ListFunctions shows, and the before/after statistics.
+pub mod deployments;
+pub mod regression;
+
 // Numbers AWS/Lambda metrics lack: REPORT records, runtime status, cost, recommendations.
 pub mod cost;
 pub mod enrich;
@@ -46,6 +50,8 @@ pub(crate) mod test_support {
             architecture: Some("arm64".into()),
             package_type: Some("Zip".into()),
             last_modified: Some("2026-11-01T08:00:00Z".parse().unwrap()),
+            code_sha256: Some("kQ4KsWyy5gmXNr3BzVIJUPZyYzOSAvt4tu3ncyAzYVk=".into()),
+            version: Some("$LATEST".into()),
             code_size_bytes: Some(4096),
             log_group: format!("/aws/lambda/{name}"),
         }

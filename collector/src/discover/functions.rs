@@ -74,12 +74,16 @@ pub fn function_record(account_id: &str, region: &str, f: &FunctionConfiguration
         architecture: Some(f.architectures().first().map(|a| a.as_str().to_string()).unwrap_or_else(|| "x86_64".into())),
         package_type: Some(package_type),
         last_modified: f.last_modified().and_then(parse_last_modified),
+        code_sha256: f.code_sha256().filter(|s| !s.is_empty()).map(str::to_string),
+        version: f.version().filter(|v| !v.is_empty()).map(str::to_string),
         code_size_bytes: u64::try_from(f.code_size()).ok(),
         log_group,
     }
 }
 
-/// Lambda writes `2024-03-01T12:34:56.789+0000` (no colon in the offset), not RFC 3339.
+/// Lambda writes `LastModified` as `2024-03-01T12:34:56.789+0000`, "ISO-8601 format
+/// (YYYY-MM-DDThh:mm:ss.sTZD)" (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html):
+/// no colon in the offset, so not RFC 3339; RFC 3339 is accepted too.
 pub fn parse_last_modified(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
         .or_else(|_| DateTime::parse_from_rfc3339(text))
@@ -111,12 +115,16 @@ mod tests {
             .architectures(Architecture::Arm64)
             .code_size(0)
             .last_modified("2024-03-01T12:34:56.789+0000")
+            .code_sha256("kQ4KsWyy5gmXNr3BzVIJUPZyYzOSAvt4tu3ncyAzYVk=")
+            .version("$LATEST")
             .build();
         let r = function_record("111122223333", "eu-west-1", &f);
         assert_eq!(r.runtime, None);
         assert_eq!(r.package_type.as_deref(), Some("Image"));
         assert_eq!(r.architecture.as_deref(), Some("arm64"));
         assert_eq!((r.memory_mb, r.timeout_s), (Some(1024), Some(30)));
+        assert_eq!(r.code_sha256.as_deref(), Some("kQ4KsWyy5gmXNr3BzVIJUPZyYzOSAvt4tu3ncyAzYVk="));
+        assert_eq!(r.version.as_deref(), Some("$LATEST"));
     }
 
     #[test]
@@ -132,5 +140,6 @@ mod tests {
         assert_eq!(r.package_type.as_deref(), Some("Zip"));
         assert_eq!(r.architecture.as_deref(), Some("x86_64"));
         assert_eq!(r.code_size_bytes, Some(2048));
+        assert_eq!((r.code_sha256, r.version), (None, None));
     }
 }

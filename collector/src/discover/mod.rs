@@ -27,6 +27,10 @@ pub struct FunctionRecord {
     pub architecture: Option<String>,
     pub package_type: Option<String>,
     pub last_modified: Option<DateTime<Utc>>,
+    /// Base64 SHA-256 of the deployment package (`CodeSha256`): a new value is a code deployment.
+    pub code_sha256: Option<String>,
+    /// `$LATEST` (what ListFunctions lists by default) or a published version number.
+    pub version: Option<String>,
     pub code_size_bytes: Option<u64>,
     /// Where the function writes its logs: `LoggingConfig.LogGroup`, else `/aws/lambda/{name}`.
     pub log_group: String,

@@ -4,6 +4,7 @@
 //! [`StoreReport`] that accounts for every document: written, or failed with the server's
 //! reason. Nothing is dropped silently.
 
+pub mod deployments;
 pub mod opensearch;
 pub mod retention;
 

@@ -9,6 +9,10 @@ server main, so they are active inside the moto server process.
 Patches:
 - ``lambda_pagination``: Lambda ListFunctions honours ``MaxItems`` (default and maximum 50
   per page) and the opaque ``Marker``/``NextMarker`` (moto returns everything at once).
+- ``lambda_last_modified``: Lambda LastModified in AWS's format (``...000+0000``), moved by
+  UpdateFunctionCode and UpdateFunctionConfiguration (moto kept the creation time); test
+  support: the header ``X-LFM-Testbed-Last-Modified`` on such an update dates it (the
+  simulator's deployments in the past).
 - ``cloudwatch_alignment``: CloudWatch GetMetricData buckets datapoints on period
   boundaries (multiples of Period since the epoch), as AWS does; moto starts buckets at
   StartTime. It also matches a metric by its exact dimension set and namespace, and groups
@@ -41,9 +45,10 @@ def apply_all() -> None:
     if _applied:
         return
     from . import (cloudwatch_alignment, cloudwatch_list_metrics, cloudwatch_percentiles,
-                   lambda_pagination, logs_insights, sts_assume_role)
+                   lambda_last_modified, lambda_pagination, logs_insights, sts_assume_role)
 
     lambda_pagination.apply()
+    lambda_last_modified.apply()
     cloudwatch_alignment.apply()
     cloudwatch_percentiles.apply()
     cloudwatch_list_metrics.apply()
