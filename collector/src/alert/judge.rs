@@ -1,11 +1,14 @@
-//! The engine's one call into the regression statistics (`crate::derive::regression::judge`,
-//! written by the regressions helper): converts the engine's period samples and the verdict.
+//! The engine's one call into the regression statistics ([`crate::derive::regression::judge`]):
+//! converts the engine's period samples and the verdict.
 //! Part of [`crate::alert`].
 
+use chrono::{DateTime, Utc};
 use lfm_schema::alerts::DeploymentComparison;
 
+use crate::derive::regression::{self, PeriodSample};
+
 /// Periods compared on each side of a change (`derive::regression::REGRESSION_WINDOW_PERIODS`).
-pub const WINDOW_PERIODS: usize = 12;
+pub const WINDOW_PERIODS: usize = regression::REGRESSION_WINDOW_PERIODS;
 
 /// One period of a function around a change (start in unix seconds).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,9 +30,24 @@ pub struct Verdict {
     pub summary: String,
 }
 
-/// `None` while either side lacks its minimum samples and the after window is not over.
+/// `None` while either side lacks its minimum samples and the after window is not over
+/// (see [`regression::judge`]).
 pub fn judge(before: &[Sample], after: &[Sample], metrics: &[String], period_seconds: u32, after_window_over: bool) -> Option<Verdict> {
-    // Until derive::regression is merged: no verdict (deployments stay pending).
-    let _ = (before, after, metrics, period_seconds, after_window_over);
-    None
+    let convert = |samples: &[Sample]| -> Vec<PeriodSample> {
+        samples
+            .iter()
+            .filter_map(|s| {
+                Some(PeriodSample {
+                    start: DateTime::<Utc>::from_timestamp(s.start, 0)?,
+                    invocations: s.invocations,
+                    errors: s.errors,
+                    cold_starts: s.cold_starts,
+                    duration_p99_ms: s.duration_p99_ms,
+                    cost_usd: s.cost_usd,
+                })
+            })
+            .collect()
+    };
+    let found = regression::judge(&convert(before), &convert(after), metrics, period_seconds, after_window_over)?;
+    Some(Verdict { verdict: found.verdict, comparisons: found.comparisons, summary: found.summary })
 }
