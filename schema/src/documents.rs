@@ -256,6 +256,14 @@ pub struct InventoryDocument {
     pub architecture: Option<String>,
     pub package_type: Option<String>,
     pub last_modified: Option<String>,
+    /// Base64 SHA-256 of the deployment package (ListFunctions `CodeSha256`): a new value is a
+    /// code deployment (see [`crate::alerts::DeploymentDocument`]). `null` in documents
+    /// written before it was recorded.
+    #[serde(default)]
+    pub code_sha256: Option<String>,
+    /// `$LATEST` or a published version number (ListFunctions `Version`).
+    #[serde(default)]
+    pub version: Option<String>,
     pub code_size_bytes: Option<u64>,
     /// `supported`, `deprecating` (within the configured warning days), `deprecated`,
     /// `unknown` (not in the runtime table) or `image` (container image).
@@ -303,6 +311,11 @@ pub fn inventory_document_id(account_id: &str, region: &str, function_name: &str
 }
 
 const METRICS_TEMPLATE: &str = include_str!("../templates/metrics.json");
+const ALERT_RULES_TEMPLATE: &str = include_str!("../templates/alert-rules.json");
+const ALERT_DESTINATIONS_TEMPLATE: &str = include_str!("../templates/alert-destinations.json");
+const ALERT_STATE_TEMPLATE: &str = include_str!("../templates/alert-state.json");
+const ALERTS_TEMPLATE: &str = include_str!("../templates/alerts.json");
+const DEPLOYMENTS_TEMPLATE: &str = include_str!("../templates/deployments.json");
 const INVENTORY_TEMPLATE: &str = include_str!("../templates/inventory.json");
 
 /// Placeholder for the index prefix inside the template files' `index_patterns`.
@@ -310,13 +323,20 @@ const PREFIX_PLACEHOLDER: &str = "{prefix}";
 
 /// The composable index templates for `prefix`, as `(template name, body)` pairs ready for
 /// `PUT _index_template/{name}`. Names: `{prefix}-metrics`, `{prefix}-inventory`,
-/// `{prefix}-checkpoints` (for the state index) and `{prefix}-runs`.
+/// `{prefix}-checkpoints` (for the state index), `{prefix}-runs`, and those of alerting
+/// ([`crate::alerts`]): `{prefix}-alert-rules`, `{prefix}-alert-destinations`,
+/// `{prefix}-alert-state`, `{prefix}-alerts`, `{prefix}-deployments`.
 pub fn index_templates(prefix: &str) -> Vec<(String, serde_json::Value)> {
     [
         ("metrics", METRICS_TEMPLATE),
         ("inventory", INVENTORY_TEMPLATE),
         ("checkpoints", CHECKPOINTS_TEMPLATE),
         ("runs", RUNS_TEMPLATE),
+        ("alert-rules", ALERT_RULES_TEMPLATE),
+        ("alert-destinations", ALERT_DESTINATIONS_TEMPLATE),
+        ("alert-state", ALERT_STATE_TEMPLATE),
+        ("alerts", ALERTS_TEMPLATE),
+        ("deployments", DEPLOYMENTS_TEMPLATE),
     ]
         .into_iter()
         .map(|(kind, text)| {
@@ -456,6 +476,44 @@ pub struct RunDocument {
     /// Why the run stopped before collecting everything (its time limit: the Lambda
     /// invocation's deadline); what it collected is written and checkpointed.
     pub cut_short: Option<String>,
+    /// What the alert stage did; `None` in a dry run or when the run stopped before it.
+    #[serde(default)]
+    pub alerts: Option<RunAlerts>,
+}
+
+/// Transitions of one run, by kind ([`crate::alerts::transition`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunAlertTransitions {
+    pub pending: u64,
+    pub firing: u64,
+    pub renotify: u64,
+    pub resolved: u64,
+    pub cleared: u64,
+}
+
+/// The alert stage of one run: rules read, what they found, what was sent, what it cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunAlerts {
+    /// Enabled rules evaluated, and rule documents skipped as invalid (listed in `errors`).
+    pub rules: u64,
+    pub rules_invalid: u64,
+    /// (rule, function) pairs evaluated.
+    pub evaluated: u64,
+    pub transitions: RunAlertTransitions,
+    /// Messages (one per rule and destination) delivered and failed.
+    pub notifications_sent: u64,
+    pub notifications_failed: u64,
+    /// Changes recorded in `{prefix}-deployments` by this run, judged by it, and found to be regressions.
+    pub deployments_recorded: u64,
+    pub deployments_judged: u64,
+    pub regressions: u64,
+    /// OpenSearch requests of the alert stage (reads, refresh, history, writes).
+    pub opensearch_requests: u64,
+    /// Documents of earlier periods the history query returned.
+    pub history_documents: u64,
+    pub evaluation_ms: u64,
+    pub delivery_ms: u64,
+    pub errors: Vec<String>,
 }
 
 #[cfg(test)]
@@ -532,6 +590,7 @@ mod state_tests {
             }),
             fatal_error: None,
             cut_short: None,
+            alerts: Some(RunAlerts { errors: vec!["rule x: ...".into()], ..RunAlerts::default() }),
         };
         let t = template("acme-runs");
         assert_eq!(serialized(&doc), mapped(&t));
@@ -545,6 +604,11 @@ mod state_tests {
         assert_eq!(serialized(doc.retention.as_ref().unwrap()), mapped_retention);
         assert_eq!(retention["properties"]["deleted"]["type"], "keyword", "index names are filtered and counted, not searched as text");
         assert_eq!(retention["properties"]["errors"]["type"], "text");
+        let alerts = &t["template"]["mappings"]["properties"]["alerts"];
+        let mapped_alerts: BTreeSet<String> = alerts["properties"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(serialized(doc.alerts.as_ref().unwrap()), mapped_alerts);
+        let mapped_transitions: BTreeSet<String> = alerts["properties"]["transitions"]["properties"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(serialized(&RunAlertTransitions::default()), mapped_transitions);
         // A run without retention writes null, which the strict mapping accepts.
         let without = RunDocument { retention: None, ..doc };
         assert!(serde_json::to_value(&without).unwrap()["retention"].is_null());
@@ -659,6 +723,8 @@ mod tests {
             architecture: Some("arm64".into()),
             package_type: Some("Image".into()),
             last_modified: Some("2026-11-01T10:00:00Z".into()),
+            code_sha256: Some("x8sbLtBLzG3Mk8B8Qmq3D8xC0i0iW8DK1ZRHxmNtXQw=".into()),
+            version: Some("$LATEST".into()),
             code_size_bytes: Some(0),
             runtime_status: Some("image".into()),
             runtime_deprecation_date: None,
@@ -786,7 +852,7 @@ mod tests {
     #[test]
     fn templates_are_strict_single_shard_without_replicas_and_use_the_prefix() {
         let templates = index_templates("acme");
-        assert_eq!(templates.len(), 4);
+        assert_eq!(templates.len(), 9);
         for (name, body) in &templates {
             assert_eq!(body["template"]["mappings"]["dynamic"], "strict", "{name}");
             assert_eq!(body["template"]["settings"]["number_of_shards"], 1, "{name}");

@@ -9,11 +9,14 @@
 //! - [`contract`]: what the provider hands the collector: every setting's flag, `LFM_*`
 //!   variable and config key, the validated [`contract::IndexPrefix`], the region -> partition
 //!   table and role ARNs, the accepted OpenSearch auth values.
+//! - [`alerts`]: alert rules and destinations (written by the provider), alert state,
+//!   transitions and deployments (written by the collector), and what a valid rule is.
 //! - [`reference`]: dated tables AWS has no API for (runtime deprecations, Lambda prices).
 //!
 //! The provider never hard-codes a field or an action; the collector never writes one that is
 //! not declared here.
 
+pub mod alerts;
 pub mod contract;
 pub mod dashboards;
 pub mod documents;

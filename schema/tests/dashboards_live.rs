@@ -142,6 +142,8 @@ fn seed_documents(prefix: &str, now: i64) -> Vec<(String, String, Value)> {
             architecture: Some(f.architecture.into()),
             package_type: Some(if f.runtime.is_some() { "Zip" } else { "Image" }.into()),
             last_modified: Some("2026-11-01T10:00:00Z".into()),
+            code_sha256: Some(format!("sha-{f_index}")),
+            version: Some("$LATEST".into()),
             code_size_bytes: Some(4096 * (1 + f_index as u64)),
             runtime_status: Some(status.into()),
             runtime_deprecation_date: deprecation.map(|(date, _)| date.into()),

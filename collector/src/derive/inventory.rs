@@ -34,6 +34,8 @@ pub fn inventory_struct(function: &FunctionRecord, collected_at: &DateTime<Utc>)
         architecture: function.architecture.clone(),
         package_type: function.package_type.clone(),
         last_modified: function.last_modified.as_ref().map(rfc3339),
+        code_sha256: None,
+        version: None,
         code_size_bytes: function.code_size_bytes,
         runtime_status: None,
         runtime_deprecation_date: None,
