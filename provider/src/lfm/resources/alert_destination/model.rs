@@ -5,7 +5,7 @@
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 use crate::lfm::opensearch_target::{self, Target};
-use lfm_schema::alerts::AlertDestinationDocument;
+use lfm_schema::alerts::{destination_type, valid_name, webhook_url_problem, AlertDestinationDocument};
 use lfm_schema::contract::{known_partitions, partition_of_region};
 
 pub const RESOURCE: &str = "lfm_alert_destination";
@@ -28,8 +28,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "topic_arn",
 ];
 
-pub const FORMATS: &[&str] = &["json", "slack"];
-pub const DEFAULT_FORMAT: &str = "json";
+pub const FORMATS: &[&str] = lfm_schema::alerts::format::ALL;
+pub const DEFAULT_FORMAT: &str = lfm_schema::alerts::format::JSON;
 
 /// The SecureString parameter holding a webhook's HMAC secret (the collector reads it with
 /// ssm:GetParameter WithDecryption).
@@ -85,35 +85,19 @@ pub fn sns_topic_arn(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Validator of `webhook_url`: https, or http to a loopback host only (localhost, 127.0.0.0/8,
-/// ::1): the secret and the alert text must not cross a network in clear text.
+/// Validator of `webhook_url`: `lfm_schema::alerts::webhook_url_problem`, the rule the
+/// collector applies too (https, or http to a loopback host only: localhost, 127.0.0.0/8,
+/// ::1), so that alerts and their signature never cross a network in clear text.
 pub fn webhook_url(v: &Value) -> Result<(), String> {
-    let text = v.as_str().unwrap_or_default();
-    let url = reqwest::Url::parse(text).map_err(|e| format!("is not a URL ({e}); expected e.g. https://hooks.example.com/lfm"))?;
-    let host = url.host_str().filter(|h| !h.is_empty()).ok_or("has no host; expected e.g. https://hooks.example.com/lfm")?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(host) => Ok(()),
-        "http" => Err(format!(
-            "uses plain http to {host}, which is not a loopback host: alerts and their signature would cross the network unencrypted. Use https:// (plain http is accepted for localhost, 127.0.0.0/8 and [::1] only)"
-        )),
-        other => Err(format!("has scheme {other}; expected https:// (or http:// to a loopback host)")),
+    match webhook_url_problem(v.as_str().unwrap_or_default()) {
+        None => Ok(()),
+        Some(problem) => Err(problem),
     }
-}
-
-/// `localhost`, an IPv4 address in 127.0.0.0/8, or `[::1]` (as `Url::host_str` gives them).
-pub fn is_loopback(host: &str) -> bool {
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
-    }
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Validator of `name`: the document ID and a part of the SSM parameter name.
 pub fn destination_name(v: &Value) -> Result<(), String> {
-    let name = v.as_str().unwrap_or_default();
-    let ok = regex::Regex::new(r"^[a-z0-9][a-z0-9_-]{0,63}$").expect("valid regex").is_match(name);
-    if ok {
+    if valid_name(v.as_str().unwrap_or_default()) {
         Ok(())
     } else {
         Err("must be 1 to 64 lowercase letters, digits, '_' or '-', starting with a letter or digit (it is the document ID and part of the SSM parameter name)".into())
@@ -173,9 +157,12 @@ pub fn document(planned: &Value, secret_parameter: Option<String>, updated_at: S
     let webhook = planned.get("webhook_url").as_str().map(str::to_owned);
     AlertDestinationDocument {
         name: planned.get("name").as_str().unwrap_or_default().to_owned(),
-        destination_type: if sns.is_some() { lfm_schema::alerts::destination_type::SNS } else { lfm_schema::alerts::destination_type::WEBHOOK }.to_owned(),
+        destination_type: if sns.is_some() { destination_type::SNS } else { destination_type::WEBHOOK }.to_owned(),
         topic_arn: sns,
-        format: webhook.as_ref().map(|_| planned.get("webhook_format").as_str().unwrap_or(DEFAULT_FORMAT).to_owned()),
+        format: match webhook {
+            Some(_) => planned.get("webhook_format").as_str().unwrap_or(DEFAULT_FORMAT).to_owned(),
+            None => DEFAULT_FORMAT.to_owned(),
+        },
         url: webhook,
         secret_parameter,
         updated_at,
@@ -227,15 +214,14 @@ pub fn state_from_document(current: &Value, target: &Target, doc: &AlertDestinat
             state.set(attr, Value::Null);
         }
     }
-    let webhook = doc.destination_type == lfm_schema::alerts::destination_type::WEBHOOK;
+    let webhook = doc.destination_type == destination_type::WEBHOOK;
     state.set("id", Value::string(target.resource_id(&doc.name)));
     state.set("name", Value::string(&doc.name));
     state.set("sns_topic_arn", Value::opt_string(doc.topic_arn.clone()));
     state.set("topic_arn", Value::opt_string(doc.topic_arn.clone()));
     state.set("webhook_url", Value::opt_string(doc.url.clone()));
     // An SNS destination keeps the attribute's default (the document has no format).
-    let format = if webhook { doc.format.clone() } else { None };
-    state.set("webhook_format", Value::string(format.unwrap_or_else(|| DEFAULT_FORMAT.into())));
+    state.set("webhook_format", Value::string(if webhook { doc.format.as_str() } else { DEFAULT_FORMAT }));
     match secret {
         Some(FoundSecret { name, value_and_arn: Some((value, arn)) }) => {
             state.set("webhook_secret", Value::string(value));

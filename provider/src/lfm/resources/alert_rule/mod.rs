@@ -17,18 +17,10 @@ use crate::lfm::opensearch_target::{self as target, Target};
 use crate::lfm::resources::alert_destination::{self, now};
 use crate::lfm::{validators, LfmContext};
 use async_trait::async_trait;
-use lfm_schema::alerts::{comparison, kind, severity, RULE_METRICS};
+use lfm_schema::alerts::RULE_METRICS;
 
 pub struct AlertRule;
 
-const KINDS: &[&str] = &[kind::THRESHOLD, kind::DEPLOY_REGRESSION];
-const COMPARISONS: &[&str] = &[
-    comparison::GREATER_THAN_THRESHOLD,
-    comparison::GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    comparison::LESS_THAN_THRESHOLD,
-    comparison::LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-];
-const SEVERITIES: &[&str] = &[severity::CRITICAL, severity::WARNING, severity::INFO];
 
 fn metric_list() -> String {
     RULE_METRICS.iter().map(|m| format!("`{}`", m.name)).collect::<Vec<_>>().join(", ")
@@ -44,25 +36,27 @@ impl Resource<LfmContext> for AlertRule {
         let block = Block::new("An LFM alert rule, stored as a document in the `INDEX_PREFIX-alert-rules` index that the collector reads and evaluates after each run (editing a rule redeploys nothing). `threshold`: a metric of the metrics documents compared with a threshold, firing when M of the last N periods breach (as CloudWatch alarms do), per function in scope. `deploy_regression`: fires when a deployment or configuration change made a function significantly worse. Every check of the rule is the collector's own, run at plan time.")
             .attr(Attribute::string("id").computed().description("OPENSEARCH_URL|INDEX_PREFIX|NAME; the import ID."))
             .attr(Attribute::string("name").required().force_new().description("Name of the rule: the document's ID, shown in every alert. 1 to 64 lowercase letters, digits, `_` or `-`, starting with a letter or digit. A change replaces the rule."))
-            .attr(Attribute::string("kind").default(Value::string(model::DEFAULT_KIND)).validate(Validator::OneOf(KINDS)).description("`threshold` (metric, comparison, threshold, datapoints_to_alarm, evaluation_periods) or `deploy_regression` (regression_metrics; the threshold attributes must be unset)."))
+            .attr(Attribute::string("kind").default(Value::string(model::DEFAULT_KIND)).description("`threshold` (metric, comparison, threshold, datapoints_to_alarm, evaluation_periods) or `deploy_regression` (regression_metrics; the threshold attributes must be unset)."))
             .attr(Attribute::bool("enabled").default(Value::Bool(true)).description("Whether the collector evaluates the rule."))
             .attr(Attribute::string("description").optional().description("Free text shown with the rule's alerts."))
             .attr(Attribute::string("metric").optional().description(&format!("Metric of the metrics documents (threshold rules): one of {}. Each has a value domain (a proportion between 0 and 1, a count, milliseconds ...): a threshold outside it, or one that is always or never true, is refused.", metric_list())))
-            .attr(Attribute::string("comparison").optional().validate(Validator::OneOf(COMPARISONS)).description("How a period's value is compared with threshold (threshold rules), CloudWatch's names: `GreaterThanThreshold`, `GreaterThanOrEqualToThreshold`, `LessThanThreshold`, `LessThanOrEqualToThreshold`."))
+            .attr(Attribute::string("comparison").optional().description("How a period's value is compared with threshold (threshold rules), CloudWatch's names: `GreaterThanThreshold`, `GreaterThanOrEqualToThreshold`, `LessThanThreshold`, `LessThanOrEqualToThreshold`."))
             .attr(Attribute::number("threshold").optional().description("The value compared with (threshold rules), in the metric's unit (error_rate 0.05 = 5 %)."))
             .attr(Attribute::number("datapoints_to_alarm").optional().description("M: breaching periods among the last evaluation_periods that make the rule fire (threshold rules); 1 <= M <= N."))
             .attr(Attribute::number("evaluation_periods").optional().description("N: how many of the latest periods are looked at (threshold rules); at most 60."))
-            .attr(Attribute::number("min_invocations").default(Value::Number(model::DEFAULT_MIN_INVOCATIONS as f64)).description("A period with fewer invocations counts neither as breaching nor as ok (missing), so that one failed call of a rarely used function pages nobody."))
+            .attr(Attribute::number("min_invocations").default(Value::Number(lfm_schema::alerts::DEFAULT_MIN_INVOCATIONS as f64)).description("A period with fewer invocations counts neither as breaching nor as ok (missing), so that one failed call of a rarely used function pages nobody."))
             .attr(Attribute::list_of("account_ids", AttrType::String).optional().validate(Validator::Each(Box::new(validators::ACCOUNT_ID))).description("Scope: accounts whose functions the rule applies to; unset or empty: all."))
             .attr(Attribute::list_of("regions", AttrType::String).optional().validate(Validator::Each(Box::new(validators::REGION))).description("Scope: regions; unset or empty: all."))
             .attr(Attribute::string("function_name_pattern").optional().description("Scope: function names matching this glob (`*` any run of characters, `?` one character); unset: all."))
             .attr(Attribute::list_of("runtimes", AttrType::String).optional().description("Scope: exact runtime identifiers (e.g. `python3.12`, `nodejs20.x`); unset or empty: all."))
-            .attr(Attribute::string("severity").default(Value::string(model::DEFAULT_SEVERITY)).validate(Validator::OneOf(SEVERITIES)).description("`critical`, `warning` or `info`: carried by every message of the rule."))
+            .attr(Attribute::string("severity").default(Value::string(model::DEFAULT_SEVERITY)).description("`critical`, `warning` or `info`: carried by every message of the rule."))
             .attr(Attribute::list_of("destination_ids", AttrType::String).optional().description("IDs of lfm_alert_destination resources to notify (e.g. `[lfm_alert_destination.oncall.id]`); each must be stored at the rule's opensearch_url and index_prefix. Unset or empty: alerts are recorded in the alerts index only."))
-            .attr(Attribute::number("renotify_minutes").default(Value::Number(model::DEFAULT_RENOTIFY_MINUTES as f64)).description("A function still firing is notified again after this many minutes; 0: never again until it resolves."))
+            .attr(Attribute::number("renotify_minutes").default(Value::Number(lfm_schema::alerts::DEFAULT_RENOTIFY_MINUTES as f64)).description("A function still firing is notified again after this many minutes; 0: never again until it resolves."))
             .attr(Attribute::list_of("regression_metrics", AttrType::String).optional().description("deploy_regression rules: which comparisons may fire, a subset of `error_rate`, `duration_p99_ms`, `cold_start_rate`, `cost_per_invocation_usd`; unset: all four."));
         let block = target::with_target(block, "alert rules");
         debug_assert_eq!(block.attributes.len(), model::attributes().len());
+        // kind, comparison, severity, metric and the numbers are checked by validate_rule
+        // (model::validate), not by attribute validators: one message, the collector's.
         debug_assert!(RULE_ATTRIBUTES.iter().all(|a| block.attributes.iter().any(|b| b.name == *a)));
         Schema { version: 0, block }
     }

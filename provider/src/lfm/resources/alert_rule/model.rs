@@ -6,7 +6,7 @@
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 use crate::lfm::opensearch_target::{self, parse_document_id, url_trimmed, Target};
-use lfm_schema::alerts::{validate_rule, AlertRuleDocument};
+use lfm_schema::alerts::{kind, regression_metric, validate_rule, AlertRuleDocument, DEFAULT_MIN_INVOCATIONS, DEFAULT_RENOTIFY_MINUTES};
 use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
 use serde_json::Value as Json;
 
@@ -43,10 +43,8 @@ pub fn attributes() -> Vec<&'static str> {
     all
 }
 
-pub const DEFAULT_KIND: &str = "threshold";
-pub const DEFAULT_MIN_INVOCATIONS: i64 = 10;
-pub const DEFAULT_RENOTIFY_MINUTES: i64 = 240;
-pub const DEFAULT_SEVERITY: &str = "warning";
+pub const DEFAULT_KIND: &str = kind::THRESHOLD;
+pub const DEFAULT_SEVERITY: &str = lfm_schema::alerts::severity::WARNING;
 
 /// The index of rule documents.
 pub fn index(prefix: &str) -> String {
@@ -141,17 +139,18 @@ pub fn document(v: &Value, updated_at: String) -> Option<AlertRuleDocument> {
         threshold: v.get("threshold").as_f64(),
         datapoints_to_alarm: int("datapoints_to_alarm").map(|n| n as u32),
         evaluation_periods: int("evaluation_periods").map(|n| n as u32),
-        min_invocations: int("min_invocations").map_or(DEFAULT_MIN_INVOCATIONS as u64, |n| n as u64),
+        min_invocations: int("min_invocations").map_or(DEFAULT_MIN_INVOCATIONS, |n| n as u64),
         account_ids: strings(v.get("account_ids")),
         regions: strings(v.get("regions")),
         function_name_pattern: text("function_name_pattern"),
         runtimes: strings(v.get("runtimes")),
         severity: text("severity").unwrap_or_else(|| DEFAULT_SEVERITY.to_owned()),
         destinations: names.into_iter().flatten().collect(),
-        renotify_minutes: int("renotify_minutes").map_or(DEFAULT_RENOTIFY_MINUTES as u64, |n| n as u64),
-        regression_metrics: match v.get("regression_metrics") {
-            Value::Null => None,
-            list => Some(strings(list)),
+        renotify_minutes: int("renotify_minutes").map_or(DEFAULT_RENOTIFY_MINUTES, |n| n as u64),
+        // Unset on a deploy_regression rule: all four comparisons.
+        regression_metrics: match (v.get("regression_metrics"), v.get("kind").as_str()) {
+            (Value::Null, Some(kind::DEPLOY_REGRESSION)) => regression_metric::ALL.iter().map(|m| (*m).to_owned()).collect(),
+            (list, _) => strings(list),
         },
         updated_at,
     })
@@ -174,11 +173,11 @@ pub fn validate(v: &Value) -> Diagnostics {
 /// `validate_rule`'s findings as diagnostics naming the attribute.
 pub fn rule_errors(doc: &AlertRuleDocument) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    for (field, message) in validate_rule(doc) {
-        let path = attribute_path(&field);
+    for lfm_schema::alerts::RuleProblem { field, message } in validate_rule(doc) {
+        let path = attribute_path(field);
         let attribute = match field.strip_prefix("destinations") {
             Some(rest) => format!("destination_ids{rest}"),
-            None => field.clone(),
+            None => field.to_owned(),
         };
         diags.extend(Diagnostics::attribute_error(path, format!("Invalid alert rule: {attribute}"), message));
     }
@@ -217,7 +216,13 @@ pub fn state_from_document(current: &Value, target: &Target, found: &Json) -> Va
             state.set(attr, Value::Null);
         }
     }
-    let expected = document(current, String::new()).and_then(|d| serde_json::to_value(d).ok()).unwrap_or(Json::Null);
+    // The kind first: the other fields' defaults depend on it (regression_metrics).
+    if let Some(found_kind) = found["kind"].as_str() {
+        if state.get("kind").as_str().unwrap_or(DEFAULT_KIND) != found_kind {
+            state.set("kind", Value::string(found_kind));
+        }
+    }
+    let expected = document(&state, String::new()).and_then(|d| serde_json::to_value(d).ok()).unwrap_or(Json::Null);
     for attr in RULE_ATTRIBUTES {
         let field = if *attr == "destination_ids" { "destinations" } else { attr };
         let (want, got) = (&expected[field], &found[field]);
