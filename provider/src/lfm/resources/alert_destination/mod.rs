@@ -94,10 +94,8 @@ impl Resource<LfmContext> for AlertDestination {
         let docs = target::connect(ctx, &target, RESOURCE).await?;
         // The document first: the collector stops using the destination before its secret goes.
         docs.delete(&model::index(&target.index_prefix), name).await?;
-        let parameter = prior.get("secret_parameter_name").as_str().map(str::to_owned).unwrap_or_else(|| model::secret_parameter_name(&target.index_prefix, name));
-        match ctx.configured() {
-            Some(aws) => secret::delete(aws, &parameter).await,
-            // No AWS session (should not happen at apply): nothing can have been written.
+        match prior.get("secret_parameter_name").as_str() {
+            Some(parameter) => secret::delete(ctx.aws()?, parameter).await,
             None => Ok(()),
         }
     }
@@ -132,10 +130,9 @@ async fn apply(ctx: &LfmContext, prior: Option<&Value>, planned: &Value) -> Resu
     docs.ensure_template(&target.index_prefix, &index).await?;
     let json = serde_json::to_value(&doc).map_err(|e| Diagnostics::error("Cannot encode the destination document", e.to_string()))?;
     docs.put(&index, &name, &json).await?;
-    if secret.is_none() {
+    if let (None, Some(old)) = (&secret, prior.and_then(|p| p.get("secret_parameter_name").as_str())) {
         // A secret removed from the configuration: its parameter goes once the document no
         // longer names it.
-        let old = prior.and_then(|p| p.get("secret_parameter_name").as_str()).unwrap_or(&wanted);
         secret::delete(aws, old).await?;
     }
     Ok(model::state_from_document(planned, &target, &doc, secret.as_ref()))

@@ -6,7 +6,8 @@
 use crate::framework::{AttrPath, Diagnostics, Value};
 use crate::lfm::opensearch_target::{self, Target};
 use lfm_schema::alerts::{destination_type, valid_name, webhook_url_problem, AlertDestinationDocument};
-use lfm_schema::contract::{known_partitions, partition_of_region};
+use lfm_schema::contract::partition::known_partitions;
+use lfm_schema::contract::partition_of_region;
 
 pub const RESOURCE: &str = "lfm_alert_destination";
 

@@ -224,7 +224,7 @@ pub fn state_from_document(current: &Value, target: &Target, found: &Json) -> Va
     }
     let expected = document(&state, String::new()).and_then(|d| serde_json::to_value(d).ok()).unwrap_or(Json::Null);
     for attr in RULE_ATTRIBUTES {
-        let field = if *attr == "destination_ids" { "destinations" } else { attr };
+        let field = if *attr == "destination_ids" { "destinations" } else { *attr };
         let (want, got) = (&expected[field], &found[field]);
         if want == got || (want.is_null() && got.as_array().is_some_and(Vec::is_empty)) || (got.is_null() && want.as_array().is_some_and(Vec::is_empty)) {
             continue;
