@@ -202,7 +202,17 @@ fn plan_fills_hashes_ids_and_retention() {
     let names = planned.get("template_names").strings();
     assert_eq!(
         names,
-        ["p1-checkpoints", "p1-inventory", "p1-metrics", "p1-runs"]
+        [
+            "p1-alert-destinations",
+            "p1-alert-rules",
+            "p1-alert-state",
+            "p1-alerts",
+            "p1-checkpoints",
+            "p1-deployments",
+            "p1-inventory",
+            "p1-metrics",
+            "p1-runs"
+        ]
     );
     assert_eq!(
         planned
