@@ -77,8 +77,8 @@ pub fn sigv4_block() -> NestedBlock {
 /// resource writes (for the descriptions).
 pub fn with_target(block: Block, what: &str) -> Block {
     block
-        .attr(Attribute::string("opensearch_url").required().force_new().validate(Validator::Custom(http_url)).description(&format!("Base URL of the OpenSearch cluster the collector writes to and reads {what} from, e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com. Part of the ID; a change replaces the resource.")))
-        .attr(Attribute::string("index_prefix").default(Value::string(DEFAULT_INDEX_PREFIX)).force_new().validate(Validator::Custom(crate::lfm::contract::index_prefix)).description("Prefix of every LFM index; the same as the collector's. Part of the ID; a change replaces the resource."))
+        .attr(Attribute::string("opensearch_url").required().force_new().validate(Validator::Custom(http_url)).description(&format!("Base URL of the OpenSearch cluster the collector writes to and reads {what} from, e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com. Part of the ID.")))
+        .attr(Attribute::string("index_prefix").default(Value::string(DEFAULT_INDEX_PREFIX)).force_new().validate(Validator::Custom(crate::lfm::contract::index_prefix)).description("Prefix of every LFM index; the same as the collector's. Part of the ID."))
         .attr(Attribute::string("username").optional().description(&format!("Basic authentication (the OpenSearch security plugin's internal users): user name. Set with password; not with sigv4. Without username and sigv4, {ENV_USERNAME} / {ENV_PASSWORD} are used when set.")))
         .attr(Attribute::string("password").optional().sensitive().description("Basic authentication: password (sensitive)."))
         .attr(Attribute::number("request_timeout_seconds").default(Value::Number(DEFAULT_REQUEST_TIMEOUT_S as f64)).validate(Validator::IntRange { min: 1, max: 3600 }).description("Seconds one attempt of an OpenSearch request may take, answer included. The provider block's connect_timeout_seconds and operation_timeout_seconds (all attempts) bound these requests too."))

@@ -35,7 +35,7 @@ impl Resource<LfmContext> for AlertRule {
     fn schema(&self) -> Schema {
         let block = Block::new("An LFM alert rule, stored as a document in the `INDEX_PREFIX-alert-rules` index that the collector reads and evaluates after each run (editing a rule redeploys nothing). `threshold`: a metric of the metrics documents compared with a threshold, firing when M of the last N periods breach (as CloudWatch alarms do), per function in scope. `deploy_regression`: fires when a deployment or configuration change made a function significantly worse. Every check of the rule is the collector's own, run at plan time.")
             .attr(Attribute::string("id").computed().description("OPENSEARCH_URL|INDEX_PREFIX|NAME; the import ID."))
-            .attr(Attribute::string("name").required().force_new().description("Name of the rule: the document's ID, shown in every alert. 1 to 64 lowercase letters, digits, `_` or `-`, starting with a letter or digit. A change replaces the rule."))
+            .attr(Attribute::string("name").required().force_new().description("Name of the rule: the document's ID, shown in every alert. 1 to 64 lowercase letters, digits, `_` or `-`, starting with a letter or digit."))
             .attr(Attribute::string("kind").default(Value::string(model::DEFAULT_KIND)).description("`threshold` (metric, comparison, threshold, datapoints_to_alarm, evaluation_periods) or `deploy_regression` (regression_metrics; the threshold attributes must be unset)."))
             .attr(Attribute::bool("enabled").default(Value::Bool(true)).description("Whether the collector evaluates the rule."))
             .attr(Attribute::string("description").optional().description("Free text shown with the rule's alerts."))
