@@ -251,6 +251,21 @@ resource "lfm_alert_rule" "bad" {
   username            = "u"
   password            = "p"
 }
+"#;
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let plan_error = |extra: &str| {
+        w.write("main.tf", &main_tf(&os, &moto, &prefix, "0.1", extra));
+        let out = w.run(&["plan", "-input=false", "-no-color"]);
+        let text = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        text
+    };
+    let text = plan_error(bad);
+    assert!(flat(&text).contains("Error: Invalid alert rule: threshold"), "{text}");
+    assert!(flat(&text).contains(&flat(&expected)), "expected {expected:?} in\n{text}");
+    assert!(flat(&text).contains("Error: Invalid alert rule: datapoints_to_alarm") && text.contains("cannot exceed evaluation_periods"), "{text}");
+    // A destination of another index prefix (known at plan: the destination exists).
+    let elsewhere = r#"
 resource "lfm_alert_rule" "elsewhere" {
   name                = "elsewhere"
   metric              = "throttles"
@@ -263,16 +278,9 @@ resource "lfm_alert_rule" "elsewhere" {
   index_prefix        = "another-prefix"
 }
 "#;
-    w.write("main.tf", &main_tf(&os, &moto, &prefix, "0.1", bad));
-    let out = w.run(&["plan", "-input=false", "-no-color"]);
-    let text = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let expected_flat = expected.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("Invalid alert rule: threshold"), "{text}");
-    assert!(flat.contains(&expected_flat), "expected {expected:?} in\n{text}");
-    assert!(flat.contains("Invalid alert rule: datapoints_to_alarm") && flat.contains("cannot exceed evaluation_periods"), "{text}");
-    assert!(flat.contains("destination_ids[0] belongs to another OpenSearch target"), "{text}");
+    let text = plan_error(elsewhere);
+    assert!(flat(&text).contains("Error: destination_ids[0] belongs to another OpenSearch target"), "{text}");
+    assert!(flat(&text).contains(&format!("stored at {os}|{prefix}, this rule at {os}|another-prefix")), "{text}");
     w.write("main.tf", &main_tf(&os, &moto, &prefix, "0.1", ""));
 
     // Destroy: documents and the SSM parameter gone.
