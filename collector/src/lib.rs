@@ -19,6 +19,7 @@
 //! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
 //! profiles, instance roles ...); nothing here knows about emulators.
 
+pub mod alert;
 mod aws_error;
 pub mod checkpoint;
 pub mod config;

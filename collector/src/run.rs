@@ -22,6 +22,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
 use lfm_schema::documents::MetricDocument;
 
+use crate::alert::AlertStage;
 use crate::checkpoint::{self, PairOutcome, RunPlan, ScheduleReport};
 use crate::config::{Config, Window};
 use crate::derive::enrich::{apply_logs_and_cost, apply_runtime_and_recommendations, window_evidence, PeriodLogs};
@@ -99,6 +100,11 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
     summary.schedule = ScheduleReport::from_plan(&plan, config.schedule.explicit_window);
     summary.window = plan.span().unwrap_or(config.window);
     let progress = Progress::new(config.progress, config.accounts.len());
+    // The alert stage reads its rules first (one _msearch) to mark candidates as documents pass.
+    let mut alerts = match &store {
+        Some(store) => AlertStage::start(store, &config.index_prefix).await,
+        None => AlertStage::off(),
+    };
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<AccountHarvest>(config.account_concurrency);
     // Returns whether the time limit dropped accounts in flight.
@@ -137,6 +143,7 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
             let account = &harvest.outcome.account_id;
             pairs.extend(harvest.regions.iter().map(|(region, outcome)| ((account.clone(), region.clone()), *outcome)));
             progress.account_done(&harvest.outcome, harvest.documents.len());
+            alerts.observe(&harvest.documents);
             if let Some(store) = &store {
                 pool.extend(harvest.documents);
                 let full = pool.len() / bulk_max_docs * bulk_max_docs;
@@ -203,6 +210,16 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
             tracing::warn!("{error}");
         }
         summary.retention = Some(retention);
+    }
+    // Alerts after documents and checkpoints; delivery never fails the collection.
+    if let Some(store) = &store {
+        let delivery = crate::alert::deliver::DeliverySettings {
+            sdk: base.clone(),
+            budget: crate::alert::deliver::DEFAULT_BUDGET,
+            limit,
+            webhook_ca_file: None,
+        };
+        summary.alerts = Some(alerts.finish(store, &summary.run_id, Utc::now(), config.window.period_seconds, &delivery).await);
     }
     summary.estimated_cost =
         CostEstimate::of(summary.metric_queries, &summary.api_calls, summary.logs_insights_bytes_scanned);

@@ -106,7 +106,7 @@ pub fn run_document(prefix: &str, summary: &RunSummary, ended_at: DateTime<Utc>)
         }),
         fatal_error: summary.fatal_error.clone(),
         cut_short: summary.cut_short.clone(),
-        alerts: None,
+        alerts: summary.alerts.clone(),
     };
     IndexedDocument::new(runs_index(prefix), summary.run_id.clone(), &doc)
 }

@@ -107,6 +107,8 @@ pub struct RunSummary {
     /// Daily metrics indices deleted by `--retention-days`, and deletions that failed (they
     /// do not fail the run). `None` without retention, in a dry run, or after a fatal error.
     pub retention: Option<RetentionReport>,
+    /// What the alert stage did (`crate::alert`); `None` in a dry run or after a fatal error.
+    pub alerts: Option<lfm_schema::documents::RunAlerts>,
 }
 
 impl RunSummary {
@@ -141,6 +143,7 @@ impl RunSummary {
             estimated_cost: CostEstimate::default(),
             run_record_error: None,
             retention: None,
+            alerts: None,
         }
     }
 
@@ -220,6 +223,20 @@ impl fmt::Display for RunSummary {
     }
 }
 
+/// `alerts      3 rules, 12 evaluated: 2 firing, 1 resolved; 1 notification sent, 0 failed; 4 OpenSearch requests`.
+pub fn alerts_line(a: &lfm_schema::documents::RunAlerts) -> String {
+    let t = &a.transitions;
+    let kinds = [("pending", t.pending), ("firing", t.firing), ("renotify", t.renotify), ("resolved", t.resolved), ("cleared", t.cleared)];
+    let moved: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    let moved = if moved.is_empty() { "no transition".to_string() } else { moved.join(", ") };
+    let invalid = if a.rules_invalid > 0 { format!(" ({} invalid, skipped)", a.rules_invalid) } else { String::new() };
+    let errors = if a.errors.is_empty() { String::new() } else { format!("; {} errors: {}", a.errors.len(), a.errors.join(" | ")) };
+    format!(
+        "alerts      {} rules{invalid}, {} evaluated: {moved}; {} notifications sent, {} failed; {} OpenSearch requests{errors}",
+        a.rules, a.evaluated, a.notifications_sent, a.notifications_failed, a.opensearch_requests
+    )
+}
+
 impl RunSummary {
     /// Windows, checkpoints, cost and the run record.
     fn fmt_bookkeeping(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -281,6 +298,9 @@ impl RunSummary {
             for error in &retention.errors {
                 writeln!(f, "  error: {error}")?;
             }
+        }
+        if let Some(alerts) = &self.alerts {
+            writeln!(f, "{}", alerts_line(alerts))?;
         }
         match (&self.run_record_error, self.dry_run) {
             (_, true) => writeln!(f, "run         {} (dry run: no run record)", self.run_id),

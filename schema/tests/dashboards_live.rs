@@ -4,7 +4,12 @@
 //! (a) every field its aggregations and filters use is in the index mapping with a type the
 //! aggregation needs, and (b) the search it implies runs and returns something to draw.
 //!
+//! The numbers of the alerts and regressions dashboard are proved in [`alerts`].
+//!
 //! Needs `LFM_OPENSEARCH_URL` (from `python -m lfm_testbed env`).
+
+#[path = "dashboards_live/alerts.rs"]
+mod alerts;
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -222,7 +227,8 @@ async fn every_visualization_uses_mapped_fields_and_its_search_has_results() {
         assert_eq!(status, 200, "PUT _index_template/{name}: {answer}");
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let docs = seed_documents(&prefix, now);
+    let mut docs = seed_documents(&prefix, now);
+    docs.extend(alerts::seed_documents(&prefix, now));
     let mut bulk = String::new();
     for (index, id, doc) in &docs {
         bulk.push_str(&json!({ "index": { "_index": index, "_id": id } }).to_string());
@@ -234,6 +240,10 @@ async fn every_visualization_uses_mapped_fields_and_its_search_has_results() {
     let mut result = check_bundle(&node, &prefix, status, &answer, docs.len()).await;
     if result.is_ok() {
         result = check_numbers(&node, &prefix, &docs).await;
+        let alert_failures = alerts::check_numbers(&node, &prefix, &docs, now).await;
+        if !alert_failures.is_empty() {
+            result = Err(result.err().unwrap_or_default().into_iter().chain(alert_failures).collect());
+        }
     }
     node.cleanup(&prefix).await;
     if let Err(failures) = result {

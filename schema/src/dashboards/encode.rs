@@ -5,8 +5,9 @@
 
 use serde_json::{json, Value};
 
-use super::spec::{Bucket, Chart, Dashboard, Filter, Metric, Source, Visualization};
+use super::spec::{Bucket, Chart, Dashboard, Filter, Metric, Source, Visualization, MIN_INTERVAL_SECONDS};
 use super::{SavedObject, SavedObjectReference};
+use crate::alerts::{alert_rules_index, alert_state_index, alerts_index, deployments_index};
 use crate::documents::{fields, inventory_index, metrics_index_pattern};
 
 /// Time range a dashboard opens with.
@@ -14,10 +15,41 @@ pub const TIME_FROM: &str = "now-24h";
 
 pub(super) const INDEX_REF_NAME: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
 
+/// The index pattern's ID: its title without a trailing `-*` (`lfm-metrics`, `lfm-alerts`),
+/// which is also the name of the index template its indices get.
 pub fn index_pattern_id(prefix: &str, source: Source) -> String {
+    index_pattern_title(prefix, source).trim_end_matches("-*").to_owned()
+}
+
+/// The indices an index pattern matches.
+pub fn index_pattern_title(prefix: &str, source: Source) -> String {
     match source {
-        Source::Metrics => format!("{prefix}-metrics"),
-        Source::Inventory => format!("{prefix}-inventory"),
+        Source::Metrics => metrics_index_pattern(prefix),
+        Source::Inventory => inventory_index(prefix),
+        Source::AlertState => alert_state_index(prefix),
+        Source::Alerts => alerts_index(prefix),
+        Source::Deployments => deployments_index(prefix),
+        Source::AlertRules => alert_rules_index(prefix),
+    }
+}
+
+/// The time field of an index pattern, `None` for a snapshot that the time picker must not
+/// hide: the inventory (each function's latest configuration), the alert states (what is
+/// firing now, however long ago it began) and the declared rules. Transitions and
+/// deployments are events at their `@timestamp`.
+pub fn time_field(source: Source) -> Option<&'static str> {
+    match source {
+        Source::Metrics | Source::Alerts | Source::Deployments => Some(fields::TIMESTAMP),
+        Source::Inventory | Source::AlertState | Source::AlertRules => None,
+    }
+}
+
+/// [`MIN_INTERVAL_SECONDS`] as a Dashboards interval (`5m`).
+pub fn min_interval() -> String {
+    if MIN_INTERVAL_SECONDS % 60 == 0 {
+        format!("{}m", MIN_INTERVAL_SECONDS / 60)
+    } else {
+        format!("{MIN_INTERVAL_SECONDS}s")
     }
 }
 
@@ -39,36 +71,45 @@ pub fn cost_fields(source: Source) -> &'static [&'static str] {
     match source {
         Source::Metrics => &[fields::COST_USD, fields::COMPUTE_COST_USD, fields::REQUEST_COST_USD],
         Source::Inventory => &["recommendations.evidence.compute_cost_usd"],
+        Source::AlertState | Source::Alerts | Source::Deployments | Source::AlertRules => &[],
     }
 }
 
 /// The metrics pattern is time-based (`@timestamp` = period start). The inventory pattern has
 /// no time field on purpose: the inventory index holds one document per function, replaced by
 /// every run (its latest configuration), so the latest snapshot is the whole index; with a time
-/// field the time picker would hide it for any range without a run ("No results").
+/// field the time picker would hide it for any range without a run ("No results"). The same
+/// holds for alert states and rules ([`time_field`]).
 pub fn index_pattern(prefix: &str, source: Source) -> SavedObject {
     let formats: serde_json::Map<String, Value> = cost_fields(source)
         .iter()
         .map(|f| ((*f).to_owned(), json!({ "id": "number", "params": { "pattern": COST_FORMAT } })))
         .collect();
-    let mut attributes = match source {
-        Source::Metrics => json!({ "title": metrics_index_pattern(prefix), "timeFieldName": fields::TIMESTAMP }),
-        Source::Inventory => json!({ "title": inventory_index(prefix) }),
-    };
+    let mut attributes = json!({ "title": index_pattern_title(prefix, source) });
+    if let Some(time_field) = time_field(source) {
+        attributes["timeFieldName"] = json!(time_field);
+    }
     // Dashboards stores the map as a JSON string, like visState.
     attributes["fieldFormatMap"] = Value::String(Value::Object(formats).to_string());
     SavedObject { object_type: "index-pattern".into(), id: index_pattern_id(prefix, source), attributes, references: Vec::new() }
 }
 
-fn metric_agg(id: usize, metric: &Metric) -> Value {
-    let (kind, params) = match *metric {
+fn metric_agg(id: usize, metric: &Metric, label: Option<&str>) -> Value {
+    let (kind, mut params) = match *metric {
         Metric::Count => ("count", json!({})),
         Metric::Sum(f) => ("sum", json!({ "field": f })),
         Metric::Avg(f) => ("avg", json!({ "field": f })),
         Metric::Max(f) => ("max", json!({ "field": f })),
         Metric::Min(f) => ("min", json!({ "field": f })),
         Metric::Percentiles(f, percents) => ("percentiles", json!({ "field": f, "percents": percents })),
+        // As Dashboards' "Top Hit" editor saves it; `concat` joins an array's values.
+        Metric::TopHit { field, sort } => {
+            ("top_hits", json!({ "field": field, "aggregate": "concat", "size": 1, "sortField": sort, "sortOrder": "desc" }))
+        }
     };
+    if let Some(label) = label {
+        params["customLabel"] = json!(label);
+    }
     json!({ "id": id.to_string(), "enabled": true, "type": kind, "schema": "metric", "params": params })
 }
 
@@ -84,19 +125,34 @@ fn bucket_schema(chart: Chart, position: usize) -> &'static str {
     }
 }
 
-fn bucket_agg(id: usize, chart: Chart, position: usize, bucket: &Bucket) -> Value {
+/// `orderBy` of a terms bucket ordered by a metric: the first metric a bucket can be ordered
+/// by (a count or a single-value metric; never a top hit), `_key` when there is none.
+fn order_by(metrics: &[Metric]) -> String {
+    match metrics.iter().position(|m| !matches!(m, Metric::TopHit { .. } | Metric::Percentiles(..))) {
+        Some(i) => (i + 1).to_string(),
+        None => "_key".into(),
+    }
+}
+
+fn bucket_agg(id: usize, chart: Chart, position: usize, bucket: &Bucket, metrics: &[Metric]) -> Value {
     let (kind, params) = match *bucket {
+        // A fixed interval is a minimum to Dashboards: it scales it up when the time range
+        // would give more than `histogram:maxBars` buckets.
         Bucket::DateHistogram => (
             "date_histogram",
-            json!({ "field": fields::TIMESTAMP, "interval": "auto", "min_doc_count": 1, "extended_bounds": {} }),
+            json!({ "field": fields::TIMESTAMP, "interval": min_interval(), "min_doc_count": 1, "extended_bounds": {} }),
         ),
         Bucket::Terms { field, size } => (
             "terms",
-            json!({ "field": field, "size": size, "order": "desc", "orderBy": "1", "otherBucket": false, "missingBucket": false }),
+            json!({ "field": field, "size": size, "order": "desc", "orderBy": order_by(metrics), "otherBucket": false, "missingBucket": false }),
         ),
         Bucket::LowestTerms { field, size } => (
             "terms",
-            json!({ "field": field, "size": size, "order": "asc", "orderBy": "1", "otherBucket": false, "missingBucket": false }),
+            json!({ "field": field, "size": size, "order": "asc", "orderBy": order_by(metrics), "otherBucket": false, "missingBucket": false }),
+        ),
+        Bucket::AlphabeticalTerms { field, size } => (
+            "terms",
+            json!({ "field": field, "size": size, "order": "asc", "orderBy": "_key", "otherBucket": false, "missingBucket": false }),
         ),
         Bucket::Histogram { field, interval } => {
             ("histogram", json!({ "field": field, "interval": interval, "min_doc_count": false, "extended_bounds": {} }))
@@ -154,6 +210,12 @@ fn chart_params(chart: Chart, metric_ids: &[String]) -> (&'static str, Value) {
 
 fn filter_json(filter: &Filter) -> Value {
     match *filter {
+        Filter::Equals(field, value) => json!({
+            "meta": { "alias": null, "negate": false, "disabled": false, "type": "phrase", "key": field,
+                      "params": { "query": value }, "indexRefName": INDEX_REF_NAME },
+            "query": { "match_phrase": { field: value } },
+            "$state": { "store": "appState" },
+        }),
         Filter::GreaterThan(field, value) => json!({
             "meta": { "alias": null, "negate": false, "disabled": false, "type": "range", "key": field,
                       "params": { "gt": value }, "indexRefName": INDEX_REF_NAME },
@@ -169,13 +231,13 @@ pub fn visualization(prefix: &str, v: &Visualization) -> SavedObject {
     }
     let mut aggs = Vec::new();
     let mut metric_ids = Vec::new();
-    for m in &v.metrics {
+    for (i, m) in v.metrics.iter().enumerate() {
         let id = aggs.len() + 1;
         metric_ids.push(id.to_string());
-        aggs.push(metric_agg(id, m));
+        aggs.push(metric_agg(id, m, v.labels.get(i).copied().flatten()));
     }
     for (position, b) in v.buckets.iter().enumerate() {
-        aggs.push(bucket_agg(aggs.len() + 1, v.chart, position, b));
+        aggs.push(bucket_agg(aggs.len() + 1, v.chart, position, b, &v.metrics));
     }
     let (vis_type, params) = chart_params(v.chart, &metric_ids);
     let vis_state = json!({ "title": v.title, "type": vis_type, "params": params, "aggs": aggs });

@@ -19,6 +19,12 @@ pub enum FieldNeed {
     Numeric,
     /// `date_histogram` and the time filter: `date`.
     Date,
+    /// `min`/`max`: a numeric type or a date (Dashboards shows the date).
+    NumericOrDate,
+    /// The sort of a `top_hits`: a type with doc values that sorts (keyword, numeric, date).
+    Sortable,
+    /// A `top_hits` field, read from `_source`: mapped, any type (text included).
+    Mapped,
 }
 
 impl FieldNeed {
@@ -31,6 +37,9 @@ impl FieldNeed {
                 "long" | "integer" | "short" | "byte" | "double" | "float" | "half_float" | "scaled_float" | "unsigned_long"
             ),
             FieldNeed::Date => matches!(mapping_type, "date" | "date_nanos"),
+            FieldNeed::NumericOrDate => FieldNeed::Numeric.accepts(mapping_type) || FieldNeed::Date.accepts(mapping_type),
+            FieldNeed::Sortable => FieldNeed::NumericOrDate.accepts(mapping_type) || mapping_type == "keyword",
+            FieldNeed::Mapped => !mapping_type.is_empty() && mapping_type != "object",
         }
     }
 }
@@ -146,9 +155,22 @@ pub fn implied_search(bundle: &Bundle, object: &SavedObject) -> Result<ImpliedSe
         };
         match kind {
             "count" => {}
-            "sum" | "avg" | "max" | "min" => {
+            "sum" | "avg" => {
                 let field = use_field(FieldNeed::Numeric)?;
                 metric_aggs.insert(agg_id, json!({ kind: { "field": field } }));
+            }
+            "max" | "min" => {
+                let field = use_field(FieldNeed::NumericOrDate)?;
+                metric_aggs.insert(agg_id, json!({ kind: { "field": field } }));
+            }
+            "top_hits" => {
+                let field = use_field(FieldNeed::Mapped)?;
+                let sort = agg["params"]["sortField"].as_str().ok_or_else(|| format!("{id}: top_hits {agg_id} has no sortField"))?;
+                fields_used.push(FieldUse { field: sort.to_owned(), need: FieldNeed::Sortable, used_by: "top_hits sort".into() });
+                let order = if agg["params"]["sortOrder"] == "asc" { "asc" } else { "desc" };
+                let size = agg["params"]["size"].as_u64().unwrap_or(1);
+                // As Dashboards' top_hit agg writes it: the field from _source, newest first.
+                metric_aggs.insert(agg_id, json!({ "top_hits": { "size": size, "_source": field, "sort": [{ sort: { "order": order } }] } }));
             }
             "percentiles" => {
                 let field = use_field(FieldNeed::Numeric)?;
@@ -156,15 +178,22 @@ pub fn implied_search(bundle: &Bundle, object: &SavedObject) -> Result<ImpliedSe
             }
             "date_histogram" => {
                 let field = use_field(FieldNeed::Date)?;
-                // Dashboards picks the interval from the time range; an hour suits 24 hours.
-                bucket_aggs.push((agg_id, json!({ "date_histogram": { "field": field, "fixed_interval": "1h", "min_doc_count": 1 } })));
+                let interval = date_histogram_interval(&agg["params"]["interval"], id)?;
+                bucket_aggs.push((agg_id, json!({ "date_histogram": { "field": field, "fixed_interval": interval, "min_doc_count": 1 } })));
             }
             "terms" => {
                 let field = use_field(FieldNeed::Keyword)?;
                 let size = agg["params"]["size"].as_u64().unwrap_or(10);
                 let direction = if agg["params"]["order"] == "asc" { "asc" } else { "desc" };
-                let order = match (agg["params"]["orderBy"].as_str(), first_metric) {
-                    (Some(by), Some(_)) if by != "_key" && aggs.iter().any(|a| a["id"] == by && a["type"] != "count") => json!({ by: direction }),
+                let by = agg["params"]["orderBy"].as_str();
+                if let Some(target) = aggs.iter().find(|a| by.is_some() && a["id"].as_str() == by) {
+                    if matches!(target["type"].as_str(), Some("top_hits" | "percentiles")) {
+                        return Err(format!("{id}: terms {agg_id} is ordered by {} {}, which OpenSearch cannot order buckets by", target["type"], target["id"]));
+                    }
+                }
+                let order = match (by, first_metric) {
+                    (Some("_key"), _) => json!({ "_key": direction }),
+                    (Some(by), Some(_)) if aggs.iter().any(|a| a["id"] == by && a["type"] != "count") => json!({ by: direction }),
                     _ => json!({ "_count": direction }),
                 };
                 bucket_aggs.push((agg_id, json!({ "terms": { "field": field, "size": size, "order": order } })));
@@ -182,7 +211,14 @@ pub fn implied_search(bundle: &Bundle, object: &SavedObject) -> Result<ImpliedSe
         if f["meta"]["disabled"] == true {
             continue;
         }
-        let range = f["range"].as_object().ok_or_else(|| format!("{id}: only range filters are understood by this check: {f}"))?;
+        if let Some(phrase) = f["query"]["match_phrase"].as_object() {
+            for field in phrase.keys() {
+                fields_used.push(FieldUse { field: field.clone(), need: FieldNeed::Keyword, used_by: "phrase filter".into() });
+            }
+            filter.push(json!({ "match_phrase": phrase }));
+            continue;
+        }
+        let range = f["range"].as_object().ok_or_else(|| format!("{id}: only range and phrase filters are understood by this check: {f}"))?;
         for field in range.keys() {
             fields_used.push(FieldUse { field: field.clone(), need: FieldNeed::Numeric, used_by: "range filter".into() });
         }
@@ -204,7 +240,36 @@ pub fn implied_search(bundle: &Bundle, object: &SavedObject) -> Result<ImpliedSe
     Ok(ImpliedSearch { index_pattern_id, fields: fields_used, body, drawn: None })
 }
 
-/// The index pattern's `timeFieldName`, `None` for a pattern without one (the inventory).
+/// The interval Dashboards would use on [`TIME_FROM`] (24 hours): its automatic choice is
+/// emulated as an hour, and a fixed interval is a minimum (Dashboards only scales it up, when
+/// the range would give more than `histogram:maxBars` buckets), so the larger of the two.
+fn date_histogram_interval(interval: &Value, id: &str) -> Result<String, String> {
+    const AUTO_SECONDS: u64 = 3600;
+    let text = interval.as_str().ok_or_else(|| format!("{id}: date_histogram without an interval"))?;
+    if text == "auto" {
+        return Ok("1h".into());
+    }
+    let seconds = interval_seconds(text).ok_or_else(|| format!("{id}: date_histogram interval {text:?} is not understood by this check"))?;
+    Ok(if seconds > AUTO_SECONDS { format!("{seconds}s") } else { "1h".into() })
+}
+
+/// Seconds of a fixed Dashboards interval (`300s`, `5m`, `2h`, `1d`).
+pub fn interval_seconds(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
+/// The index pattern's `timeFieldName`, `None` for a pattern without one (the inventory, alert
+/// states and rules).
 fn time_field_of(bundle: &Bundle, index_pattern_id: &str, id: &str) -> Result<Option<String>, String> {
     let pattern = bundle
         .get("index-pattern", index_pattern_id)
@@ -321,6 +386,8 @@ fn level_has_results(result: &Value, aggs: &Value) -> bool {
         let r = &result[name];
         if let Some(buckets) = r["buckets"].as_array() {
             buckets.iter().any(|b| b["doc_count"].as_u64().unwrap_or(0) > 0 && level_has_results(b, &definition["aggs"]))
+        } else if let Some(hits) = r["hits"]["hits"].as_array() {
+            !hits.is_empty()
         } else if let Some(values) = r["values"].as_object() {
             !values.is_empty() && values.values().all(|v| v.is_number())
         } else {

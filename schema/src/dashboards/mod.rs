@@ -9,6 +9,12 @@
 //! - [`implied`]: the fields and the OpenSearch search each visualisation implies, read back
 //!   from the saved object, for checks against a real index mapping.
 //!
+//! Index patterns: `{prefix}-metrics-*` and, for the alerts and regressions dashboard,
+//! `{prefix}-alerts` and `{prefix}-deployments` are time-based (`@timestamp`); the inventory,
+//! `{prefix}-alert-state` and `{prefix}-alert-rules` are snapshots without a time field (see
+//! [`encode::time_field`]). Text fields (a transition's `reason`, a deployment's `summary`) are
+//! shown with a Top Hit metric (the newest document's value), as no bucket can split on text.
+//!
 //! [`bundle`] gives every object (index patterns first, then visualisations, then dashboards:
 //! the order an import resolves references in) with a content hash; [`Bundle::to_ndjson`] is
 //! the body of `POST api/saved_objects/_import`. Objects carry no `migrationVersion`: Dashboards
@@ -93,10 +99,7 @@ pub fn fnv1a_hex(content: &str) -> String {
 
 /// Every saved object of the LFM dashboards for indices named `{prefix}-...`.
 pub fn bundle(prefix: &str) -> Bundle {
-    let mut objects = vec![
-        encode::index_pattern(prefix, spec::Source::Metrics),
-        encode::index_pattern(prefix, spec::Source::Inventory),
-    ];
+    let mut objects: Vec<SavedObject> = spec::Source::ALL.iter().map(|s| encode::index_pattern(prefix, *s)).collect();
     objects.extend(spec::visualizations().iter().map(|v| encode::visualization(prefix, v)));
     objects.extend(spec::dashboards().iter().map(|d| encode::dashboard(prefix, d)));
     let content_hash = fnv1a_hex(&ndjson(&objects));

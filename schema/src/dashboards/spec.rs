@@ -4,9 +4,37 @@
 //!
 //! Dashboards: fleet overview, errors and throttles, duration and timeout proximity, cold starts,
 //! memory right-sizing (with recommendations), cost by account and function, runtime
-//! distribution and deprecation. What is still not shown is listed in [`NOT_YET_SHOWN`].
+//! distribution and deprecation, alerts and regressions (from the [`crate::alerts`] documents,
+//! whose fields are named in [`alert_fields`]). What is still not shown is listed in
+//! [`NOT_YET_SHOWN`].
 
 use crate::documents::fields::*;
+
+/// Fields of the [`crate::alerts`] documents the alerts dashboard uses (the serde names of
+/// `AlertStateDocument`, `AlertTransitionDocument`, `DeploymentDocument` and
+/// `AlertRuleDocument`; `dashboards::tests` checks each against the struct and the template).
+pub mod alert_fields {
+    pub const RULE: &str = "rule";
+    pub const SEVERITY: &str = "severity";
+    pub const STATUS: &str = "status";
+    pub const SINCE: &str = "since";
+    pub const VALUE: &str = "value";
+    pub const TRANSITION: &str = "transition";
+    pub const REASON: &str = "reason";
+    pub const NOTIFICATION_STATUS: &str = "notification_status";
+    pub const CHANGED_FIELDS: &str = "changed_fields";
+    pub const VERDICT: &str = "verdict";
+    pub const SUMMARY: &str = "summary";
+    pub const NAME: &str = "name";
+    pub const KIND: &str = "kind";
+    pub const ENABLED: &str = "enabled";
+    pub const METRIC: &str = "metric";
+    pub const COMPARISON: &str = "comparison";
+    pub const THRESHOLD: &str = "threshold";
+    pub const DATAPOINTS_TO_ALARM: &str = "datapoints_to_alarm";
+    pub const EVALUATION_PERIODS: &str = "evaluation_periods";
+    pub const UPDATED_AT: &str = "updated_at";
+}
 
 /// Which index pattern a visualisation reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +43,19 @@ pub enum Source {
     Metrics,
     /// `{prefix}-inventory`: one document per function.
     Inventory,
+    /// `{prefix}-alert-state`: one document per open alert (its current status).
+    AlertState,
+    /// `{prefix}-alerts`: every alert transition.
+    Alerts,
+    /// `{prefix}-deployments`: every code or configuration change, with its verdict.
+    Deployments,
+    /// `{prefix}-alert-rules`: one document per declared rule.
+    AlertRules,
+}
+
+impl Source {
+    pub const ALL: &'static [Source] =
+        &[Source::Metrics, Source::Inventory, Source::AlertState, Source::Alerts, Source::Deployments, Source::AlertRules];
 }
 
 /// A metric aggregation (OpenSearch Dashboards' "metric" schema).
@@ -26,17 +67,26 @@ pub enum Metric {
     Max(&'static str),
     Min(&'static str),
     Percentiles(&'static str, &'static [f64]),
+    /// The value of `field` in the bucket's newest document by `sort` (Dashboards' "Top Hit",
+    /// size 1): how a table shows a text field (`reason`, `summary`), which no bucket
+    /// aggregation can split on, or a keyword/boolean of a one-document bucket. Never what a
+    /// terms bucket is ordered by.
+    TopHit { field: &'static str, sort: &'static str },
 }
 
 /// A bucket aggregation (x-axis, series split, table rows, pie slices).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Bucket {
-    /// On `@timestamp`, interval chosen by Dashboards from the time range.
+    /// On `@timestamp`, interval chosen by Dashboards from the time range but never below
+    /// [`MIN_INTERVAL_SECONDS`] (one collection period: smaller buckets would alternate
+    /// between a period's numbers and nothing).
     DateHistogram,
     /// Top `size` keyword values, ordered by the first metric (highest first).
     Terms { field: &'static str, size: u32 },
     /// Bottom `size` keyword values, ordered by the first metric (lowest first).
     LowestTerms { field: &'static str, size: u32 },
+    /// `size` keyword values in alphabetical order (a table of names).
+    AlphabeticalTerms { field: &'static str, size: u32 },
     /// Fixed-width numeric buckets.
     Histogram { field: &'static str, interval: u32 },
 }
@@ -46,6 +96,8 @@ pub enum Bucket {
 pub enum Filter {
     /// `field > value` on a numeric field.
     GreaterThan(&'static str, f64),
+    /// `field` is exactly `value` on a keyword field (a phrase filter).
+    Equals(&'static str, &'static str),
 }
 
 /// What a [`Chart::RankBars`] ranks functions by.
@@ -87,6 +139,8 @@ pub struct Visualization {
     pub chart: Chart,
     pub source: Source,
     pub metrics: Vec<Metric>,
+    /// Column or series labels of `metrics` (same positions; `None`: Dashboards' default).
+    pub labels: Vec<Option<&'static str>>,
     /// Outermost first.
     pub buckets: Vec<Bucket>,
     pub filters: Vec<Filter>,
@@ -107,15 +161,25 @@ pub const NOT_YET_SHOWN: &[&str] = &[
     "concurrency, provisioned-concurrency utilisation and spillover, iterator age, async events and DLQ/destination failures",
     "SnapStart restores",
     "recommendation evidence (recommendations.evidence.*): the kinds and functions are shown",
+    "alert destinations, and the run record's alert counters (notifications sent and failed, delivery time)",
+    "deployments' per-metric comparisons (comparisons.*: p-values, samples): their summary and verdict are shown",
+    "alert transitions' values, periods and notification errors: their reason and notification result are shown",
 ];
 
 fn vis(slug: &'static str, title: &'static str, description: &'static str, chart: Chart, source: Source) -> Visualization {
-    Visualization { slug, title, description, chart, source, metrics: Vec::new(), buckets: Vec::new(), filters: Vec::new() }
+    Visualization { slug, title, description, chart, source, metrics: Vec::new(), labels: Vec::new(), buckets: Vec::new(), filters: Vec::new() }
 }
 
 impl Visualization {
     fn metric(mut self, m: Metric) -> Self {
         self.metrics.push(m);
+        self.labels.push(None);
+        self
+    }
+    /// A metric with its column label.
+    fn labelled(mut self, m: Metric, label: &'static str) -> Self {
+        self.metrics.push(m);
+        self.labels.push(Some(label));
         self
     }
     fn bucket(mut self, b: Bucket) -> Self {
@@ -129,6 +193,9 @@ impl Visualization {
 }
 
 const TOP: u32 = 10;
+
+/// The collector's default period (`period`, 300 s): the smallest date-histogram interval.
+pub const MIN_INTERVAL_SECONDS: u32 = 300;
 
 /// Functions with fewer invocations in the time range are not ranked by a rate (stated in the
 /// panel titles, which a test keeps in step with this number).
@@ -304,6 +371,46 @@ pub fn visualizations() -> Vec<Visualization> {
             .metric(Min(RUNTIME_DAYS_TO_DEPRECATION))
             .bucket(Terms { field: RUNTIME, size: 30 })
             .bucket(Terms { field: RUNTIME_STATUS, size: 5 }),
+        // Alerts and regressions.
+        vis("alerts-firing-now", "LFM: alerts firing now", "Open alerts with status firing, whatever the time range: rule, severity, function, since when, and the newest breaching value (for a regression: the regressed metric after the change).", Table, AlertState)
+            .labelled(Min(alert_fields::SINCE), "Firing since")
+            .labelled(Max(alert_fields::VALUE), "Value")
+            .bucket(Terms { field: alert_fields::RULE, size: 50 })
+            .bucket(Terms { field: alert_fields::SEVERITY, size: 3 })
+            .bucket(Terms { field: FUNCTION_NAME, size: 100 })
+            .filter(Filter::Equals(alert_fields::STATUS, crate::alerts::status::FIRING)),
+        vis("alerts-transitions-over-time", "LFM: alert transitions over time", "Transitions per interval: pending, firing, renotify, resolved, cleared.", Bars, Alerts)
+            .metric(Count)
+            .bucket(DateHistogram)
+            .bucket(Terms { field: alert_fields::TRANSITION, size: 5 }),
+        vis("alerts-transitions", "LFM: alert transitions", "Transitions per rule, function, transition and notification result, newest first; the reason is the newest transition's.", Table, Alerts)
+            .labelled(Max(TIMESTAMP), "Last at")
+            .labelled(Count, "Transitions")
+            .labelled(Metric::TopHit { field: alert_fields::REASON, sort: TIMESTAMP }, "Reason")
+            .bucket(Terms { field: alert_fields::RULE, size: 50 })
+            .bucket(Terms { field: FUNCTION_NAME, size: 100 })
+            .bucket(Terms { field: alert_fields::TRANSITION, size: 5 })
+            .bucket(Terms { field: alert_fields::NOTIFICATION_STATUS, size: 4 }),
+        vis("deployments", "LFM: deployments and their verdicts", "Code and configuration changes per function and verdict, newest first: what changed and the before -> after numbers of the newest change.", Table, Deployments)
+            .labelled(Max(TIMESTAMP), "Changed at")
+            .labelled(Count, "Changes")
+            .labelled(Metric::TopHit { field: alert_fields::CHANGED_FIELDS, sort: TIMESTAMP }, "Changed fields")
+            .labelled(Metric::TopHit { field: alert_fields::SUMMARY, sort: TIMESTAMP }, "Before -> after")
+            .bucket(Terms { field: FUNCTION_NAME, size: 100 })
+            .bucket(Terms { field: alert_fields::VERDICT, size: 5 }),
+        vis("deployments-by-verdict", "LFM: changes by verdict", "Changes by verdict: regressed, improved, unchanged, insufficient_data, pending.", Pie, Deployments)
+            .metric(Count)
+            .bucket(Terms { field: alert_fields::VERDICT, size: 5 }),
+        vis("alert-rules", "LFM: declared alert rules", "Every rule the provider wrote, whatever the time range: kind, metric, comparison and threshold, M of N periods, severity, enabled.", Table, AlertRules)
+            .labelled(Metric::TopHit { field: alert_fields::KIND, sort: alert_fields::UPDATED_AT }, "Kind")
+            .labelled(Metric::TopHit { field: alert_fields::METRIC, sort: alert_fields::UPDATED_AT }, "Metric")
+            .labelled(Metric::TopHit { field: alert_fields::COMPARISON, sort: alert_fields::UPDATED_AT }, "Comparison")
+            .labelled(Max(alert_fields::THRESHOLD), "Threshold")
+            .labelled(Max(alert_fields::DATAPOINTS_TO_ALARM), "M (datapoints to alarm)")
+            .labelled(Max(alert_fields::EVALUATION_PERIODS), "N (evaluation periods)")
+            .labelled(Metric::TopHit { field: alert_fields::SEVERITY, sort: alert_fields::UPDATED_AT }, "Severity")
+            .labelled(Metric::TopHit { field: alert_fields::ENABLED, sort: alert_fields::UPDATED_AT }, "Enabled")
+            .bucket(AlphabeticalTerms { field: alert_fields::NAME, size: 200 }),
     ]
 }
 
@@ -360,6 +467,12 @@ pub fn dashboards() -> Vec<Dashboard> {
             title: "LFM: runtime distribution and deprecation",
             description: "Runtimes, their deprecation status and package types.",
             panels: vec!["runtime-status", "runtime-deprecation", "runtime-distribution", "package-types", "runtime-by-account"],
+        },
+        Dashboard {
+            slug: "alerts",
+            title: "LFM: alerts and regressions",
+            description: "Alerts firing now, their transitions and notifications, code and configuration changes with their before/after verdicts, and the declared rules.",
+            panels: vec!["alerts-firing-now", "alerts-transitions-over-time", "alerts-transitions", "deployments", "deployments-by-verdict", "alert-rules"],
         },
     ]
 }

@@ -40,6 +40,14 @@ fn index_patterns_have_stable_ids_titles_and_time_field() {
     assert_eq!(metrics.title(), "lfm-metrics-*");
     assert_eq!(metrics.attributes["timeFieldName"], "@timestamp");
     assert_eq!(b.get("index-pattern", "lfm-inventory").unwrap().title(), "lfm-inventory");
+    for (id, time_field) in
+        [("lfm-alert-state", None), ("lfm-alerts", Some("@timestamp")), ("lfm-deployments", Some("@timestamp")), ("lfm-alert-rules", None)]
+    {
+        let pattern = b.get("index-pattern", id).unwrap_or_else(|| panic!("index pattern {id} missing"));
+        assert_eq!(pattern.title(), id);
+        assert_eq!(pattern.attributes["timeFieldName"].as_str(), time_field, "{id}");
+    }
+    assert_eq!(b.objects.iter().filter(|o| o.object_type == "index-pattern").count(), spec::Source::ALL.len());
     let acme = bundle("acme");
     assert_eq!(acme.get("index-pattern", "acme-metrics").unwrap().title(), "acme-metrics-*");
     assert!(acme.objects.iter().all(|o| o.id.starts_with("acme-")));
@@ -136,6 +144,9 @@ fn a_wrong_field_type_or_unknown_aggregation_is_caught() {
     assert!(!FieldNeed::Keyword.accepts("text"));
     assert!(!FieldNeed::Numeric.accepts("keyword"));
     assert!(FieldNeed::Numeric.accepts("integer") && FieldNeed::Date.accepts("date"));
+    assert!(FieldNeed::NumericOrDate.accepts("date") && FieldNeed::NumericOrDate.accepts("double") && !FieldNeed::NumericOrDate.accepts("keyword"));
+    assert!(FieldNeed::Mapped.accepts("text") && FieldNeed::Mapped.accepts("boolean") && !FieldNeed::Mapped.accepts(""));
+    assert!(FieldNeed::Sortable.accepts("keyword") && !FieldNeed::Sortable.accepts("text"));
     let b = bundle("lfm");
     let mut v = b.get("visualization", "lfm-vis-runtime-distribution").unwrap().clone();
     let broken = v.attributes["visState"].as_str().unwrap().replace("\"terms\"", "\"significant_terms\"");
@@ -172,6 +183,14 @@ fn every_dashboard_the_issue_asks_for_exists_and_shows_its_numbers() {
         ("lfm-dashboard-memory", &["memory_utilization", "max_memory_used_mb", "recommendation_kinds"]),
         ("lfm-dashboard-cost", &["cost_usd", "account_id", "function_name"]),
         ("lfm-dashboard-runtimes", &["runtime", "runtime_status", "runtime_days_to_deprecation"]),
+        (
+            "lfm-dashboard-alerts",
+            &[
+                "status", "since", "value", "rule", "severity", "function_name", "transition", "reason", "notification_status",
+                "changed_fields", "verdict", "summary", "name", "metric", "comparison", "threshold", "datapoints_to_alarm",
+                "evaluation_periods", "enabled",
+            ],
+        ),
     ];
     for (id, fields) in wanted {
         let dashboard = dashboards.get(id).unwrap_or_else(|| panic!("dashboard {id} missing"));
@@ -224,8 +243,11 @@ fn every_cost_field_has_a_currency_format_that_shows_one_request() {
 #[test]
 fn inventory_panels_show_the_latest_snapshot_whatever_the_time_range() {
     let b = bundle("lfm");
-    let inventory = b.get("index-pattern", "lfm-inventory").unwrap();
-    assert!(inventory.attributes.get("timeFieldName").is_none(), "{}", inventory.attributes);
+    let snapshots = ["lfm-inventory", "lfm-alert-state", "lfm-alert-rules"];
+    for id in snapshots {
+        let pattern = b.get("index-pattern", id).unwrap();
+        assert!(pattern.attributes.get("timeFieldName").is_none(), "{id}: {}", pattern.attributes);
+    }
     assert_eq!(b.get("index-pattern", "lfm-metrics").unwrap().attributes["timeFieldName"], "@timestamp");
     let mut inventory_panels = 0;
     for v in b.visualizations() {
@@ -233,8 +255,8 @@ fn inventory_panels_show_the_latest_snapshot_whatever_the_time_range() {
         let filters = s.body["query"]["bool"]["filter"].as_array().cloned().unwrap_or_default();
         let time_filtered = filters.iter().any(|f| f["range"].get("@timestamp").is_some())
             || s.body["query"]["bool"]["must"].as_array().into_iter().flatten().any(|f| f["range"].get("@timestamp").is_some());
-        if s.index_pattern_id == "lfm-inventory" {
-            inventory_panels += 1;
+        if snapshots.contains(&s.index_pattern_id.as_str()) {
+            inventory_panels += usize::from(s.index_pattern_id == "lfm-inventory");
             assert!(!time_filtered, "{}: {}", v.id, s.body);
         } else {
             assert!(time_filtered, "{}: {}", v.id, s.body);
@@ -308,8 +330,62 @@ fn memory_utilisation_lists_the_lowest_first() {
 #[test]
 fn vega_index_names_resolve_to_the_bundles_index_patterns() {
     let b = bundle("acme");
-    for source in [spec::Source::Metrics, spec::Source::Inventory] {
+    for &source in spec::Source::ALL {
         let pattern = b.get("index-pattern", &encode::index_pattern_id("acme", source)).unwrap();
         assert_eq!(vega::index_pattern_id_of(pattern.title()), pattern.id);
     }
+}
+
+#[test]
+fn date_histograms_never_go_below_one_collection_period() {
+    assert_eq!(encode::min_interval(), "5m");
+    assert_eq!(implied::interval_seconds("5m"), Some(spec::MIN_INTERVAL_SECONDS.into()));
+    assert_eq!((implied::interval_seconds("300s"), implied::interval_seconds("2h")), (Some(300), Some(7200)));
+    assert_eq!((implied::interval_seconds("auto"), implied::interval_seconds("0m"), implied::interval_seconds("5w")), (None, None, None));
+    let b = bundle("lfm");
+    let mut histograms = 0;
+    for v in b.visualizations() {
+        let state: Value = serde_json::from_str(v.attributes["visState"].as_str().unwrap()).unwrap();
+        for agg in state["aggs"].as_array().into_iter().flatten().filter(|a| a["type"] == "date_histogram") {
+            histograms += 1;
+            assert_eq!(agg["params"]["interval"], "5m", "{}: {agg}", v.id);
+        }
+    }
+    assert!(histograms >= 10, "{histograms}");
+    // On the dashboards' 24 hours the minimum is below Dashboards' own choice (emulated as 1h).
+    let s = implied_search(&b, b.get("visualization", "lfm-vis-alerts-transitions-over-time").unwrap()).unwrap();
+    assert_eq!(s.body["aggs"]["2"]["date_histogram"]["fixed_interval"], "1h");
+}
+
+#[test]
+fn alerts_dashboard_filters_orders_and_shows_text_through_top_hits() {
+    let b = bundle("lfm");
+    let firing = implied_search(&b, b.get("visualization", "lfm-vis-alerts-firing-now").unwrap()).unwrap();
+    assert_eq!(firing.index_pattern_id, "lfm-alert-state");
+    let filters = firing.body["query"]["bool"]["filter"].as_array().unwrap();
+    assert_eq!(filters.len(), 1, "no time filter on a snapshot: {filters:?}");
+    assert_eq!(filters[0]["match_phrase"]["status"], "firing");
+    assert!(firing.fields.iter().any(|f| f.field == "since" && f.need == FieldNeed::NumericOrDate));
+
+    let transitions = implied_search(&b, b.get("visualization", "lfm-vis-alerts-transitions").unwrap()).unwrap();
+    let rule = &transitions.body["aggs"]["4"];
+    assert_eq!(rule["terms"]["field"], "rule");
+    assert_eq!(rule["terms"]["order"]["1"], "desc", "newest first: {rule}");
+    assert_eq!(rule["aggs"]["3"]["top_hits"]["_source"], "reason");
+    assert_eq!(rule["aggs"]["3"]["top_hits"]["sort"][0]["@timestamp"]["order"], "desc");
+
+    let rules = implied_search(&b, b.get("visualization", "lfm-vis-alert-rules").unwrap()).unwrap();
+    let names = rules.body["aggs"].as_object().unwrap().values().find(|a| a.get("terms").is_some()).unwrap();
+    assert_eq!(names["terms"]["field"], "name");
+    assert_eq!(names["terms"]["order"]["_key"], "asc");
+    assert!(rules.body["query"]["bool"]["filter"].as_array().unwrap().is_empty());
+
+    // Every labelled column keeps its label; no terms bucket is ordered by a top hit.
+    let v = b.get("visualization", "lfm-vis-deployments").unwrap();
+    let state: Value = serde_json::from_str(v.attributes["visState"].as_str().unwrap()).unwrap();
+    let labels: Vec<&str> = state["aggs"].as_array().unwrap().iter().filter_map(|a| a["params"]["customLabel"].as_str()).collect();
+    assert_eq!(labels, ["Changed at", "Changes", "Changed fields", "Before -> after"]);
+    let mut broken = v.clone();
+    broken.attributes["visState"] = Value::String(v.attributes["visState"].as_str().unwrap().replace("\"orderBy\":\"1\"", "\"orderBy\":\"3\""));
+    assert!(implied_search(&b, &broken).unwrap_err().contains("cannot order"), "{:?}", implied_search(&b, &broken));
 }

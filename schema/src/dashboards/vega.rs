@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use super::encode::visualization_object;
 use super::spec::{Chart, Metric, Rank, Source, Visualization};
 use super::SavedObject;
-use crate::documents::{fields, inventory_index, metrics_index_pattern};
+use crate::documents::fields;
 
 pub const VEGA_LITE_SCHEMA: &str = "https://vega.github.io/schema/vega-lite/v5.json";
 
@@ -26,10 +26,7 @@ pub const VEGA_LITE_SCHEMA: &str = "https://vega.github.io/schema/vega-lite/v5.j
 pub const RANKED_FUNCTIONS: u32 = 1000;
 
 fn pattern_of(prefix: &str, source: Source) -> String {
-    match source {
-        Source::Metrics => metrics_index_pattern(prefix),
-        Source::Inventory => inventory_index(prefix),
-    }
+    super::encode::index_pattern_title(prefix, source)
 }
 
 /// The index pattern ID a Vega spec's `data.url.index` belongs to: the pattern title without a
@@ -45,7 +42,7 @@ fn metric_body(metric: &Metric) -> (String, Value) {
         Metric::Avg(f) => (format!("mean of {f}"), json!({ "avg": { "field": f } })),
         Metric::Max(f) => (format!("highest {f}"), json!({ "max": { "field": f } })),
         Metric::Min(f) => (format!("lowest {f}"), json!({ "min": { "field": f } })),
-        Metric::Count | Metric::Percentiles(..) => unreachable!("only single-value field metrics are Vega details"),
+        Metric::Count | Metric::Percentiles(..) | Metric::TopHit { .. } => unreachable!("only single-value field metrics are Vega details"),
     }
 }
 

@@ -101,9 +101,19 @@ impl OpenSearchStore {
     /// Writes `documents` in `_bulk` requests of at most `bulk_max_docs`. Every document ends up
     /// in the report, written or failed with a reason.
     pub async fn write(&self, documents: &[IndexedDocument]) -> StoreReport {
+        self.write_to(documents, "_bulk").await
+    }
+
+    /// [`Self::write`] that returns once the documents are searchable (`refresh=wait_for`):
+    /// the alert stage's states, which the next run searches for.
+    pub async fn write_refreshed(&self, documents: &[IndexedDocument]) -> StoreReport {
+        self.write_to(documents, "_bulk?refresh=wait_for").await
+    }
+
+    async fn write_to(&self, documents: &[IndexedDocument], path: &str) -> StoreReport {
         let mut report = StoreReport::default();
         for chunk in documents.chunks(self.config.bulk_max_docs) {
-            self.write_chunk(chunk, &mut report).await;
+            self.write_chunk(chunk, path, &mut report).await;
         }
         report
     }
@@ -111,14 +121,14 @@ impl OpenSearchStore {
     /// One `_bulk` request, then again for the items OpenSearch called transient (429 and the
     /// other statuses of [`lfm_opensearch::retry`]), up to the client's attempts. The request
     /// itself is tried again by the client; a request that still fails fails all its documents.
-    async fn write_chunk(&self, chunk: &[IndexedDocument], report: &mut StoreReport) {
+    async fn write_chunk(&self, chunk: &[IndexedDocument], path: &str, report: &mut StoreReport) {
         let policy = self.client.config().retry;
         let mut pending: Vec<&IndexedDocument> = chunk.iter().collect();
         let mut attempt = 1;
         loop {
             report.bulk_requests += 1;
             let started = std::time::Instant::now();
-            let sent = self.send_bulk(&pending).await;
+            let sent = self.send_bulk(&pending, path).await;
             report.bulk_ms += started.elapsed().as_millis() as u64;
             let response = match sent {
                 Ok(response) => response,
@@ -158,10 +168,10 @@ impl OpenSearchStore {
     }
 
     /// The parsed answer, or the HTTP status (0: no answer) and the reason for every document.
-    async fn send_bulk(&self, documents: &[&IndexedDocument]) -> Result<bulk::BulkResponse, (u16, String)> {
+    async fn send_bulk(&self, documents: &[&IndexedDocument], path: &str) -> Result<bulk::BulkResponse, (u16, String)> {
         let response = self
             .client
-            .request(Method::POST, "_bulk")
+            .request(Method::POST, path)
             .action(format!("writing {} documents with _bulk", documents.len()))
             .body("application/x-ndjson", bulk::encode(documents).into_bytes())
             .send()

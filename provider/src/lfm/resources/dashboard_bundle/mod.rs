@@ -45,7 +45,7 @@ impl Resource<LfmContext> for DashboardBundle {
         let sigv4 = Block::new("AWS Signature Version 4 with the provider's AWS credentials (Amazon OpenSearch Service or Serverless), for OpenSearch and Dashboards.")
             .attr(Attribute::string("service").default(Value::string("es")).validate(Validator::OneOf(&["es", "aoss"])).description("`es` for Amazon OpenSearch Service domains, `aoss` for OpenSearch Serverless collections."))
             .attr(Attribute::string("region").required().validate(validators::REGION).description("Region of the domain or collection."));
-        let block = Block::new("The LFM index templates, retention and OpenSearch Dashboards saved objects (index patterns, visualisations, dashboards for fleet overview, errors and throttles, duration and timeouts, cold starts, memory, cost, runtimes), installed from the schema the collector writes by.")
+        let block = Block::new("The LFM index templates, retention and OpenSearch Dashboards saved objects (index patterns, visualisations, dashboards for fleet overview, errors and throttles, duration and timeouts, cold starts, memory, cost, runtimes, alerts and regressions), installed from the schema the collector writes by.")
             .attr(Attribute::string("id").computed().description("OPENSEARCH_URL|INDEX_PREFIX."))
             .attr(Attribute::string("opensearch_url").required().force_new().validate(HTTP_URL).description("Base URL of the OpenSearch cluster, e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com."))
             .attr(Attribute::string("dashboards_url").optional().validate(HTTP_URL).description("Base URL of OpenSearch Dashboards (e.g. https://search-lfm-abc.eu-west-1.es.amazonaws.com/_dashboards). Without it no saved objects are installed."))
