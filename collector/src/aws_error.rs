@@ -24,10 +24,12 @@ const ENDPOINT_VARIABLES: &[(&str, &str, &str)] = &[
     ("lambda", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_LAMBDA or AWS_ENDPOINT_URL"),
     ("cloudwatch", "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_CLOUDWATCH or AWS_ENDPOINT_URL"),
     ("logs", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS or AWS_ENDPOINT_URL"),
+    ("sns", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_SNS or AWS_ENDPOINT_URL"),
+    ("ssm", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SSM or AWS_ENDPOINT_URL"),
 ];
 
 /// The failed call in `region` (for the endpoint's name when none is overridden). The same
-/// `SdkError` type serves every AWS SDK crate (STS, Lambda, CloudWatch, Logs).
+/// `SdkError` type serves every AWS SDK crate (STS, Lambda, CloudWatch, Logs, SNS, SSM).
 pub fn describe<E>(error: SdkError<E, HttpResponse>, region: Option<&str>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,

@@ -344,6 +344,8 @@ mod tests {
             deprecation_warning_days: crate::config::DEFAULT_DEPRECATION_WARNING_DAYS,
             retention_days: None,
             lambda_insights: true,
+            alert_delivery_timeout: std::time::Duration::from_secs(30),
+            alert_webhook_ca_file: None,
             aws_timeouts: lfm_aws::Timeouts::DEFAULT,
         }
     }

@@ -16,6 +16,9 @@
 //! depends on nothing else, so no stage imports the summary. The `lfm-collector` binary
 //! is a thin CLI around it; the Lambda entry point ([`lambda_entry`], binary `bootstrap`) calls the same function.
 //!
+//! [`notify`] delivers alert notifications (SNS, signed webhooks) within a time budget, last
+//! in a run, so it never fails or delays the collection.
+//!
 //! AWS endpoints and credentials come from the SDK's standard chain (`AWS_ENDPOINT_URL`,
 //! profiles, instance roles ...); nothing here knows about emulators.
 
@@ -28,6 +31,7 @@ pub mod discover;
 pub mod harvest;
 pub mod lambda_entry;
 pub mod metering;
+pub mod notify;
 pub mod progress;
 mod run;
 pub mod runrecord;

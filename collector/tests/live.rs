@@ -129,6 +129,8 @@ async fn collects_seeded_fleet_into_opensearch() {
         retention_days: None,
         lambda_insights: true,
         aws_timeouts: lfm_aws::Timeouts::DEFAULT,
+        alert_delivery_timeout: std::time::Duration::from_secs(30),
+        alert_webhook_ca_file: None,
     };
 
     let summary = lfm_collector::run(&config).await;
@@ -303,6 +305,8 @@ async fn pages_through_functions_and_batches_queries_in_a_dry_run() {
         retention_days: None,
         lambda_insights: true,
         aws_timeouts: lfm_aws::Timeouts::DEFAULT,
+        alert_delivery_timeout: std::time::Duration::from_secs(30),
+        alert_webhook_ca_file: None,
     };
     let summary = lfm_collector::run(&config).await;
     println!("{summary}");
@@ -343,6 +347,8 @@ async fn unreachable_opensearch_is_a_fatal_error_naming_the_url() {
         retention_days: None,
         lambda_insights: true,
         aws_timeouts: lfm_aws::Timeouts::DEFAULT,
+        alert_delivery_timeout: std::time::Duration::from_secs(30),
+        alert_webhook_ca_file: None,
     };
     let summary = lfm_collector::run(&config).await;
     let error = summary.fatal_error.clone().expect("fatal error");

@@ -5,12 +5,14 @@ run with the venv python from scripts/bootstrap).
             and start moto and OpenSearch on free loopback ports; a healthy service recorded
             in the state file is reused. Writes $LFM_CACHE/run/testbed.json:
             {"moto": {url,pid,log}, "opensearch": {url,pid,log}, "terraform": path,
-             "opentofu": path}
+             "opentofu": path, "webhook": {url,pid,log,ca_file,secret}}
+            (webhook: the HTTPS alert receiver, lfm_testbed.webhook_receiver)
             Options: --no-opensearch (moto and the clients only), --no-opentofu (skip the
             OpenTofu build: minutes on a fresh machine, seconds with a warm Go cache).
   down      stop, by PID, the services the state file records
   status    print each recorded service and whether it is healthy (exit 1 if not all are)
-  env       print `export LFM_MOTO_URL=... LFM_OPENSEARCH_URL=... LFM_TERRAFORM=... LFM_TOFU=...` lines
+  env       print `export LFM_MOTO_URL=... LFM_OPENSEARCH_URL=... LFM_TERRAFORM=... LFM_TOFU=...
+            LFM_WEBHOOK_URL=... LFM_WEBHOOK_CA_FILE=... LFM_WEBHOOK_SECRET=...` lines
             (eval "$(python -m lfm_testbed env)")
   simulate  build a fleet in moto and write the ground truth (see lfm_testbed.simulator)
 """
@@ -24,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cache, moto_server, opentofu, terraform
+from . import cache, moto_server, opentofu, terraform, webhook_receiver
 
 
 def _opensearch():
@@ -54,6 +56,11 @@ def _opensearch_alive(entry: dict | None) -> bool:
     return bool(_opensearch().is_healthy(entry.get("url", "")))
 
 
+def _webhook_alive(entry: dict | None) -> bool:
+    return bool(entry) and webhook_receiver.is_ours(int(entry.get("pid", 0))) and \
+        webhook_receiver.is_healthy(entry.get("url", ""), entry.get("ca_file", ""))
+
+
 def cmd_up(args) -> int:
     c = cache.cache_dir()
     run = cache.run_dir(c)
@@ -73,6 +80,13 @@ def cmd_up(args) -> int:
         t0 = time.monotonic()
         state["moto"] = moto_server.start(run)
         _log(f"moto started at {state['moto']['url']} ({time.monotonic() - t0:.1f} s)")
+    cache.write_state(state, c)
+
+    if _webhook_alive(state.get("webhook")):
+        _log(f"webhook receiver reused at {state['webhook']['url']}")
+    else:
+        state["webhook"] = webhook_receiver.start(c, run)
+        _log(f"webhook receiver started at {state['webhook']['url']}")
     cache.write_state(state, c)
 
     if not args.no_opensearch:
@@ -96,6 +110,10 @@ def cmd_down(args) -> int:
     if moto:
         stopped = moto_server.stop(int(moto["pid"]))
         _log(f"moto pid {moto['pid']} {'stopped' if stopped else 'was not running'}")
+    hook = state.pop("webhook", None)
+    if hook:
+        stopped = webhook_receiver.stop(int(hook["pid"]))
+        _log(f"webhook receiver pid {hook['pid']} {'stopped' if stopped else 'was not running'}")
     os_entry = state.pop("opensearch", None)
     if os_entry:
         _opensearch().stop(int(os_entry["pid"]))
@@ -107,7 +125,7 @@ def cmd_down(args) -> int:
 def cmd_status(args) -> int:
     state = cache.read_state()
     ok = True
-    for name, alive in (("moto", _moto_alive), ("opensearch", _opensearch_alive)):
+    for name, alive in (("moto", _moto_alive), ("webhook", _webhook_alive), ("opensearch", _opensearch_alive)):
         entry = state.get(name)
         if not entry:
             print(f"{name}: not started")
@@ -138,6 +156,9 @@ def cmd_env(args) -> int:
         "LFM_OPENSEARCH_URL": (state.get("opensearch") or {}).get("url"),
         "LFM_TERRAFORM": state.get("terraform"),
         "LFM_TOFU": state.get("opentofu"),
+        "LFM_WEBHOOK_URL": (state.get("webhook") or {}).get("url"),
+        "LFM_WEBHOOK_CA_FILE": (state.get("webhook") or {}).get("ca_file"),
+        "LFM_WEBHOOK_SECRET": (state.get("webhook") or {}).get("secret"),
     }
     missing = [k for k, v in pairs.items() if not v]
     for key, value in pairs.items():
@@ -171,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lfm_testbed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="install and start moto + OpenSearch")
+    up = sub.add_parser("up", help="install and start moto, the webhook receiver and OpenSearch")
     up.add_argument("--no-opensearch", action="store_true", help="start moto only")
     up.add_argument("--no-opentofu", action="store_true",
                     help="do not build OpenTofu (the e2e tests then run on Terraform only)")

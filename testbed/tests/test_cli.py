@@ -1,4 +1,4 @@
-"""CLI up/status/env/down (moto only; OpenSearch has its own tests), cache paths, Terraform."""
+"""CLI up/status/env/down (moto and the webhook receiver; OpenSearch has its own tests), cache paths, Terraform."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lfm_testbed import cache, moto_server, terraform
+from lfm_testbed import cache, moto_server, terraform, webhook_receiver
 
 TESTBED = Path(__file__).resolve().parent.parent
 
@@ -62,20 +62,30 @@ def test_up_reuses_then_down(tmp_path, real_terraform):
         state = json.loads((lfm_cache / "run" / "testbed.json").read_text())
         assert state == first and Path(state["moto"]["log"]) == lfm_cache / "run" / "moto.log"
 
+        hook = first["webhook"]
+        assert webhook_receiver.is_healthy(hook["url"], hook["ca_file"])
+        assert Path(hook["ca_file"]) == lfm_cache / "webhook" / "ca.pem"
+
         second = json.loads(run_cli(env, "up", "--no-opensearch", "--no-opentofu").stdout)
         assert second["moto"] == first["moto"]  # healthy service reused
+        assert second["webhook"] == first["webhook"]
 
         exports = run_cli(env, "env").stdout
         assert f"export LFM_MOTO_URL={first['moto']['url']}" in exports
         assert f"export LFM_TERRAFORM={first['terraform']}" in exports
+        assert f"export LFM_WEBHOOK_URL={hook['url']}" in exports
+        assert f"export LFM_WEBHOOK_CA_FILE={hook['ca_file']}" in exports
+        assert f"export LFM_WEBHOOK_SECRET={hook['secret']}" in exports
 
         status = run_cli(env, "status", check=False)
         assert "moto: healthy" in status.stdout and status.returncode == 1  # no OpenSearch
+        assert "webhook: healthy" in status.stdout
     finally:
         run_cli(env, "down")
     assert not moto_server.is_ours(first["moto"]["pid"])
     assert not moto_server.is_healthy(first["moto"]["url"])
     assert "moto" not in json.loads((lfm_cache / "run" / "testbed.json").read_text())
+    assert not webhook_receiver.is_ours(hook["pid"])
 
 
 def test_stop_refuses_foreign_pid():

@@ -138,6 +138,14 @@ pub struct RunArgs {
     /// Seconds one AWS call may take in all, retries and backoff included [default: 150 seconds].
     #[arg(long, env = contract::ENV_AWS_OPERATION_TIMEOUT)]
     pub aws_operation_timeout: Option<u64>,
+    /// Seconds all alert notifications of a run may take, retries included, 1 to 900; never more
+    /// than the Lambda invocation has left [default: 30 seconds].
+    #[arg(long, env = contract::ENV_ALERT_DELIVERY_TIMEOUT)]
+    pub alert_delivery_timeout_seconds: Option<u64>,
+    /// A PEM file of CA certificates trusted for alert webhooks besides the public ones (a
+    /// receiver behind a private CA).
+    #[arg(long, env = contract::ENV_ALERT_WEBHOOK_CA_FILE)]
+    pub alert_webhook_ca_file: Option<PathBuf>,
     /// How the run summary is printed: human (text for a person) or json (one JSON object for scripts).
     #[arg(long, env = contract::ENV_OUTPUT, value_enum, default_value = "human")]
     pub output: OutputFormat,
@@ -267,6 +275,25 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         ));
     }
 
+    let alert_delivery_timeout_seconds = args
+        .alert_delivery_timeout_seconds
+        .or(file.alert_delivery_timeout_seconds)
+        .unwrap_or(crate::config::DEFAULT_ALERT_DELIVERY_TIMEOUT_SECONDS);
+    if !crate::config::ALERT_DELIVERY_TIMEOUT_RANGE.contains(&alert_delivery_timeout_seconds) {
+        let setting = contract::by_env(contract::ENV_ALERT_DELIVERY_TIMEOUT).expect("a contract setting");
+        return Err(ConfigError::Invalid(format!(
+            "{setting}: {alert_delivery_timeout_seconds} seconds: use 1 to 900 (notifications run after the collection, \
+             within the Lambda's 15 minutes)"
+        )));
+    }
+    let alert_webhook_ca_file = args.alert_webhook_ca_file.clone().or(file.alert_webhook_ca_file);
+    if let Some(path) = &alert_webhook_ca_file {
+        if let Err(e) = std::fs::metadata(path) {
+            let setting = contract::by_env(contract::ENV_ALERT_WEBHOOK_CA_FILE).expect("a contract setting");
+            return Err(ConfigError::File { path: path.display().to_string(), reason: format!("{setting}: cannot read it: {e}") });
+        }
+    }
+
     Ok(Config {
         accounts,
         role_name: args.role_name.clone().or(file.role_name).unwrap_or_else(|| DEFAULT_ROLE_NAME.into()),
@@ -290,6 +317,8 @@ fn merge(args: &RunArgs, file: FileConfig, password: Option<String>, now: DateTi
         retention_days,
         lambda_insights: args.lambda_insights.or(file.lambda_insights).unwrap_or(true),
         aws_timeouts,
+        alert_delivery_timeout: Duration::from_secs(alert_delivery_timeout_seconds),
+        alert_webhook_ca_file,
     })
 }
 
@@ -527,6 +556,45 @@ mod tests {
         args.retention_days = Some(0);
         let err = merge(&args, FileConfig::default(), None, now()).unwrap_err().to_string();
         assert!(err.contains("retention_days 0"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn alert_delivery_timeout_and_webhook_ca_file() {
+        let base = ["--accounts=111122223333", "--regions=us-east-1", "--opensearch-url=http://x:9200"];
+        let config = merge(&parse(&base), FileConfig::default(), None, now()).unwrap();
+        assert_eq!((config.alert_delivery_timeout, config.alert_webhook_ca_file), (Duration::from_secs(30), None));
+
+        let dir = std::env::temp_dir().join(format!("lfm-cli-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let file = FileConfig::from_toml(&format!(
+            "alert_delivery_timeout_seconds = 900\nalert_webhook_ca_file = {:?}\n",
+            ca.display().to_string()
+        ))
+        .unwrap();
+        let config = merge(&parse(&base), file, None, now()).unwrap();
+        assert_eq!((config.alert_delivery_timeout, config.alert_webhook_ca_file), (Duration::from_secs(900), Some(ca)));
+        let flag: Vec<&str> = base.iter().copied().chain(["--alert-delivery-timeout-seconds=5"]).collect();
+        let file = FileConfig::from_toml("alert_delivery_timeout_seconds = 60\n").unwrap();
+        assert_eq!(merge(&parse(&flag), file, None, now()).unwrap().alert_delivery_timeout, Duration::from_secs(5), "the flag wins");
+
+        for bad in ["0", "901"] {
+            let args: Vec<String> = base.iter().map(|s| s.to_string()).chain([format!("--alert-delivery-timeout-seconds={bad}")]).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let e = merge(&parse(&args), FileConfig::default(), None, now()).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!(
+                    "alert_delivery_timeout_seconds (--alert-delivery-timeout-seconds, LFM_ALERT_DELIVERY_TIMEOUT_SECONDS): {bad} seconds: use 1 to 900"
+                )),
+                "{e}"
+            );
+        }
+        let mut args = parse(&base);
+        args.alert_webhook_ca_file = Some(dir.join("missing.pem"));
+        let e = merge(&args, FileConfig::default(), None, now()).unwrap_err().to_string();
+        assert!(e.contains("missing.pem") && e.contains("alert_webhook_ca_file (--alert-webhook-ca-file, LFM_ALERT_WEBHOOK_CA_FILE): cannot read it"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -64,6 +64,9 @@ pub struct FileConfig {
     pub aws_connect_timeout: Option<u64>,
     pub aws_request_timeout: Option<u64>,
     pub aws_operation_timeout: Option<u64>,
+    /// See `--alert-delivery-timeout-seconds`, `--alert-webhook-ca-file`.
+    pub alert_delivery_timeout_seconds: Option<u64>,
+    pub alert_webhook_ca_file: Option<std::path::PathBuf>,
 }
 
 /// The keys [`FileConfig`] accepts, as serde sees them (a test compares them with

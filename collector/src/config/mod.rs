@@ -70,7 +70,15 @@ pub struct Config {
     pub lambda_insights: bool,
     /// Connect, per-attempt and whole-call bounds of every AWS call (`--aws-*-timeout`).
     pub aws_timeouts: lfm_aws::Timeouts,
+    /// All alert notifications of a run end within this (`crate::notify::DeliveryContext`).
+    pub alert_delivery_timeout: std::time::Duration,
+    /// Extra trusted CA certificates (PEM) for alert webhooks behind a private CA.
+    pub alert_webhook_ca_file: Option<std::path::PathBuf>,
 }
+
+/// Default of [`Config::alert_delivery_timeout`], in seconds, and its bounds.
+pub const DEFAULT_ALERT_DELIVERY_TIMEOUT_SECONDS: u64 = 30;
+pub const ALERT_DELIVERY_TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 1..=900;
 
 /// Default of [`Config::deprecation_warning_days`].
 pub const DEFAULT_DEPRECATION_WARNING_DAYS: u32 = 180;

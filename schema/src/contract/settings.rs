@@ -67,6 +67,10 @@ pub const ENV_LAMBDA_INSIGHTS: &str = "LFM_LAMBDA_INSIGHTS";
 pub const ENV_AWS_CONNECT_TIMEOUT: &str = "LFM_AWS_CONNECT_TIMEOUT";
 pub const ENV_AWS_REQUEST_TIMEOUT: &str = "LFM_AWS_REQUEST_TIMEOUT";
 pub const ENV_AWS_OPERATION_TIMEOUT: &str = "LFM_AWS_OPERATION_TIMEOUT";
+/// Alert delivery: seconds all notifications of a run may take (default 30, 1 to 900), and an
+/// extra CA file (PEM) trusted for webhooks.
+pub const ENV_ALERT_DELIVERY_TIMEOUT: &str = "LFM_ALERT_DELIVERY_TIMEOUT_SECONDS";
+pub const ENV_ALERT_WEBHOOK_CA_FILE: &str = "LFM_ALERT_WEBHOOK_CA_FILE";
 pub const ENV_OUTPUT: &str = "LFM_OUTPUT";
 
 const fn setting(key: &'static str, flag: &'static str, env: &'static str) -> Setting {
@@ -125,6 +129,8 @@ pub const SETTINGS: &[Setting] = &[
     setting("aws_connect_timeout", "aws-connect-timeout", ENV_AWS_CONNECT_TIMEOUT),
     setting("aws_request_timeout", "aws-request-timeout", ENV_AWS_REQUEST_TIMEOUT),
     setting("aws_operation_timeout", "aws-operation-timeout", ENV_AWS_OPERATION_TIMEOUT),
+    setting("alert_delivery_timeout_seconds", "alert-delivery-timeout-seconds", ENV_ALERT_DELIVERY_TIMEOUT),
+    setting("alert_webhook_ca_file", "alert-webhook-ca-file", ENV_ALERT_WEBHOOK_CA_FILE),
     Setting { key: None, flag: Some("output"), env: ENV_OUTPUT, provider_attribute: None, list: false },
 ];
 
