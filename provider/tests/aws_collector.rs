@@ -98,6 +98,8 @@ fn proposed(name: &str, package: &str) -> Value {
         ("extra_environment", Value::Null),
         ("log_retention_days", Value::Number(30.0)),
         ("role_propagation_timeout_s", Value::Number(5.0)),
+        ("alert_sns_topic_arns", Value::Null),
+        ("alert_secret_parameter_arns", Value::Null),
     ] {
         v.set(k, val);
     }

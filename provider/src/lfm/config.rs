@@ -9,7 +9,7 @@ use crate::framework::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Sch
 
 /// Services whose endpoint can be overridden in the `endpoints` block.
 pub const ENDPOINT_SERVICES: &[&str] =
-    &["sts", "iam", "organizations", "lambda", "cloudwatch", "logs", "events", "opensearch"];
+    &["sts", "iam", "organizations", "lambda", "cloudwatch", "logs", "events", "opensearch", "ssm", "sns"];
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProviderConfig {
@@ -52,6 +52,10 @@ pub struct Endpoints {
     pub logs: Option<String>,
     pub events: Option<String>,
     pub opensearch: Option<String>,
+    /// Systems Manager Parameter Store (`lfm_alert_destination`'s webhook secrets).
+    pub ssm: Option<String>,
+    /// SNS (alert topics).
+    pub sns: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -140,6 +144,8 @@ pub fn parse(config: &Value, env: impl Fn(&str) -> Option<String>) -> Result<Par
         logs: endpoint("logs"),
         events: endpoint("events"),
         opensearch: endpoint("opensearch"),
+        ssm: endpoint("ssm"),
+        sns: endpoint("sns"),
     };
     let max_retries = config.get("max_retries").as_i64().map(|n| n.clamp(0, 25) as u32);
     let d = lfm_aws::Timeouts::DEFAULT;

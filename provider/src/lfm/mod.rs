@@ -6,7 +6,9 @@
 //! - [`aws`]: AWS helpers: session (SDK clients, endpoints, member-account sessions), org,
 //!   IAM, retry of IAM's eventual consistency, the caller's required permissions.
 //! - [`resources`]: one folder per resource: `lfm_monitored_account`, `lfm_collector`,
-//!   `lfm_dashboard_bundle`.
+//!   `lfm_dashboard_bundle`, `lfm_alert_destination`, `lfm_alert_rule`.
+//! - [`opensearch_target`]: the OpenSearch connection attributes of the resources that write
+//!   LFM documents, and their client.
 //! - [`data_sources`]: `lfm_trust_policy`, `lfm_permissions_policy`,
 //!   `lfm_organization_accounts`.
 //! - [`contract`]: the provider's side of the provider/collector contract (`lfm_schema::contract`).
@@ -20,6 +22,7 @@ pub mod aws;
 pub mod config;
 pub mod contract;
 pub mod data_sources;
+pub mod opensearch_target;
 pub mod resources;
 pub mod validators;
 
@@ -98,6 +101,8 @@ impl Provider for LfmProvider {
             Box::new(resources::monitored_account::MonitoredAccount),
             Box::new(resources::dashboard_bundle::DashboardBundle),
             Box::new(resources::collector::Collector),
+            Box::new(resources::alert_destination::AlertDestination),
+            Box::new(resources::alert_rule::AlertRule),
         ]
     }
 

@@ -3,7 +3,7 @@
 //! Both encodings are untyped, so decoding needs the schema's [`CtyType`]: an object is a
 //! msgpack map keyed by attribute name, lists and sets are arrays, `nil` is null and msgpack
 //! extension type 0 is an unknown value. Numbers may arrive as integers, floats or (for
-//! values that do not fit either) strings. Encoding writes every attribute of an object,
+//! values that do not fit either) strings; fractions are written as decimal strings. Encoding writes every attribute of an object,
 //! because Terraform rebuilds the object type from the keys it receives.
 
 use std::collections::BTreeMap;
@@ -202,7 +202,11 @@ fn to_msgpack(value: &Value, ty: &CtyType, path: &str) -> Result<rmpv::Value, Co
             if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.2e18 {
                 Ok(M::from(n as i64))
             } else if n.is_finite() {
-                Ok(M::F64(n))
+                // Fractions go as their shortest decimal text, which cty parses like the
+                // configuration's literal: a float64 0.05 is not the decimal 0.05 Terraform
+                // parsed from HCL, and it would refuse the plan ("planned value
+                // cty.NumberFloatVal(0.05) does not match config value").
+                Ok(M::from(format!("{n}")))
             } else {
                 Err(err(path, "numbers must be finite"))
             }
@@ -458,15 +462,17 @@ mod tests {
             decode_msgpack(&buf, &CtyType::Number).unwrap(),
             Value::Number(12345678901234567890.0)
         );
-        // Whole numbers are written as integers, fractions as float64.
+        // Whole numbers are written as integers, fractions as their shortest decimal text
+        // (cty parses it exactly like the configuration's literal), and read back.
         assert_eq!(
             encode_msgpack(&Value::Number(5.0), &CtyType::Number).unwrap(),
             vec![0x05]
         );
-        assert_eq!(
-            encode_msgpack(&Value::Number(0.5), &CtyType::Number).unwrap()[0],
-            0xcb
-        );
+        let mut expected = Vec::new();
+        rmp::encode::write_str(&mut expected, "0.05").unwrap();
+        let encoded = encode_msgpack(&Value::Number(0.05), &CtyType::Number).unwrap();
+        assert_eq!(encoded, expected);
+        assert_eq!(decode_msgpack(&encoded, &CtyType::Number).unwrap(), Value::Number(0.05));
     }
 
     #[test]

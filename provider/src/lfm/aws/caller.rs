@@ -7,6 +7,9 @@
 pub const CALLER_ACTIONS: &[(&str, &str)] = &[
     ("organizations:DescribeOrganization", "the organisation ID for `aws:PrincipalOrgID` when `organization_id` is not set; `lfm_organization_accounts`"),
     ("organizations:ListAccounts", "`lfm_organization_accounts` (only the management account or a delegated administrator may call it)"),
+    ("ssm:DeleteParameter", "`lfm_alert_destination`: removes a webhook secret's parameter (`/lfm/INDEX_PREFIX/alert-destinations/*`)"),
+    ("ssm:GetParameter", "`lfm_alert_destination`: reads a webhook secret back (drift, import)"),
+    ("ssm:PutParameter", "`lfm_alert_destination`: keeps a webhook secret as a SecureString parameter"),
     ("sts:AssumeRole", "on the bootstrap role in each member account (`lfm_monitored_account`), and on `assume_role.role_arn` if set"),
     ("sts:GetCallerIdentity", "the partition of the role ARNs (`aws`, `aws-us-gov`, `aws-cn`)"),
 ];

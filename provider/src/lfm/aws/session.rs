@@ -64,6 +64,8 @@ fn endpoint_of(prefix: &str) -> Option<String> {
         "cloudwatch" => &endpoints.cloudwatch,
         "logs" => &endpoints.logs,
         "events" => &endpoints.events,
+        "ssm" => &endpoints.ssm,
+        "sns" => &endpoints.sns,
         _ => return None,
     };
     Some(overridden.clone().unwrap_or_else(|| lfm_aws::default_endpoint(prefix, region)))
@@ -158,6 +160,17 @@ impl Aws {
 
     pub fn events(&self) -> aws_sdk_eventbridge::Client {
         aws_sdk_eventbridge::Client::new(&with_endpoint(&self.base, self.endpoints.events.as_deref()))
+    }
+
+    /// Systems Manager Parameter Store in the provider's account and region
+    /// (`lfm_alert_destination` keeps webhook secrets there).
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&with_endpoint(&self.base, self.endpoints.ssm.as_deref()))
+    }
+
+    /// SNS in the provider's account and region.
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&with_endpoint(&self.base, self.endpoints.sns.as_deref()))
     }
 
     /// The base session's credentials, for requests signed outside the SDK (SigV4 to OpenSearch

@@ -5,7 +5,7 @@
 //! [`super::package`] (reading and checking the zip), [`super::state`] (state from AWS).
 
 use super::environment::{desired_environment, environment_value};
-use super::policy::{desired_policy, policy_document};
+use super::policy::{desired_policy, policy_document, AlertAccess};
 use crate::framework::{AttrPath, Diagnostics, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -37,6 +37,8 @@ pub const ATTRIBUTES: &[&str] = &[
     "extra_environment",
     "log_retention_days",
     "role_propagation_timeout_s",
+    "alert_sns_topic_arns",
+    "alert_secret_parameter_arns",
     "function_arn",
     "role_arn",
     "rule_arn",
@@ -144,6 +146,8 @@ pub struct Settings {
     pub monitored_account_ids: Vec<String>,
     pub role_name: String,
     pub opensearch_domain_arn: Option<String>,
+    /// Alert topics and webhook-secret parameters the collector may use.
+    pub alerts: AlertAccess,
 }
 
 impl Settings {
@@ -156,6 +160,7 @@ impl Settings {
         if ids.contains_unknown() || domain.is_unknown() || v.get("role_name").is_unknown() {
             return Err(unknown());
         }
+        let alerts = AlertAccess::from_value(v).ok_or_else(unknown)?;
         let int = |a: &str, default: i64| v.get(a).as_i64().unwrap_or(default);
         let text = |a: &str, default: &str| v.get(a).as_str().unwrap_or(default).to_owned();
         Ok(Settings {
@@ -173,12 +178,13 @@ impl Settings {
             monitored_account_ids: ids.strings(),
             role_name: text("role_name", lfm_schema::iam::DEFAULT_ROLE_NAME),
             opensearch_domain_arn: domain.as_str().map(str::to_owned),
+            alerts,
         })
     }
 
     /// The execution role's inline policy.
     pub fn policy(&self, home: &Home) -> String {
-        policy_document(&self.monitored_account_ids, &self.role_name, self.opensearch_domain_arn.as_deref(), &self.names, home)
+        policy_document(&self.monitored_account_ids, &self.role_name, self.opensearch_domain_arn.as_deref(), &self.alerts, &self.names, home)
     }
 }
 

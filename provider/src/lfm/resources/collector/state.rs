@@ -4,7 +4,7 @@
 
 use super::environment::{environment_value, MANAGED_KEYS};
 use super::model::ATTRIBUTES;
-use super::policy::domain_from_policy;
+use super::policy::{domain_from_policy, statement_resources, SID_PUBLISH_ALERTS, SID_READ_ALERT_SECRETS};
 use super::validators::valid_name;
 use crate::framework::{Diagnostics, Value};
 use crate::lfm::aws::iam::ExtraPolicies;
@@ -157,6 +157,10 @@ fn adopt_inputs(state: &mut Value, facts: &Facts) {
         "opensearch_domain_arn",
         Value::opt_string(facts.policy.as_deref().and_then(domain_from_policy)),
     );
+    for (attribute, sid) in [("alert_sns_topic_arns", SID_PUBLISH_ALERTS), ("alert_secret_parameter_arns", SID_READ_ALERT_SECRETS)] {
+        let found = facts.policy.as_deref().map(|p| statement_resources(p, sid)).unwrap_or_default();
+        state.set(attribute, if found.is_empty() { Value::Null } else { Value::string_list(found) });
+    }
     if state.get("role_propagation_timeout_s").is_null() {
         state.set("role_propagation_timeout_s", Value::Number(super::model::DEFAULT_ROLE_PROPAGATION_TIMEOUT_S as f64));
     }

@@ -727,3 +727,61 @@ fn settings_are_decoded_once_with_the_schemas_defaults() {
     unknown.set("regions", Value::Unknown);
     assert!(Settings::decode(&unknown).is_err());
 }
+
+#[test]
+fn alert_permissions_are_exactly_the_declared_topics_and_parameters() {
+    let topic = "arn:aws:sns:eu-west-1:123456789012:lfm-alerts";
+    let fifo = "arn:aws:sns:eu-west-1:123456789012:lfm-alerts.fifo";
+    let parameter = "arn:aws:ssm:eu-west-1:123456789012:parameter/lfm/lfm/alert-destinations/hook/webhook-secret";
+    let statements = |c: &Value| -> Vec<serde_json::Value> {
+        let doc: serde_json::Value = serde_json::from_str(&desired_policy(c, &home()).unwrap()).unwrap();
+        doc["Statement"].as_array().unwrap().clone()
+    };
+    let find = |s: &[serde_json::Value], sid: &str| s.iter().find(|s| s["Sid"] == sid).cloned();
+
+    // Empty or unset: no statement at all.
+    let mut c = config();
+    assert!(find(&statements(&c), SID_PUBLISH_ALERTS).is_none());
+    c.set("alert_sns_topic_arns", Value::List(vec![]));
+    c.set("alert_secret_parameter_arns", Value::List(vec![]));
+    let s = statements(&c);
+    assert!(find(&s, SID_PUBLISH_ALERTS).is_none() && find(&s, SID_READ_ALERT_SECRETS).is_none(), "{s:?}");
+
+    // Topics only: sns:Publish on exactly them (duplicates once), no SSM statement.
+    c.set("alert_sns_topic_arns", Value::string_list([topic, fifo, topic]));
+    let s = statements(&c);
+    let publish = find(&s, SID_PUBLISH_ALERTS).unwrap();
+    assert_eq!(publish["Action"], "sns:Publish");
+    assert_eq!(publish["Effect"], "Allow");
+    assert_eq!(publish["Resource"], serde_json::json!([topic, fifo]));
+    assert!(find(&s, SID_READ_ALERT_SECRETS).is_none());
+
+    // Parameters: ssm:GetParameter on exactly them; nothing else gains a wildcard.
+    c.set("alert_secret_parameter_arns", Value::string_list([parameter]));
+    let s = statements(&c);
+    let read = find(&s, SID_READ_ALERT_SECRETS).unwrap();
+    assert_eq!(read["Action"], "ssm:GetParameter");
+    assert_eq!(read["Resource"], serde_json::json!([parameter]));
+    for st in &s {
+        let text = st["Resource"].to_string();
+        assert!(!text.contains("sns:*") && !text.contains(":parameter/*") && st["Resource"] != "*", "{st}");
+    }
+
+    // Import reads them back from the policy.
+    let policy = desired_policy(&c, &home()).unwrap();
+    assert_eq!(statement_resources(&policy, SID_PUBLISH_ALERTS), [topic, fifo]);
+    assert_eq!(statement_resources(&policy, SID_READ_ALERT_SECRETS), [parameter]);
+    assert!(statement_resources(&policy, "Nope").is_empty());
+
+    // Unknown at plan: no policy yet; at apply Settings carries the same lists.
+    c.set("alert_sns_topic_arns", Value::List(vec![Value::Unknown]));
+    assert_eq!(desired_policy(&c, &home()), None);
+}
+
+#[test]
+fn alert_arns_are_validated() {
+    assert!(ssm_parameter_arn(&Value::string("arn:aws:ssm:eu-west-1:123456789012:parameter/lfm/x/webhook-secret")).is_ok());
+    for bad in ["arn:aws:ssm:eu-west-1:123456789012:document/x", "arn:aws:sns:eu-west-1:123456789012:parameter/x", "arn:aws:ssm:eu-west-1:12:parameter/x", "parameter/x"] {
+        assert!(ssm_parameter_arn(&Value::string(bad)).is_err(), "{bad}");
+    }
+}

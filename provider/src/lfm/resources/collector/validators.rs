@@ -206,3 +206,18 @@ pub fn valid_extra_environment(v: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Validator of `alert_secret_parameter_arns` elements: an SSM parameter ARN,
+/// `arn:PARTITION:ssm:REGION:ACCOUNT_ID:parameter/NAME` (for a name beginning with `/` the ARN
+/// has `parameter/` followed by the name without its first `/`:
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html#awssystemsmanager-resources-for-iam-policies>).
+pub fn ssm_parameter_arn(v: &Value) -> Result<(), String> {
+    let arn = v.as_str().unwrap_or_default();
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts[..] {
+        ["arn", partition, "ssm", region, account, resource]
+            if !partition.is_empty() && !region.is_empty() && crate::lfm::validators::is_account_id(account)
+                && resource.strip_prefix("parameter/").is_some_and(|n| !n.is_empty()) => Ok(()),
+        _ => Err("must be an SSM parameter ARN: arn:PARTITION:ssm:REGION:ACCOUNT_ID:parameter/NAME, e.g. lfm_alert_destination's secret_parameter_arn".into()),
+    }
+}

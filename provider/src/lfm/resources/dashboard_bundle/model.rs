@@ -3,6 +3,7 @@
 //! the plan's computed attributes. No I/O here; all unit-tested.
 
 use crate::framework::{AttrPath, Diagnostics, Value};
+use crate::lfm::opensearch_target::{auth_from_value, url_trimmed, validate_auth};
 use lfm_schema::dashboards::{bundle, BUNDLE_VERSION};
 use lfm_schema::contract::DEFAULT_INDEX_PREFIX;
 use lfm_schema::documents::index_templates;
@@ -35,20 +36,13 @@ pub const ATTRIBUTES: &[&str] = &[
 /// Nested blocks (null when absent).
 pub const BLOCKS: &[&str] = &["sigv4"];
 
-/// Basic-auth credentials used when the configuration or state has no auth block.
-pub const ENV_USERNAME: &str = "LFM_OPENSEARCH_USERNAME";
-pub const ENV_PASSWORD: &str = "LFM_OPENSEARCH_PASSWORD";
+/// Basic-auth credentials used when the configuration or state has no auth block, the
+/// authentication itself and its checks: shared with the alert resources.
+pub use crate::lfm::opensearch_target::{Auth, ENV_PASSWORD, ENV_USERNAME};
 
 pub const RETENTION_ISM: &str = "ism";
 pub const RETENTION_COLLECTOR: &str = "collector";
 pub const RETENTION_NONE: &str = "none";
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Auth {
-    None,
-    Basic { username: String, password: String },
-    SigV4 { service: String, region: String },
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IsmMode {
@@ -70,9 +64,6 @@ pub struct Target {
     pub max_retries: u32,
 }
 
-fn url_trimmed(s: &str) -> String {
-    s.trim_end_matches('/').to_owned()
-}
 
 impl Target {
     /// From a known plan or state object (defaults where attributes are null), with basic
@@ -97,22 +88,7 @@ impl Target {
                     "lfm_dashboard_bundle needs a known opensearch_url at apply time.",
                 )
             })?;
-        let sigv4 = v.get("sigv4");
-        let auth = if let Some(username) = v.get("username").as_str() {
-            Auth::Basic {
-                username: username.to_owned(),
-                password: v.get("password").as_str().unwrap_or_default().to_owned(),
-            }
-        } else if !sigv4.is_null() {
-            Auth::SigV4 {
-                service: sigv4.get("service").as_str().unwrap_or("es").to_owned(),
-                region: sigv4.get("region").as_str().unwrap_or_default().to_owned(),
-            }
-        } else if let (Some(username), Some(password)) = (env(ENV_USERNAME), env(ENV_PASSWORD)) {
-            Auth::Basic { username, password }
-        } else {
-            Auth::None
-        };
+        let auth = auth_from_value(v, env);
         Ok(Target {
             opensearch_url: url_trimmed(opensearch_url),
             dashboards_url: v.get("dashboards_url").as_str().map(url_trimmed),
@@ -142,27 +118,7 @@ impl Target {
 /// missing, so `username = var.username` with a null variable and a `dynamic "sigv4"` block
 /// in one module do not conflict before Terraform knows which is used.
 pub fn validate(config: &Value) -> Diagnostics {
-    let set = |attr: &str| {
-        let v = config.get(attr);
-        !v.is_null() && !v.is_unknown()
-    };
-    let mut diags = Diagnostics::default();
-    if set("username") && set("sigv4") {
-        diags.extend(Diagnostics::attribute_error(
-            AttrPath::attr("sigv4"),
-            "Conflicting authentication: username/password and sigv4",
-            "Use username/password (basic auth) for the security plugin's internal users, or sigv4 for Amazon OpenSearch Service / Serverless, not both.",
-        ));
-    }
-    for (present, missing) in [("username", "password"), ("password", "username")] {
-        if set(present) && config.get(missing).is_null() {
-            diags.extend(Diagnostics::attribute_error(
-                AttrPath::attr(missing),
-                format!("{present} needs {missing}"),
-                "Basic authentication needs both username and password.",
-            ));
-        }
-    }
+    let mut diags = validate_auth(config);
     if config.get("ism").as_str() == Some("on") && config.get("retention_days").is_null() {
         diags.extend(Diagnostics::attribute_error(
             AttrPath::attr("retention_days"),
@@ -173,17 +129,8 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
-/// Validator of `opensearch_url` / `dashboards_url`.
-pub fn http_url(v: &Value) -> Result<(), String> {
-    let s = v.as_str().unwrap_or_default();
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !s.contains(char::is_whitespace) && !s.contains('?') && !s.contains('|') => Ok(()),
-        _ => Err("must be an http:// or https:// URL with a host and no query, e.g. https://search-lfm.eu-west-1.es.amazonaws.com or http://127.0.0.1:9200".into()),
-    }
-}
+/// Validator of `opensearch_url` / `dashboards_url` (the alert resources' too).
+pub use crate::lfm::opensearch_target::http_url;
 
 /// Validator of `index_prefix`: the contract's [`lfm_schema::contract::IndexPrefix`], the same
 /// rules as `lfm_collector` and the collector CLI.
