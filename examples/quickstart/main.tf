@@ -51,4 +51,8 @@ resource "lfm_collector" "this" {
   opensearch_username   = var.opensearch_master_user_name != "" ? var.opensearch_master_user_name : null
   opensearch_password   = var.opensearch_master_user_password != "" ? var.opensearch_master_user_password : null
   index_prefix          = var.opensearch_index_prefix
+
+  # Alert delivery: sns:Publish on the declared topic, ssm:GetParameter on the webhook's secret.
+  alert_sns_topic_arns        = var.alert_sns_topic_arn != null ? [var.alert_sns_topic_arn] : []
+  alert_secret_parameter_arns = compact(lfm_alert_destination.webhook[*].secret_parameter_arn)
 }

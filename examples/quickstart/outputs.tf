@@ -35,3 +35,8 @@ output "collector_role_arn" {
   description = "The collector's execution role, trusted by every monitoring role (null without a collector)."
   value       = try(lfm_collector.this[0].role_arn, null)
 }
+
+output "alert_rule_names" {
+  description = "The alert rules declared (the default set when a destination is given)."
+  value       = sort(keys(lfm_alert_rule.default))
+}

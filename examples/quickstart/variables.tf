@@ -116,3 +116,34 @@ variable "collector_schedule" {
     error_message = "The collector_schedule value must be an EventBridge schedule: rate(5 minutes), or cron(minutes hours day-of-month month day-of-week year) with ? in day-of-month or day-of-week, e.g. cron(0/5 * * * ? *) (see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html)."
   }
 }
+
+variable "alert_sns_topic_arn" {
+  description = "SNS topic alerts are published to (the collector's role may sns:Publish to it and nothing else). null: no SNS destination."
+  type        = string
+  default     = null
+}
+
+variable "alert_webhook_url" {
+  description = "HTTPS URL alerts are POSTed to (Slack, Mattermost, your own receiver). null: no webhook."
+  type        = string
+  default     = null
+}
+
+variable "alert_webhook_secret" {
+  description = "Secret for the webhook's X-LFM-Signature-256 header (HMAC-SHA256), kept in an SSM SecureString parameter only the collector may read. null: unsigned."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "alert_webhook_format" {
+  description = "\"json\" (LFM's notification body) or \"slack\" (a Slack incoming-webhook body)."
+  type        = string
+  default     = "json"
+}
+
+variable "default_alert_rules" {
+  description = "Declare the default rules (error-rate, throttles, timeouts-near-limit, deploy-regressions) when a destination is given."
+  type        = bool
+  default     = true
+}

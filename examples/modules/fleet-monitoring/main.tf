@@ -44,6 +44,10 @@ resource "lfm_collector" "this" {
   index_prefix             = var.index_prefix
   extra_environment        = length(local.collector_environment) > 0 ? local.collector_environment : null
   log_retention_days       = var.log_retention_days
+
+  # Alert delivery: sns:Publish on the declared topic, ssm:GetParameter on the webhook's secret.
+  alert_sns_topic_arns        = var.alert_sns_topic_arn != null ? [var.alert_sns_topic_arn] : []
+  alert_secret_parameter_arns = compact(lfm_alert_destination.webhook[*].secret_parameter_arn)
 }
 
 # The monitoring roles trust exactly the collector's execution role (plus any extras).

@@ -25,3 +25,18 @@ output "retention_mode" {
   description = "How old indices are deleted: ism, collector or none (null without the dashboards bundle)."
   value       = try(lfm_dashboard_bundle.this[0].retention_mode, null)
 }
+
+output "alert_destination_ids" {
+  description = "IDs of the alert destinations declared by the module, for lfm_alert_rule's destination_ids."
+  value       = local.alert_destination_ids
+}
+
+output "alert_rule_names" {
+  description = "Names of the alert rules the module declared."
+  value = concat(
+    lfm_alert_rule.error_rate[*].name,
+    lfm_alert_rule.throttles[*].name,
+    lfm_alert_rule.timeouts_near_limit[*].name,
+    lfm_alert_rule.deploy_regressions[*].name,
+  )
+}

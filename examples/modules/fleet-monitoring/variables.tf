@@ -180,3 +180,42 @@ variable "retention_days" {
   type        = number
   default     = null
 }
+
+# Alerts ------------------------------------------------------------------------------------
+
+variable "alert_sns_topic_arn" {
+  description = "SNS topic alerts are published to (the collector's role may sns:Publish to it and nothing else). null: no SNS destination."
+  type        = string
+  default     = null
+}
+
+variable "alert_webhook_url" {
+  description = "HTTPS URL alerts are POSTed to (Slack, Mattermost, Teams workflows, PagerDuty Events, your own receiver). null: no webhook."
+  type        = string
+  default     = null
+}
+
+variable "alert_webhook_secret" {
+  description = "Secret for the webhook's X-LFM-Signature-256 header (HMAC-SHA256); kept in an SSM SecureString parameter only the collector may read. null: unsigned."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "alert_webhook_format" {
+  description = "\"json\" (LFM's notification body) or \"slack\" (a Slack incoming-webhook body)."
+  type        = string
+  default     = "json"
+}
+
+variable "default_alert_rules" {
+  description = "Declare the default rules (error-rate, throttles, timeouts-near-limit, deploy-regressions) when a destination is given."
+  type        = bool
+  default     = true
+}
+
+variable "alert_error_rate_threshold" {
+  description = "Error rate (a fraction: 0.05 = 5%) above which the default error-rate rule fires."
+  type        = number
+  default     = 0.05
+}
