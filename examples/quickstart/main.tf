@@ -16,6 +16,8 @@ provider "lfm" {
     lambda        = lookup(var.aws_endpoints, "lambda", null)
     logs          = lookup(var.aws_endpoints, "logs", null)
     events        = lookup(var.aws_endpoints, "events", null)
+    ssm           = lookup(var.aws_endpoints, "ssm", null)
+    sns           = lookup(var.aws_endpoints, "sns", null)
   }
 }
 
