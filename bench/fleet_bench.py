@@ -2,6 +2,7 @@
 
     scripts/bench                 # both reference fleets
     scripts/bench --fleet small   # 1,000 functions in 10 accounts, 30% active
+    scripts/bench --fleet small --regression-seeds 0 --out /tmp/x.json   # a quick try
 
 For each fleet: a private moto (motoext) is started, the simulator builds the organisation
 (70% of functions idle), and `lfm-collector run` collects one 15-minute window at 300 s into
@@ -14,6 +15,22 @@ run, and into OpenSearch: over the time spent in _bulk requests).
 Targets (issue 3): GetMetricData calls at the floor ceil(active x queries / 500) per account
 and region; idle functions cost 0 metric queries; peak RSS <= 64 MiB at 10,000 functions;
 >= 500 documents per bulk request.
+
+Alert figures (issue 10; bench/alert_bench.py; `--no-alerts` skips them), per fleet: the same
+run again on fresh indices with rules declared (the quickstart's default set and
+`bench-bad-period`, breaching for ~300 functions in the last period, all to a webhook
+destination on the test bed's receiver, under a path of its own), then once more on the same
+window: added CPU seconds and peak RSS against the run without rules; the alert stage's
+OpenSearch requests, pairs evaluated, history documents, evaluation and delivery ms (the CLI's
+JSON summary, checked against the run record's `alerts` in {prefix}-runs); messages received
+per rule and the functions they list; new messages on the rerun.
+Regression detection (`--regression-seeds N`, default 5; 0 skips): per seed a private moto,
+`simulate --deployments` over 30 periods of 300 s, runs [start, T), `deploy`, [T, end) twice;
+detection rate (deploy-worse judged regressed) and false alarms (deploy-same, noisy-steady,
+deploy-better judged regressed or alerted) over the seeds.
+Targets (issue 10): 1 OpenSearch read per run without rules; 1 message per rule for a bad
+period across 300 functions; 0 new messages on a rerun.
+Needs the test bed's environment: eval "$(scripts/testbed env)" (LFM_WEBHOOK_URL, LFM_WEBHOOK_CA_FILE).
 """
 
 import argparse
@@ -37,12 +54,16 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from lfm_testbed import cache, moto_server  # noqa: E402
 from lfm_e2e import aws_env  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import alert_bench  # noqa: E402
+
 FLEETS = {
     "small": {"accounts": 10, "functions_per_account": 100},
     "large": {"accounts": 20, "functions_per_account": 500},
 }
 IDLE_SHARE = 0.7
 PERIOD, PERIODS = 300, 3
+PREFIX = "lfmbench"
 # CloudWatch pricing (aws.amazon.com/cloudwatch/pricing, read 2026-11-26): GetMetricData is
 # billed per metric requested, other metric API requests per 1,000 requests; Logs Insights per
 # GB scanned. Lambda and STS control-plane calls are free.
@@ -52,7 +73,24 @@ USD_PER_GB_SCANNED = 0.005
 RUNS_PER_MONTH = {"5min": 30 * 24 * 12, "15min": 30 * 24 * 4}
 
 
-def run_fleet(name, spec, collector, opensearch):
+def collect(collector, opensearch, moto_url, truth, prefix, start, end, extra_env=None):
+    """One `lfm-collector run` under /usr/bin/time -v: {"summary", "cpu", "rss", "time"}."""
+    args = [collector, "run", "--accounts", ",".join(a["account_id"] for a in truth["accounts"]),
+            "--role-name", "OrganizationAccountAccessRole", "--regions", ",".join(truth["regions"]),
+            "--opensearch-url", opensearch, "--index-prefix", prefix,
+            "--start", start, "--end", end, "--period", str(truth["window"]["period_seconds"]), "--output", "json"]
+    env = {**aws_env(moto_url), **(extra_env or {})}
+    proc = subprocess.run(["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"collector failed ({prefix} {start} {end}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    user = float(time_v(proc.stderr, "User time (seconds)") or 0)
+    system = float(time_v(proc.stderr, "System time (seconds)") or 0)
+    rss_kb = int(time_v(proc.stderr, "Maximum resident set size (kbytes)") or 0)
+    return {"summary": json.loads(proc.stdout), "cpu": round(user + system, 2), "rss": round(rss_kb / 1024, 1),
+            "time": proc.stderr}
+
+
+def run_fleet(name, spec, collector, opensearch, alerts=True):
     run_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"lfm-bench-{name}-"))
     moto = moto_server.start(run_dir)
     try:
@@ -64,19 +102,36 @@ def run_fleet(name, spec, collector, opensearch):
                         "--seed", "1", "--out", str(truth_path)], check=True, cwd=ROOT / "testbed")
         simulate_s = time.monotonic() - t0
         truth = json.loads(truth_path.read_text())
-        requests.delete(f"{opensearch}/lfmbench-*", timeout=60)
         window = truth["window"]
-        args = [collector, "run", "--accounts", ",".join(a["account_id"] for a in truth["accounts"]),
-                "--role-name", "OrganizationAccountAccessRole", "--regions", ",".join(truth["regions"]),
-                "--opensearch-url", opensearch, "--index-prefix", "lfmbench",
-                "--start", window["start"], "--end", window["end"], "--period", str(PERIOD), "--output", "json"]
-        proc = subprocess.run(["/usr/bin/time", "-v", *args], env=aws_env(moto["url"]), capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"collector failed on fleet {name}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-        summary = json.loads(proc.stdout)
-        return figures(name, spec, truth, summary, proc.stderr, simulate_s)
+        requests.delete(f"{opensearch}/{PREFIX}-*", timeout=60)
+        baseline = collect(collector, opensearch, moto["url"], truth, PREFIX, window["start"], window["end"])
+        result = figures(name, spec, truth, baseline["summary"], baseline["time"], simulate_s)
+        if alerts:
+            result["alerts"] = run_alerts(name, collector, opensearch, moto["url"], truth, baseline)
+        return result
     finally:
         moto_server.stop(moto["pid"])
+
+
+def run_alerts(name, collector, opensearch, moto_url, truth, baseline):
+    """The same run again on fresh indices with the alert rules declared (webhook to the test
+    bed's receiver), then once more on the same window (a rerun: nothing new to send)."""
+    receiver, ca_file = os.environ.get("LFM_WEBHOOK_URL"), os.environ.get("LFM_WEBHOOK_CA_FILE")
+    if not receiver or not ca_file:
+        raise SystemExit("no webhook receiver: eval \"$(scripts/testbed env)\" first (LFM_WEBHOOK_URL, LFM_WEBHOOK_CA_FILE)")
+    path = f"/lfmbench/{name}/{int(time.time())}"
+    window = truth["window"]
+    # Indices only: the templates the first run installed stay, so the rules get their mapping.
+    requests.delete(f"{opensearch}/{PREFIX}-*", timeout=60)
+    settings, expected = alert_bench.declare(opensearch, PREFIX, truth, receiver + path)
+    alert_bench.forget_deliveries(receiver, ca_file, path)
+    env = {"LFM_ALERT_WEBHOOK_CA_FILE": ca_file}
+    with_rules = collect(collector, opensearch, moto_url, truth, PREFIX, window["start"], window["end"], env)
+    received = alert_bench.deliveries(receiver, ca_file, path)
+    record = alert_bench.run_record(opensearch, PREFIX, with_rules["summary"].get("run_id"))
+    rerun = collect(collector, opensearch, moto_url, truth, PREFIX, window["start"], window["end"], env)
+    received_rerun = alert_bench.deliveries(receiver, ca_file, path)
+    return alert_bench.alert_figures(baseline, with_rules, rerun, record, settings, expected, received, received_rerun)
 
 
 # GetMetricData queries per active function: collector/src/harvest/cloudwatch/plan.rs
@@ -139,11 +194,20 @@ def figures(name, spec, truth, summary, time_stderr, simulate_s):
 
 
 COMPARED = ["get_metric_data_calls", "metrics_requested", "logs_insights_bytes_scanned", "usd_per_run",
-            "collector_cpu_seconds", "collector_peak_rss_mib", "documents_per_bulk", "documents_per_second", "documents_per_second_into_opensearch"]
+            "collector_cpu_seconds", "collector_peak_rss_mib", "documents_per_bulk", "documents_per_second", "documents_per_second_into_opensearch",
+            "alerts.added_cpu_seconds", "alerts.added_peak_rss_mib", "alerts.opensearch_requests", "alerts.evaluation_ms",
+            "alerts.delivery_ms", "alerts.max_messages_per_rule", "alerts.rerun_new_messages"]
+COMPARED_REGRESSIONS = ["detection_rate", "false_alarm_rate"]
 
 
-def compare(previous: dict, results: list[dict]) -> list[str]:
-    """Lines comparing ``results`` with an earlier results file, fleet by fleet."""
+def lookup(record: dict, key: str):
+    for part in key.split("."):
+        record = record.get(part) if isinstance(record, dict) else None
+    return record
+
+
+def compare(previous: dict, results: list[dict], regressions: dict | None = None) -> list[str]:
+    """Lines comparing ``results`` (and ``regressions``) with an earlier results file, fleet by fleet."""
     before = {r["fleet"]: r for r in previous.get("results", [])}
     lines = [f"compared with {previous.get('measured_at')} ({previous.get('collector')}):"]
     for r in results:
@@ -151,10 +215,15 @@ def compare(previous: dict, results: list[dict]) -> list[str]:
         if not old:
             continue
         for key in COMPARED:
-            a, b = old.get(key), r.get(key)
+            a, b = lookup(old, key), lookup(r, key)
             if isinstance(a, (int, float)) and isinstance(b, (int, float)):
                 change = f"{(b - a) / a * 100:+.1f}%" if a else "n/a"
                 lines.append(f"  {r['fleet']:5} {key:30} {a:>14} -> {b:>14}  {change}")
+    old, new = previous.get("regressions") or {}, regressions or {}
+    for key in COMPARED_REGRESSIONS:
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            lines.append(f"  regressions {key:24} {a:>14} -> {b:>14}")
     return lines
 
 
@@ -162,6 +231,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fleet", choices=[*FLEETS, "all"], default="all")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    ap.add_argument("--no-alerts", action="store_true", help="skip the runs with alert rules")
+    ap.add_argument("--regression-seeds", type=int, default=5,
+                    help="seeds of the regression-detection cases (simulate --deployments); 0 skips them")
     args = ap.parse_args()
     state = cache.read_state()
     opensearch = os.environ.get("LFM_OPENSEARCH_URL") or (state.get("opensearch") or {}).get("url")
@@ -172,19 +244,31 @@ def main():
     results = []
     for name in (FLEETS if args.fleet == "all" else [args.fleet]):
         print(f"== fleet {name}: {FLEETS[name]}", flush=True)
-        r = run_fleet(name, FLEETS[name], collector, opensearch)
+        r = run_fleet(name, FLEETS[name], collector, opensearch, alerts=not args.no_alerts)
         print(json.dumps(r, indent=2), flush=True)
         results.append(r)
+    regressions = None
+    if args.regression_seeds > 0:
+        print(f"== regression detection: {args.regression_seeds} seeds of simulate --deployments", flush=True)
+        cases = []
+        for seed in range(1, args.regression_seeds + 1):
+            def run(moto_url, truth, prefix, start, end, env):
+                return collect(collector, opensearch, moto_url, truth, prefix, start, end, env)
+            case = alert_bench.regression_seed(seed, run, opensearch, ROOT)
+            print(json.dumps(case), flush=True)
+            cases.append(case)
+        regressions = alert_bench.regression_figures(cases)
+        print(json.dumps({k: v for k, v in regressions.items() if k != "cases"}, indent=2), flush=True)
     out = pathlib.Path(args.out)
     if out.exists():
         try:
-            print("\n".join(compare(json.loads(out.read_text()), results)))
+            print("\n".join(compare(json.loads(out.read_text()), results, regressions)))
         except (ValueError, KeyError) as e:
             print(f"(no comparison: {out} is not a results file: {e})")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                "machine": f"{os.cpu_count()} cores", "collector": f"{profile} build",
-                               "results": results}, indent=2) + "\n")
+                               "results": results, "regressions": regressions}, indent=2) + "\n")
     print(f"saved {out}")
 
 
