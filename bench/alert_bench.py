@@ -178,6 +178,10 @@ def parse(s):
     return int(dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp())
 
 
+def refresh(opensearch, prefix):
+    requests.post(f"{opensearch}/{prefix}-*/_refresh", timeout=60)
+
+
 def hits(opensearch, index):
     requests.post(f"{opensearch}/{index}/_refresh", timeout=30)
     r = requests.post(f"{opensearch}/{index}/_search", json={"size": 1000}, timeout=30)
@@ -207,7 +211,11 @@ def regression_seed(seed, collect, opensearch, root, period=300):
             rule_document("deploy-regressions", [], **DEFAULT_RULES["deploy-regressions"]))
         subprocess.run([sys.executable, "-m", "lfm_testbed", "deploy", "--moto-url", moto["url"], "--truth", str(truth_path)],
                        check=True, cwd=root / "testbed", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        runs = [collect(moto["url"], truth, prefix, iso(split), iso(end), {}) for _ in range(2)]
+        runs = []
+        for _ in range(2):
+            # Runs are minutes apart in production: what the previous one wrote is searchable.
+            refresh(opensearch, prefix)
+            runs.append(collect(moto["url"], truth, prefix, iso(split), iso(end), {}))
         deployments = {d["function_name"]: d for d in hits(opensearch, f"{prefix}-deployments")}
         fired = {a["function_name"] for a in hits(opensearch, f"{prefix}-alerts")
                  if a.get("rule") == "deploy-regressions" and a.get("transition") == "firing"}
@@ -218,7 +226,8 @@ def regression_seed(seed, collect, opensearch, root, period=300):
             out[name] = {"verdict": d.get("verdict") if d else None, "alerted": name in fired, "expected": expected.get(name),
                          "summary": (d or {}).get("summary")}
         judged = [(r["summary"].get("alerts") or {}).get("deployments_judged") for r in runs]
-        return {"seed": seed, "functions": out, "deployments_judged_per_run": judged,
+        recorded = [r["summary"].get("documents_written_by_index", {}).get(f"{prefix}-deployments", 0) for r in runs]
+        return {"seed": seed, "functions": out, "deployments_recorded_per_run": recorded, "deployments_judged_per_run": judged,
                 "seconds": round(time.monotonic() - t0, 1)}
     finally:
         moto_server.stop(moto["pid"])

@@ -30,7 +30,7 @@ detection rate (deploy-worse judged regressed) and false alarms (deploy-same, no
 deploy-better judged regressed or alerted) over the seeds.
 Targets (issue 10): 1 OpenSearch read per run without rules; 1 message per rule for a bad
 period across 300 functions; 0 new messages on a rerun.
-Needs the test bed's environment: eval "$(scripts/testbed env)" (LFM_WEBHOOK_URL, LFM_WEBHOOK_CA_FILE).
+The receiver is the test bed's (LFM_WEBHOOK_URL, LFM_WEBHOOK_CA_FILE, else its state file).
 """
 
 import argparse
@@ -116,9 +116,11 @@ def run_fleet(name, spec, collector, opensearch, alerts=True):
 def run_alerts(name, collector, opensearch, moto_url, truth, baseline):
     """The same run again on fresh indices with the alert rules declared (webhook to the test
     bed's receiver), then once more on the same window (a rerun: nothing new to send)."""
-    receiver, ca_file = os.environ.get("LFM_WEBHOOK_URL"), os.environ.get("LFM_WEBHOOK_CA_FILE")
+    webhook = cache.read_state().get("webhook") or {}
+    receiver = os.environ.get("LFM_WEBHOOK_URL") or webhook.get("url")
+    ca_file = os.environ.get("LFM_WEBHOOK_CA_FILE") or webhook.get("ca_file")
     if not receiver or not ca_file:
-        raise SystemExit("no webhook receiver: eval \"$(scripts/testbed env)\" first (LFM_WEBHOOK_URL, LFM_WEBHOOK_CA_FILE)")
+        raise SystemExit("no webhook receiver (LFM_WEBHOOK_URL, LFM_WEBHOOK_CA_FILE): run `scripts/testbed up` first")
     path = f"/lfmbench/{name}/{int(time.time())}"
     window = truth["window"]
     # Indices only: the templates the first run installed stay, so the rules get their mapping.
@@ -129,6 +131,7 @@ def run_alerts(name, collector, opensearch, moto_url, truth, baseline):
     with_rules = collect(collector, opensearch, moto_url, truth, PREFIX, window["start"], window["end"], env)
     received = alert_bench.deliveries(receiver, ca_file, path)
     record = alert_bench.run_record(opensearch, PREFIX, with_rules["summary"].get("run_id"))
+    alert_bench.refresh(opensearch, PREFIX)  # as after the minutes between two runs
     rerun = collect(collector, opensearch, moto_url, truth, PREFIX, window["start"], window["end"], env)
     received_rerun = alert_bench.deliveries(receiver, ca_file, path)
     return alert_bench.alert_figures(baseline, with_rules, rerun, record, settings, expected, received, received_rerun)
