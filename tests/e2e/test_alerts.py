@@ -279,6 +279,16 @@ def test_one_message_per_rule_per_run_on_both_destinations(bed):
             assert json.loads(body) == d["body"], "the SNS message carries the webhook's JSON body after the text"
             for item in d["body"]["items"]:
                 assert item["function_name"] in text
+        # every transition records its notification: the key of the message that listed it
+        listed = {(i["dedup_key"], i["transition"]): d["idempotency_key"] for d in hooks for i in d["body"]["items"]}
+        if run in bed.runs[:3]:
+            for doc in bed.search(f"{bed.prefix}-alerts", {"term": {"run_id": run["summary"]["run_id"]}}):
+                if doc["transition"] in NOTIFYING:
+                    assert doc["notification_status"] == "sent", (run["label"], doc["_id"], doc["notification_status"])
+                    assert doc["notification_key"] == listed[(doc["dedup_key"], doc["transition"])], doc["_id"]
+                    assert sorted(doc["notification_destinations"]) == ["sns", "webhook"], doc["notification_destinations"]
+                else:
+                    assert doc["notification_status"] == "not_required", (doc["_id"], doc["notification_status"])
         alerts = run["summary"]["alerts"]
         assert alerts["notifications_sent"] == 2 * len(hooks) and alerts["notifications_failed"] == 0, alerts
         assert alerts["errors"] == [], alerts["errors"]
