@@ -101,7 +101,7 @@ fn evaluate_pair(ctx: &Context<'_>, rule: &Rule, arn: &str) -> Option<Change> {
     };
     let runtime = ctx.candidates.runtimes.get(arn).map(|r| r.as_deref());
     let in_scope = rule.scope.matches(&FunctionKey { account_id: &account_id, region: &region, function_name: &function_name, runtime });
-    let evaluation = series.and_then(|s| evaluate(threshold, &s.rows));
+    let evaluation = series.and_then(|s| evaluate(threshold, &s.rows, ctx.candidates.newest_end));
     // Out of scope (the rule was narrowed) or no period left in the history: nothing breaches.
     let breaching = match (&evaluation, in_scope) {
         (Some(e), true) => e.breaching,
