@@ -17,6 +17,9 @@ TARGET = pathlib.Path(os.environ["CARGO_TARGET_DIR"]) / "debug"
 ACCOUNTS, FUNCTIONS, REGIONS = 3, 40, "us-east-1,eu-west-1"
 
 
+WEBHOOK_PATH = "/demo"
+
+
 def say(msg):
     print(f"\n== {msg}", flush=True)
 
@@ -36,7 +39,7 @@ def main():
     state = json.loads((cache_dir() / "run" / "testbed.json").read_text())
     moto, opensearch, terraform = state["moto"]["url"], state["opensearch"]["url"], state["terraform"]
     try:
-        run_demo(moto, opensearch, terraform)
+        run_demo(moto, opensearch, terraform, state["webhook"])
     finally:
         if not keep and not already_up:
             testbed("down")
@@ -45,7 +48,7 @@ def main():
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
 
 
-def run_demo(moto, opensearch, terraform):
+def run_demo(moto, opensearch, terraform, webhook):
     work = cache_dir() / "run" / "demo"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -58,11 +61,17 @@ def run_demo(moto, opensearch, terraform):
             "--regions", REGIONS, "--period", "300", "--periods", "12", "--seed", "42", "--out", str(truth_path))
     fleet = json.loads(truth_path.read_text())
 
-    say("terraform apply of examples/quickstart (monitoring role in every member account)")
+    say("terraform apply of examples/quickstart (monitoring role in every member account, alerts to a webhook)")
     plugins = install_provider(str(TARGET / "terraform-provider-lfm"), work / "plugins")
     shutil.copytree(ROOT / "examples" / "quickstart", work / "quickstart")
     tf = Terraform(terraform, work / "quickstart", plugins, moto)
-    tf.write_tfvars(quickstart_tfvars(fleet, opensearch, moto))
+    # Alerts go to the test bed's HTTPS webhook receiver (its own CA), signed with its secret;
+    # the quickstart then declares the default rules.
+    requests.delete(f"{webhook['url']}/deliveries", params={"path": WEBHOOK_PATH}, verify=webhook["ca_file"], timeout=30)
+    tfvars = quickstart_tfvars(fleet, opensearch, moto)
+    tfvars.update({"alert_webhook_url": webhook["url"] + WEBHOOK_PATH, "alert_webhook_secret": webhook["secret"]})
+    tfvars["aws_endpoints"]["ssm"] = moto
+    tf.write_tfvars(tfvars)
     tf.init()
     tf.apply()
     for account, arn in tf.output("monitoring_role_arns").items():
@@ -74,11 +83,13 @@ def run_demo(moto, opensearch, terraform):
     window = fleet["window"]
     proc = subprocess.run([str(TARGET / "lfm-collector"), "run", "--config", str(config),
                            "--start", window["start"], "--end", window["end"],
-                           "--period", str(window["period_seconds"])], env=aws_env(moto))
+                           "--period", str(window["period_seconds"])],
+                          env={**aws_env(moto), "LFM_ALERT_WEBHOOK_CA_FILE": webhook["ca_file"]})
     if proc.returncode != 0:
         sys.exit("lfm-collector failed (see above)")
 
     report(opensearch, fleet)
+    report_alerts(opensearch, webhook)
 
 
 def report(opensearch, fleet):
@@ -103,6 +114,27 @@ def report(opensearch, fleet):
         if errors == 0:
             continue
         print(f"  {b['key'][0]:12}  {b['key'][1]:40} {errors:7d} {calls:11d} {errors / calls:10.2%}")
+
+
+
+def report_alerts(opensearch, webhook):
+    requests.post(f"{opensearch}/lfm-alert-state/_refresh", timeout=30)
+    firing = requests.post(f"{opensearch}/lfm-alert-state/_search", json={
+        "size": 0, "query": {"term": {"status": "firing"}},
+        "aggs": {"rules": {"terms": {"field": "rule", "size": 20}}}}, timeout=30).json()
+    buckets = firing.get("aggregations", {}).get("rules", {}).get("buckets", [])
+    print("alerts firing (lfm-alert-state):")
+    for b in buckets:
+        print(f"  {b['key']:24} {b['doc_count']:3d} function{'s' if b['doc_count'] != 1 else ''}")
+    if not buckets:
+        print("  none")
+    got = requests.get(f"{webhook['url']}/deliveries", params={"path": WEBHOOK_PATH}, verify=webhook["ca_file"],
+                       timeout=30).json()
+    print(f"webhook messages received: {len(got)} (one per rule with news; signatures: "
+          f"{', '.join(sorted({d['signature'] for d in got})) or 'none'})")
+    for d in got:
+        body = d["body"] if isinstance(d["body"], dict) else {}
+        print(f"  {body.get('rule', '?'):24} firing {body.get('firing', 0):3d}  resolved {body.get('resolved', 0):3d}")
 
 
 if __name__ == "__main__":

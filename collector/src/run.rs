@@ -223,7 +223,11 @@ pub async fn run_with_limit(config: &Config, limit: TimeLimit) -> RunSummary {
             limit,
             webhook_ca_file: config.alert_webhook_ca_file.clone(),
         };
-        summary.alerts = Some(alerts.finish(store, &summary.run_id, Utc::now(), config.window.period_seconds, &delivery).await);
+        let mut report = alerts.finish(store, &summary.run_id, Utc::now(), config.window.period_seconds, &delivery).await;
+        // The changes the store stage recorded (written with the account's documents).
+        let deployments = lfm_schema::alerts::deployments_index(&config.index_prefix);
+        report.deployments_recorded = summary.documents_written_by_index.get(&deployments).copied().unwrap_or(0);
+        summary.alerts = Some(report);
     }
     summary.estimated_cost =
         CostEstimate::of(summary.metric_queries, &summary.api_calls, summary.logs_insights_bytes_scanned);

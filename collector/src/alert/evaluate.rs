@@ -1,6 +1,8 @@
 //! M-of-N evaluation of a threshold rule on one function's periods (pure), as CloudWatch
-//! alarms count datapoints: the slots are the last N periods ending at the newest period seen
-//! for the function; a slot breaches when its period has at least `min_invocations`
+//! alarms count datapoints: the slots are the last N periods ending at the newest period the
+//! run collected (docs/guides/alerts.md; a function without a document there has missing
+//! slots, it is not evaluated on older periods), or at the function's newest period when the
+//! run collected none; a slot breaches when its period has at least `min_invocations`
 //! invocations and a value that compares true. A period with fewer invocations, no value or no
 //! document is missing: neither breaching nor ok. Part of [`crate::alert`].
 
@@ -102,14 +104,17 @@ impl Evaluation {
 }
 
 /// Evaluates `rule` on `rows` (ascending by start). `None` when there is no row: nothing seen.
-/// Rows with another period length than the newest one are ignored.
-pub fn evaluate(rule: &Threshold, rows: &[PeriodRow]) -> Option<Evaluation> {
+/// `newest_end`: end of the newest period the run collected (the slots end there; later rows
+/// are ignored); `None`: the slots end at the function's newest row. Rows with another period
+/// length than the newest one are ignored.
+pub fn evaluate(rule: &Threshold, rows: &[PeriodRow], newest_end: Option<i64>) -> Option<Evaluation> {
     let newest = rows.last()?;
     let period = i64::from(newest.period_seconds.max(1));
     let n = i64::from(rule.evaluation_periods.max(1));
-    let from = newest.start - (n - 1) * period;
+    let to = newest_end.unwrap_or_else(|| newest.end());
+    let from = to - n * period;
     let mut slots = vec![Slot::Missing; n as usize];
-    for row in rows.iter().rev().take_while(|r| r.start >= from) {
+    for row in rows.iter().rev().filter(|r| r.start < to).take_while(|r| r.start >= from) {
         if row.period_seconds != newest.period_seconds || (row.start - from) % period != 0 {
             continue;
         }
@@ -128,7 +133,7 @@ pub fn evaluate(rule: &Threshold, rows: &[PeriodRow]) -> Option<Evaluation> {
         ok: count(|s| matches!(s, Slot::Ok(_))),
         missing: count(|s| matches!(s, Slot::Missing)),
         from,
-        to: newest.end(),
+        to,
         slots,
     })
 }
@@ -172,7 +177,7 @@ pub(crate) mod tests {
             row(600, 100, Some(0.01)),
             row(900, 100, Some(0.07)),
         ];
-        let e = evaluate(&rule(2, 3), &rows).unwrap();
+        let e = evaluate(&rule(2, 3), &rows, None).unwrap();
         assert_eq!((e.breaching, e.ok, e.missing), (2, 1, 0));
         assert_eq!((e.from, e.to), (300, 1200));
         assert_eq!(e.slots, vec![Slot::Breaching(0.06), Slot::Ok(0.01), Slot::Breaching(0.07)]);
@@ -182,11 +187,11 @@ pub(crate) mod tests {
     #[test]
     fn min_invocations_null_values_and_gaps_are_missing() {
         let rows = vec![row(0, 9, Some(1.0)), row(300, 100, None), row(900, 10, Some(0.2))];
-        let e = evaluate(&rule(1, 4), &rows).unwrap();
+        let e = evaluate(&rule(1, 4), &rows, None).unwrap();
         // Slots 0, 300, 600 (no document), 900.
         assert_eq!(e.slots, vec![Slot::Missing, Slot::Missing, Slot::Missing, Slot::Breaching(0.2)]);
         assert_eq!((e.breaching, e.ok, e.missing), (1, 0, 3));
-        assert_eq!(evaluate(&rule(1, 1), &[]), None);
+        assert_eq!(evaluate(&rule(1, 1), &[], None), None);
     }
 
     #[test]
@@ -194,8 +199,23 @@ pub(crate) mod tests {
         let mut odd = row(600, 100, Some(0.9));
         odd.period_seconds = 60;
         let rows = vec![row(300, 100, Some(f64::NAN)), odd, row(900, 100, Some(0.0))];
-        let e = evaluate(&rule(1, 3), &rows).unwrap();
+        let e = evaluate(&rule(1, 3), &rows, None).unwrap();
         assert_eq!(e.slots, vec![Slot::Missing, Slot::Missing, Slot::Ok(0.0)]);
         assert_eq!(e.shown_value(), Some(0.0));
+    }
+
+    #[test]
+    fn slots_end_at_the_newest_period_of_the_run_not_of_the_function() {
+        // The function's last document is at 900; the run collected up to 1800 (ends 2100).
+        // Its older breaching periods are not evaluated again: slots 1200, 1500, 1800 are missing,
+        // whatever else the history holds (issue 10: a rerun with a wider history changed the result).
+        let rows = vec![row(600, 100, Some(0.5)), row(900, 100, Some(0.5))];
+        let e = evaluate(&rule(2, 3), &rows, Some(2100)).unwrap();
+        assert_eq!((e.breaching, e.missing, e.from, e.to), (0, 3, 1200, 2100));
+        let e = evaluate(&rule(2, 3), &rows, Some(1200)).unwrap();
+        assert_eq!((e.breaching, e.from, e.to), (2, 300, 1200));
+        // Rows after the run's newest period (collected by another run) are not counted.
+        let e = evaluate(&rule(1, 1), &rows, Some(900)).unwrap();
+        assert_eq!(e.slots, vec![Slot::Breaching(0.5)]);
     }
 }

@@ -74,9 +74,13 @@ pub fn evaluate_run(
     let regression = regression::regression_changes(&ctx, pending_deployments, judge);
     let mut changes = threshold.changes;
     changes.extend(regression.changes);
+    changes.extend(transitions::orphaned_changes(&ctx));
     // States with a notification still pending from an earlier run.
-    let mut pending: Vec<AlertStateDocument> =
-        open.values().filter(|s| s.notification_status == notification_status::PENDING).cloned().collect();
+    let mut pending: Vec<AlertStateDocument> = open
+        .values()
+        .filter(|s| s.notification_status == notification_status::PENDING && rules.by_name(&s.rule).is_some())
+        .cloned()
+        .collect();
     pending.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
     let messages = group::group(rules, &mut changes, &pending, run_id, &rfc(now));
     Evaluated {

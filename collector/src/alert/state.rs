@@ -148,7 +148,7 @@ mod tests {
             let start = i as i64 * 300;
             rows.push(row(start, 100, Some(*v)));
             let now = start + 300 + 60;
-            let e = evaluate(&threshold, &rows).unwrap();
+            let e = evaluate(&threshold, &rows, None).unwrap();
             if let Some(kind) = next(state, e.breaching, m, now, renotify_minutes) {
                 out.push((i, kind));
                 let notified = if kind.notifies() { Some(now) } else { state.and_then(|s| s.last_notified_at) };

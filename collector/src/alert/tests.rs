@@ -114,6 +114,23 @@ fn three_hundred_functions_bad_in_one_period_make_one_message_per_rule() {
 }
 
 #[test]
+fn alerts_of_a_removed_or_disabled_rule_are_closed_without_a_message() {
+    let mut bed = Bed::new(vec![threshold_rule("high-errors", "error_rate", "GreaterThanThreshold", 0.05, 1, 1)]);
+    let first = bed.run(vec![metric_doc(1, T0, 100, 0.2)], T0 + 360, true);
+    assert_eq!(count_transitions(&first.changes).firing, 1);
+    // terraform destroy of the rule (or enabled = false): the next run no longer reads it.
+    bed.rules = RuleSet::compile(&[]);
+    let after = bed.run(vec![metric_doc(1, T0 + 300, 100, 0.2)], T0 + 660, true);
+    assert_eq!(after.changes.len(), 1, "{:?}", after.changes);
+    let change = &after.changes[0];
+    assert_eq!((change.transition.transition.as_str(), change.state.status.as_str()), ("resolved", "resolved"));
+    assert_eq!(change.transition.notification_status, "not_required");
+    assert!(change.transition.reason.contains("rule high-errors was removed or disabled"), "{}", change.transition.reason);
+    assert!(after.messages.is_empty());
+    assert!(bed.open.is_empty(), "nothing left open");
+}
+
+#[test]
 fn a_rerun_of_the_same_window_makes_no_transition_and_no_message() {
     let mut bed = Bed::new(vec![threshold_rule("high-errors", "error_rate", "GreaterThanThreshold", 0.05, 2, 3)]);
     let docs: Vec<Value> = (0..3).map(|k| metric_doc(1, T0 + k * 300, 100, 0.2)).collect();

@@ -101,7 +101,7 @@ fn evaluate_pair(ctx: &Context<'_>, rule: &Rule, arn: &str) -> Option<Change> {
     };
     let runtime = ctx.candidates.runtimes.get(arn).map(|r| r.as_deref());
     let in_scope = rule.scope.matches(&FunctionKey { account_id: &account_id, region: &region, function_name: &function_name, runtime });
-    let evaluation = series.and_then(|s| evaluate(threshold, &s.rows));
+    let evaluation = series.and_then(|s| evaluate(threshold, &s.rows, ctx.candidates.newest_end));
     // Out of scope (the rule was narrowed) or no period left in the history: nothing breaches.
     let breaching = match (&evaluation, in_scope) {
         (Some(e), true) => e.breaching,
@@ -206,4 +206,67 @@ fn comparison_name(c: super::evaluate::Comparison) -> &'static str {
         C::Less => n::LESS,
         C::LessOrEqual => n::LESS_OR_EQUAL,
     }
+}
+
+/// Open states whose rule is gone (destroyed, disabled, or no longer valid): closed without a
+/// message (the rule no longer names destinations), so "firing now" never shows a rule that
+/// does not exist. Firing -> resolved, pending -> cleared.
+pub fn orphaned_changes(ctx: &Context<'_>) -> Vec<Change> {
+    let mut orphans: Vec<&AlertStateDocument> = ctx.open.values().filter(|s| ctx.rules.by_name(&s.rule).is_none()).collect();
+    orphans.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
+    let now = rfc(ctx.now);
+    orphans
+        .into_iter()
+        .filter_map(|state| {
+            let from = Status::parse(&state.status)?;
+            let kind = match from {
+                Status::Firing => Kind::Resolved,
+                Status::Pending => Kind::Cleared,
+                Status::Resolved | Status::Cleared => return None,
+            };
+            let to_status = kind.status_after();
+            let reason = format!("rule {} was removed or disabled: its alerts are closed without a message", state.rule);
+            let transition = AlertTransitionDocument {
+                timestamp: now.clone(),
+                run_id: ctx.run_id.to_string(),
+                dedup_key: state.dedup_key.clone(),
+                rule: state.rule.clone(),
+                kind: state.kind.clone(),
+                severity: state.severity.clone(),
+                transition: kind.as_str().into(),
+                from_status: Some(from.as_str().into()),
+                to_status: to_status.as_str().into(),
+                account_id: state.account_id.clone(),
+                region: state.region.clone(),
+                function_name: state.function_name.clone(),
+                function_arn: state.function_arn.clone(),
+                metric: None,
+                comparison: None,
+                threshold: None,
+                value: state.value,
+                datapoints_to_alarm: None,
+                evaluation_periods: None,
+                breaching_periods: 0,
+                periods: Vec::new(),
+                period_end: state.last_period_end.clone(),
+                reason,
+                deployment_id: state.deployment_id.clone(),
+                notification_status: notification_status::NOT_REQUIRED.into(),
+                notification_key: None,
+                notification_destinations: Vec::new(),
+                notification_error: None,
+            };
+            let closed = AlertStateDocument {
+                timestamp: now.clone(),
+                status: to_status.as_str().into(),
+                since: now.clone(),
+                breaching_periods: 0,
+                notification_status: notification_status::NOT_REQUIRED.into(),
+                updated_at: now.clone(),
+                ..state.clone()
+            };
+            let label = message::function_label(&state.function_name, &state.account_id, &state.region);
+            Some(Change { transition, state: closed, kind, label })
+        })
+        .collect()
 }

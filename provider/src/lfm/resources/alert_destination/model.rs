@@ -92,7 +92,8 @@ pub fn sns_topic_arn(v: &Value) -> Result<(), String> {
 pub fn webhook_url(v: &Value) -> Result<(), String> {
     match webhook_url_problem(v.as_str().unwrap_or_default()) {
         None => Ok(()),
-        Some(problem) => Err(problem),
+        // Read after the attribute name: "must be ...: <the schema's reason>".
+        Some(problem) => Err(format!("must be an https:// URL (http:// only to a loopback host): {problem}")),
     }
 }
 
