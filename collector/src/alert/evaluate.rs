@@ -17,33 +17,30 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    /// CloudWatch's names: `GreaterThanThreshold` ...
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "GreaterThanThreshold" => Comparison::Greater,
-            "GreaterThanOrEqualToThreshold" => Comparison::GreaterOrEqual,
-            "LessThanThreshold" => Comparison::Less,
-            "LessThanOrEqualToThreshold" => Comparison::LessOrEqual,
-            _ => return None,
-        })
+    const ALL: [Comparison; 4] = [Comparison::Greater, Comparison::GreaterOrEqual, Comparison::Less, Comparison::LessOrEqual];
+
+    /// CloudWatch's name (`GreaterThanThreshold` ...), as lfm-schema defines it.
+    pub fn name(self) -> &'static str {
+        use lfm_schema::alerts::comparison as n;
+        match self {
+            Comparison::Greater => n::GREATER,
+            Comparison::GreaterOrEqual => n::GREATER_OR_EQUAL,
+            Comparison::Less => n::LESS,
+            Comparison::LessOrEqual => n::LESS_OR_EQUAL,
+        }
     }
 
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// lfm-schema's [`lfm_schema::alerts::compare`]: the one definition of what breaches.
     pub fn holds(self, value: f64, threshold: f64) -> bool {
-        match self {
-            Comparison::Greater => value > threshold,
-            Comparison::GreaterOrEqual => value >= threshold,
-            Comparison::Less => value < threshold,
-            Comparison::LessOrEqual => value <= threshold,
-        }
+        lfm_schema::alerts::compare(self.name(), value, threshold)
     }
 
     pub fn symbol(self) -> &'static str {
-        match self {
-            Comparison::Greater => ">",
-            Comparison::GreaterOrEqual => ">=",
-            Comparison::Less => "<",
-            Comparison::LessOrEqual => "<=",
-        }
+        lfm_schema::alerts::comparison::symbol(self.name())
     }
 }
 

@@ -157,7 +157,7 @@ fn evaluate_pair(ctx: &Context<'_>, rule: &Rule, arn: &str) -> Option<Change> {
         function_name: function_name.clone(),
         function_arn: arn.to_string(),
         metric: Some(threshold.metric.clone()),
-        comparison: Some(comparison_name(threshold.comparison).into()),
+        comparison: Some(threshold.comparison.name().into()),
         threshold: Some(threshold.threshold),
         value,
         datapoints_to_alarm: Some(threshold.datapoints_to_alarm),
@@ -197,16 +197,6 @@ fn evaluate_pair(ctx: &Context<'_>, rule: &Rule, arn: &str) -> Option<Change> {
     Some(Change { transition, state, kind, label: message::function_label(&function_name, &account_id, &region) })
 }
 
-fn comparison_name(c: super::evaluate::Comparison) -> &'static str {
-    use super::evaluate::Comparison as C;
-    use lfm_schema::alerts::comparison as n;
-    match c {
-        C::Greater => n::GREATER,
-        C::GreaterOrEqual => n::GREATER_OR_EQUAL,
-        C::Less => n::LESS,
-        C::LessOrEqual => n::LESS_OR_EQUAL,
-    }
-}
 
 /// Open states whose rule is gone (destroyed, disabled, or no longer valid): closed without a
 /// message (the rule no longer names destinations), so "firing now" never shows a rule that
