@@ -36,7 +36,12 @@ pub fn msearch_body(prefix: &str) -> String {
             alert_state_index(prefix),
             json!({"bool": {"should": [
                 {"terms": {"status": [status::PENDING, status::FIRING]}},
-                {"term": {"notification_status": notification_status::PENDING}}
+                {"term": {"notification_status": notification_status::PENDING}},
+                // Failed deliveries are retried for a day (state::RETRY_FAILED_FOR_SECONDS).
+                {"bool": {"filter": [
+                    {"term": {"notification_status": notification_status::FAILED}},
+                    {"range": {"since": {"gte": "now-1d"}}}
+                ]}}
             ], "minimum_should_match": 1}}),
         ),
         (deployments_index(prefix), json!({"term": {"verdict": verdict::PENDING}})),

@@ -81,7 +81,8 @@ pub fn group(rules: &RuleSet, changes: &mut [Change], pending_states: &[AlertSta
     let fresh: std::collections::HashSet<&str> = changes.iter().map(|c| c.state.dedup_key.as_str()).collect();
     let mut earlier: BTreeMap<(String, String), Vec<&AlertStateDocument>> = BTreeMap::new();
     for state in pending_states {
-        if state.notification_status != notification_status::PENDING || fresh.contains(state.dedup_key.as_str()) {
+        let awaits = [notification_status::PENDING, notification_status::FAILED].contains(&state.notification_status.as_str());
+        if !awaits || fresh.contains(state.dedup_key.as_str()) {
             continue;
         }
         if let Some(key) = &state.notification_key {
@@ -95,10 +96,15 @@ pub fn group(rules: &RuleSet, changes: &mut [Change], pending_states: &[AlertSta
         for state in &states {
             let kind = if state.status == lfm_schema::alerts::status::RESOLVED { Kind::Resolved } else { Kind::Firing };
             let reason = format!(
-                "{} {}, evaluated up to {} (sent again: the run that found it stopped before delivering)",
+                "{} {}, evaluated up to {} (sent again: {})",
                 rule.threshold().map_or("regression".to_string(), |t| t.metric.clone()),
                 state.value.map_or("no value".into(), |v| rule.threshold().map_or(format!("{v}"), |t| message::format_value(&t.metric, v))),
-                state.last_period_end
+                state.last_period_end,
+                if state.notification_status == notification_status::FAILED {
+                    "its delivery failed in an earlier run"
+                } else {
+                    "the run that found it stopped before delivering"
+                }
             );
             lines.push(message::line(kind, &reason, &message::function_label(&state.function_name, &state.account_id, &state.region)));
             items.push(NotificationItem {

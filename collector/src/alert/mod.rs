@@ -78,7 +78,7 @@ pub fn evaluate_run(
     // States with a notification still pending from an earlier run.
     let mut pending: Vec<AlertStateDocument> = open
         .values()
-        .filter(|s| s.notification_status == notification_status::PENDING && rules.by_name(&s.rule).is_some())
+        .filter(|s| state::awaits_delivery(s, now) && rules.by_name(&s.rule).is_some())
         .cloned()
         .collect();
     pending.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
@@ -182,7 +182,7 @@ impl AlertStage {
         let Some(loaded) = loaded else { return report };
         let started = Instant::now();
         let Loaded { config, rules, open, candidates, .. } = loaded;
-        let pending_notifications = open.values().any(|s| s.notification_status == notification_status::PENDING);
+        let pending_notifications = open.values().any(|s| state::awaits_delivery(s, now.timestamp()));
         let nothing = candidates.marked.is_empty() && open.is_empty() && config.deployments.is_empty();
         if nothing && !pending_notifications {
             return report;

@@ -199,3 +199,22 @@ mod tests {
         assert_eq!(notified.iter().filter(|(_, k)| *k == Kind::Firing).count(), 6, "{notified:?}");
     }
 }
+
+/// How long a notification whose delivery failed is retried by the next runs, counted from the
+/// start of the state it announces (`since`): a destination that was down for a while still
+/// gets the firing and the resolve, a destination that stays broken stops costing a retry
+/// per run after a day. Every attempt is in the run record.
+pub const RETRY_FAILED_FOR_SECONDS: i64 = 24 * 3600;
+
+/// Whether a state's notification still has to go out: left pending by a run that stopped
+/// before delivering, or failed within [`RETRY_FAILED_FOR_SECONDS`] of `since`.
+pub fn awaits_delivery(state: &lfm_schema::alerts::AlertStateDocument, now: i64) -> bool {
+    use lfm_schema::alerts::notification_status as n;
+    match state.notification_status.as_str() {
+        n::PENDING => true,
+        n::FAILED => chrono::DateTime::parse_from_rfc3339(&state.since)
+            .is_ok_and(|since| now - since.timestamp() <= RETRY_FAILED_FOR_SECONDS),
+        _ => false,
+    }
+}
+

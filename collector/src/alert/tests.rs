@@ -157,6 +157,25 @@ fn a_notification_left_pending_is_sent_by_the_next_run_with_the_same_key() {
 }
 
 #[test]
+fn a_failed_delivery_is_retried_by_the_next_runs_for_a_day() {
+    let mut bed = Bed::new(vec![threshold_rule("high-errors", "error_rate", "GreaterThanThreshold", 0.05, 1, 1)]);
+    let first = bed.run(vec![metric_doc(1, T0, 100, 0.2)], T0 + 360, false);
+    let key = first.messages[0].idempotency_key.clone();
+    // The destination was down: every attempt within the budget failed.
+    for state in bed.open.values_mut() {
+        state.notification_status = "failed".into();
+    }
+    let second = bed.run(vec![], T0 + 660, false);
+    assert_eq!(second.messages.len(), 1, "retried by the next run");
+    assert_eq!(second.messages[0].idempotency_key, key, "with the same key");
+    assert!(second.messages[0].text.contains("its delivery failed in an earlier run"), "{}", second.messages[0].text);
+    // Still failing a day after the alert began: no more retries.
+    let since = transitions::parse_time(&bed.open.values().next().unwrap().since).unwrap();
+    let later = bed.run(vec![], since + state::RETRY_FAILED_FOR_SECONDS + 1, false);
+    assert!(later.messages.iter().all(|m| m.redelivered.is_empty()), "{:?}", later.messages.iter().map(|m| &m.subject).collect::<Vec<_>>());
+}
+
+#[test]
 fn resolves_only_after_n_clean_periods_and_says_so() {
     let mut bed = Bed::new(vec![threshold_rule("high-errors", "error_rate", "GreaterThanThreshold", 0.05, 2, 3)]);
     let mut kinds = Vec::new();
