@@ -6,11 +6,11 @@
 //! Reading is best effort: when the `_mget` fails no deployment is recorded for the account and
 //! the caller reports the returned reason as a warning; the collection itself goes on.
 
+use crate::store::opensearch::mget::MgetResponse;
 use std::collections::HashMap;
 
 use lfm_opensearch::error::truncate;
 use lfm_schema::documents::{inventory_index, InventoryDocument};
-use serde::Deserialize;
 
 use super::opensearch::OpenSearchStore;
 use super::IndexedDocument;
@@ -62,27 +62,12 @@ fn candidates(prefix: &str, plan: &RunPlan, documents: &[IndexedDocument]) -> Ve
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
-struct MgetResponse {
-    docs: Vec<MgetDoc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct MgetDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    #[serde(default)]
-    found: bool,
-    #[serde(rename = "_source")]
-    source: Option<serde_json::Value>,
-    error: Option<serde_json::Value>,
-}
 
 /// Found inventory documents by `_id`. A missing index or document is no previous document;
 /// any other per-document error fails the read; an unreadable document is skipped (nothing to
 /// compare with, as for a first sight).
 fn parse_mget(body: &str) -> Result<HashMap<String, InventoryDocument>, String> {
-    let response: MgetResponse =
+    let response: MgetResponse<serde_json::Value> =
         serde_json::from_str(body).map_err(|e| format!("unreadable _mget response ({e}): {}", truncate(body, 300)))?;
     let mut found = HashMap::new();
     for doc in response.docs {

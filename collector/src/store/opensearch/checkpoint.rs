@@ -1,37 +1,22 @@
 //! Checkpoint documents in `{prefix}-state`: read them all with one `_mget` (realtime: a
 //! checkpoint written by the previous run is visible without a refresh), write them with `_bulk`.
 
+use super::mget::MgetResponse;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use lfm_schema::documents::{checkpoint_document_id, state_index, CheckpointDocument, CHECKPOINT_KIND};
-use serde::Deserialize;
 
 use lfm_opensearch::error::truncate;
 
 use super::{OpenSearchStore, StoreError};
 use crate::store::IndexedDocument;
 
-#[derive(Debug, Deserialize)]
-struct MgetResponse {
-    docs: Vec<MgetDoc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct MgetDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    #[serde(default)]
-    found: bool,
-    #[serde(rename = "_source")]
-    source: Option<CheckpointDocument>,
-    error: Option<serde_json::Value>,
-}
 
 /// Reads `_mget` answers: found documents by `(account, region)`; a missing index or document
 /// is no checkpoint, any other per-document error fails the whole read.
 fn parse_mget(body: &str) -> Result<HashMap<(String, String), DateTime<Utc>>, String> {
-    let response: MgetResponse =
+    let response: MgetResponse<CheckpointDocument> =
         serde_json::from_str(body).map_err(|e| format!("unreadable _mget response ({e}): {}", truncate(body, 300)))?;
     let mut found = HashMap::new();
     for doc in response.docs {

@@ -12,6 +12,7 @@
 pub mod bulk;
 pub mod checkpoint;
 pub mod config;
+pub mod mget;
 
 pub use self::config::{OpenSearchAuth, OpenSearchConfig, SigV4Service, Timeouts};
 
